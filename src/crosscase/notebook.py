@@ -1,0 +1,85 @@
+"""What a notebook of the compendium calls: start a run, publish tables and figures, close.
+
+A notebook stays thin: its parameters cell, one :func:`start`, then calls into the analysis and
+:meth:`Run.table` / :meth:`Run.figure` for each output, and :meth:`Run.close` at the end, which
+prints the files written with their checksums (so nbval locks the figures' bytes too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .outputs import figure_bytes, manifest, to_markdown, write_figure, write_table
+from .paths import Layout, check_run_name
+from .study import Study, load_study
+
+
+def _display_markdown(text: str) -> None:
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
+
+
+@dataclass
+class Run:
+    """One notebook's run: where it writes, the study it analyses, what it has written."""
+
+    name: str
+    layout: Layout
+    study: Study
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def tables_dir(self) -> Path:
+        return self.layout.tables_dir(self.name)
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.layout.figures_dir(self.name)
+
+    def table(self, table: pd.DataFrame, name: str, title: str, show: bool = True) -> None:
+        """Write ``table`` as CSV and Markdown and show it in full under ``title``."""
+        self.written += write_table(table, self.tables_dir, name)
+        if show:
+            _display_markdown(f"**{title}** ({len(table)} rows; `{name}.csv`)\n\n"
+                              + to_markdown(table))
+
+    def figure(self, fig: Figure, name: str, title: str) -> None:
+        """Write ``fig`` as PNG and SVG and show it."""
+        from IPython.display import Image, display
+
+        self.written += write_figure(fig, self.figures_dir, name)
+        _display_markdown(f"**{title}** (`{name}.png`, `{name}.svg`)")
+        display(Image(data=figure_bytes(fig, "png")))
+        plt.close(fig)
+
+    def close(self) -> None:
+        """Show every file this notebook wrote, with its size and SHA-256."""
+        _display_markdown("**Outputs of this notebook**\n\n"
+                          + to_markdown(manifest(self.written, self.layout.output_root)))
+
+
+def start(run: str = "paper", cases: Sequence[str | Path] | None = None,
+          require_theme_evidence: bool = True) -> Run:
+    """Validate the parameters, load and check the study data (raising one report of every
+    problem before anything is written), and print what is analysed."""
+    check_run_name(run)
+    layout = Layout.discover()
+    study = load_study(layout, cases, require_theme_evidence=require_theme_evidence)
+    n_obs = len(study.observations)
+    uncoded = study.uncoded_cases
+    lines = [
+        f"Run {run!r}: {len(study.cases)} cases, {len(study.framework.dimensions)} dimensions, "
+        f"{n_obs} first-order observations, {len(study.themes)} second-order themes.",
+    ]
+    if uncoded:
+        lines.append("Not yet coded (no observations, counted in no theme): "
+                     + ", ".join(f"{c.number} {c.name}" for c in uncoded) + ".")
+    print("\n".join(lines))
+    return Run(run, layout, study)

@@ -1,0 +1,139 @@
+"""Where things are: one module that knows the project root.
+
+A notebook runs from different working directories under papermill (the caller's), nbval (the
+notebook's folder) and JupyterLab (wherever the server started), so nothing in the compendium
+builds a path from the working directory. Everything goes through :func:`project_root` and the
+:class:`Layout` built on it.
+
+The root is, in order of precedence:
+
+1. the folder named by the environment variable ``CROSSCASE_ROOT``;
+2. the nearest folder, from the working directory upwards, that holds a ``pyproject.toml``
+   declaring a ``[tool.crosscase]`` table;
+3. the same search upwards from this file (an editable install inside the project).
+
+Outputs (tables and figures) go under the root unless ``CROSSCASE_OUTPUT_ROOT`` points elsewhere:
+the tests use that to re-execute notebooks without touching the outputs of ``make``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT_ENV = "CROSSCASE_ROOT"
+OUTPUT_ROOT_ENV = "CROSSCASE_OUTPUT_ROOT"
+_MARKER = "[tool.crosscase]"
+#: A run name (an output folder) is one path segment of safe characters.
+RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _is_root(folder: Path) -> bool:
+    pyproject = folder / "pyproject.toml"
+    return pyproject.is_file() and _MARKER in pyproject.read_text(encoding="utf-8")
+
+
+def _search_up(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if _is_root(folder):
+            return folder
+    return None
+
+
+def project_root() -> Path:
+    """Return the compendium's root folder (see the module docstring for the rules)."""
+    env = os.environ.get(ROOT_ENV)
+    if env:
+        root = Path(env).resolve()
+        if not _is_root(root):
+            raise FileNotFoundError(
+                f"{ROOT_ENV}={env} has no pyproject.toml with a {_MARKER} table"
+            )
+        return root
+    found = _search_up(Path.cwd().resolve()) or _search_up(Path(__file__).resolve().parent)
+    if found is None:
+        raise FileNotFoundError(
+            f"no project root: no pyproject.toml with a {_MARKER} table above {Path.cwd()}; "
+            f"set {ROOT_ENV}"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The folders of a compendium, derived from its root.
+
+    ``data/raw`` holds the inputs (read-only by convention: nothing in the workflow writes
+    there); ``data/processed/<run>`` and ``figures/<run>`` hold the outputs of one run.
+    """
+
+    root: Path
+    output_root: Path
+
+    @classmethod
+    def discover(cls) -> Layout:
+        root = project_root()
+        out = os.environ.get(OUTPUT_ROOT_ENV)
+        return cls(root=root, output_root=Path(out).resolve() if out else root)
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "data" / "raw"
+
+    @property
+    def framework_file(self) -> Path:
+        return self.raw / "framework.yaml"
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.raw / "cases"
+
+    @property
+    def observations_dir(self) -> Path:
+        return self.raw / "observations"
+
+    @property
+    def themes_file(self) -> Path:
+        return self.raw / "themes.yaml"
+
+    @property
+    def production_models_file(self) -> Path:
+        return self.raw / "production-models.yaml"
+
+    @property
+    def design_rules_file(self) -> Path:
+        return self.raw / "design-rules.yaml"
+
+    def tables_dir(self, run: str) -> Path:
+        """Folder of the tables (CSV and Markdown) of one run."""
+        return self.output_root / "data" / "processed" / check_run_name(run)
+
+    def figures_dir(self, run: str) -> Path:
+        """Folder of the figures (PNG and SVG) of one run."""
+        return self.output_root / "figures" / check_run_name(run)
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path given relative to the project root (as in notebook parameters), made absolute."""
+        p = Path(path)
+        return p if p.is_absolute() else self.root / p
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the output root or project root, with forward slashes."""
+        for base in (self.output_root, self.root):
+            try:
+                return path.resolve().relative_to(base).as_posix()
+            except ValueError:
+                continue
+        return path.as_posix()
+
+
+def check_run_name(run: str) -> str:
+    """Reject run names that are not a single safe path segment (no ``/``, no ``..``)."""
+    if not RUN_NAME.match(run) or run in {".", ".."}:
+        raise ValueError(
+            f"run name {run!r} is not safe as a folder name: use letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return run

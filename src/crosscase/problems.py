@@ -1,0 +1,167 @@
+"""Problems found in study data, and reading YAML so that every problem can name its line.
+
+Loading never stops at the first problem: each reader appends to a shared list, and the caller
+raises one :class:`StudyDataError` holding them all, before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+try:  # libyaml's parser is several times faster; the pure-Python one gives the same nodes
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem in the study data: which file, case and field, what is wrong, and where."""
+
+    file: str
+    case: str | None
+    field: str | None
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: case {self.case or '-'}: field {self.field or '-'}: {self.message}"
+
+
+class StudyDataError(ValueError):
+    """Raised with every problem found, so that one run reports them all."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, str(p)))
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the study data (nothing was written):"
+        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+def format_loc(loc: Loc) -> str:
+    """``("observations", 3, "evidence")`` -> ``"observations[3].evidence"``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML file with the line of every mapping key and sequence item."""
+
+    path: Path
+    display: str
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line(self, loc: Loc) -> int | None:
+        """The line of ``loc`` or of its nearest enclosing node that has one."""
+        for n in range(len(loc), -1, -1):
+            if loc[:n] in self.lines:
+                return self.lines[loc[:n]]
+        return None
+
+    def problem(self, case: str | None, loc: Loc, message: str) -> Problem:
+        return Problem(self.display, case, format_loc(loc) or None, message, self.line(loc))
+
+
+def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem]) -> None:
+    doc.lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(
+                    Problem(doc.display, None, format_loc((*loc, key)),
+                            f"duplicate key (first at line {seen[key]})", line)
+                )
+            seen.setdefault(key, line)
+            doc.lines[(*loc, key)] = line
+            _walk(value_node, (*loc, key), doc, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*loc, i), doc, problems)
+
+
+def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument | None:
+    """Parse ``path``; on failure append a problem (empty, not UTF-8, YAML syntax) and return None."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(display, None, None, f"cannot read file: {exc.strerror}"))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(display, None, None,
+                                f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
+                                line))
+        return None
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+    ):
+        problems.append(Problem(display, None, None, "empty file"))
+        return None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(x for x in (exc.context, exc.problem) if x)
+        problems.append(Problem(display, None, None, f"YAML syntax error: {what}",
+                                mark.line + 1 if mark else None))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(display, None, None, f"YAML error: {exc}"))
+        return None
+    finally:
+        loader.dispose()
+    if node is None or data is None:
+        problems.append(Problem(display, None, None, "empty file"))
+        return None
+    doc = YamlDocument(path, display, data)
+    _walk(node, (), doc, problems)
+    if not isinstance(data, dict):
+        problems.append(Problem(display, None, None,
+                                f"expected a mapping of fields, found a {type(data).__name__}", 1))
+        return None
+    return doc
+
+
+def schema_problems(doc: YamlDocument, case: str | None, exc: ValidationError) -> list[Problem]:
+    """Turn pydantic's errors into problems naming field and line."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc: Loc = tuple(err["loc"])
+        msg = err["msg"]
+        if err["type"] == "string_too_short":
+            msg = "empty text"
+        elif err["type"] == "string_pattern_mismatch":
+            msg = (f"{err['input']!r} is not a safe identifier (lowercase letters, digits and "
+                   "hyphens; no path separators or '..')")
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        out.append(doc.problem(case, loc, msg))
+    return out
