@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .model import Framework
 from .study import Study
 
 THEMES_COLUMN = "Emerging constructs (2nd order themes), with case study sources"
@@ -40,6 +41,26 @@ def case_protocol_table(study: Study, case_prefix: str = "Case") -> pd.DataFrame
             row[first] = f"{case_prefix} {case.number}: {row[first]}"
         rows.append(row)
     return pd.DataFrame(rows, columns=[f.label for f in fields])
+
+
+def interview_protocol_table(framework: Framework) -> pd.DataFrame:
+    """The interview protocol (the paper's Appendix): each dimension's question under its
+    perspective's question, with the dimension's coding keywords."""
+    persp = {p.id: p for p in framework.perspectives}
+    rows = [
+        {
+            "Perspective": persp[d.perspective].label,
+            "Perspective question": persp[d.perspective].question or "",
+            "Dimension": d.label,
+            "Question": d.question or "",
+            "Coding keywords": ", ".join(d.keywords),
+        }
+        for d in framework.dimensions
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=["Perspective", "Perspective question", "Dimension", "Question", "Coding keywords"],
+    )
 
 
 def narratives_table(study: Study) -> pd.DataFrame:
@@ -71,13 +92,25 @@ def observations_table(study: Study) -> pd.DataFrame:
         }
         for co in study.observations
     ]
-    columns = ["case", "case_number", "dimension", "observation", "text", "themes", "evidence",
-               "evidence_dimension", "evidence_start", "evidence_end", "source"]
+    columns = [
+        "case",
+        "case_number",
+        "dimension",
+        "observation",
+        "text",
+        "themes",
+        "evidence",
+        "evidence_dimension",
+        "evidence_start",
+        "evidence_end",
+        "source",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
-def data_display(study: Study, themes_column: pd.Series | None = None,
-                 separator: str = "; ") -> pd.DataFrame:
+def data_display(
+    study: Study, themes_column: pd.Series | None = None, separator: str = "; "
+) -> pd.DataFrame:
     """The cross-case data display (Table 3): dimensions x cases, observations in the cells.
 
     With ``themes_column`` (from :func:`themes_by_dimension`), the last column lists each
@@ -118,15 +151,17 @@ def coverage_matrix(study: Study) -> pd.DataFrame:
         for dim in study.framework.dimensions:
             text = case.narratives.get(dim.id, "")
             covered = _union_length(spans.get((case.id, dim.id), []))
-            rows.append({
-                "case": case.id,
-                "case_number": case.number,
-                "dimension": dim.id,
-                "observations": n_obs.get((case.id, dim.id), 0),
-                "themed_observations": n_themed.get((case.id, dim.id), 0),
-                "narrative_characters": len(text),
-                "evidence_coverage_percent": round(100 * covered / len(text)) if text else 0,
-            })
+            rows.append(
+                {
+                    "case": case.id,
+                    "case_number": case.number,
+                    "dimension": dim.id,
+                    "observations": n_obs.get((case.id, dim.id), 0),
+                    "themed_observations": n_themed.get((case.id, dim.id), 0),
+                    "narrative_characters": len(text),
+                    "evidence_coverage_percent": round(100 * covered / len(text)) if text else 0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -182,35 +217,57 @@ def theme_case_matrix(study: Study) -> pd.DataFrame:
         for t in co.observation.themes:
             counts[(t, co.case)] = counts.get((t, co.case), 0) + 1
     data = [[counts.get((t.id, c.id), 0) for c in study.cases] for t in study.themes]
-    return pd.DataFrame(data, index=pd.Index([t.id for t in study.themes], name="theme"),
-                        columns=pd.Index([c.number for c in study.cases], name="case"))
+    return pd.DataFrame(
+        data,
+        index=pd.Index([t.id for t in study.themes], name="theme"),
+        columns=pd.Index([c.number for c in study.cases], name="case"),
+    )
 
 
 def second_order_themes(study: Study, rule: DiscriminatorRule) -> pd.DataFrame:
     """Each second-order theme with the cases that evidence it and whether it is a discriminator."""
     matrix = theme_case_matrix(study)
+    counts = {
+        str(t): [int(x) for x in row]
+        for t, row in zip(matrix.index, matrix.to_numpy(), strict=True)
+    }
+    numbers = [int(c) for c in matrix.columns]
     n_coded = len(study.coded_cases)
     need = rule.threshold(n_coded)
     labels = _dimension_labels(study)
     rows = []
     for t in study.themes:
-        cases = [int(c) for c in matrix.columns if matrix.loc[t.id, c] > 0]
-        rows.append({
-            "theme": t.id,
-            "dimension": t.dimension,
-            "dimension_label": labels[t.dimension],
-            "label": t.label,
-            "cases": ", ".join(map(str, cases)),
-            "n_cases": len(cases),
-            "n_observations": int(matrix.loc[t.id].sum()),
-            "discriminator": len(cases) >= need,
-        })
-    return pd.DataFrame(rows, columns=["theme", "dimension", "dimension_label", "label", "cases",
-                                       "n_cases", "n_observations", "discriminator"])
+        cases = [n for n, k in zip(numbers, counts[t.id], strict=True) if k > 0]
+        rows.append(
+            {
+                "theme": t.id,
+                "dimension": t.dimension,
+                "dimension_label": labels[t.dimension],
+                "label": t.label,
+                "cases": ", ".join(map(str, cases)),
+                "n_cases": len(cases),
+                "n_observations": sum(counts[t.id]),
+                "discriminator": len(cases) >= need,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "theme",
+            "dimension",
+            "dimension_label",
+            "label",
+            "cases",
+            "n_cases",
+            "n_observations",
+            "discriminator",
+        ],
+    )
 
 
-def themes_by_dimension(themes: pd.DataFrame, only_discriminators: bool = True,
-                        separator: str = "; ") -> pd.Series:
+def themes_by_dimension(
+    themes: pd.DataFrame, only_discriminators: bool = True, separator: str = "; "
+) -> pd.Series:
     """Table 3's last column: per dimension, 'Label (1, 4, 5)' for each (discriminating) theme."""
     kept = themes[themes["discriminator"]] if only_discriminators else themes
     out: dict[str, str] = {}
@@ -223,9 +280,12 @@ def _cite(text: str, citations: list[str]) -> str:
     return f"{text} ({'; '.join(citations)})" if citations else text
 
 
-def comparison_table(study: Study, themes: pd.DataFrame, separator: str = "; ",
-                     discriminators_label: str = "Emerging discriminators (based on case studies)"
-                     ) -> pd.DataFrame:
+def comparison_table(
+    study: Study,
+    themes: pd.DataFrame,
+    separator: str = "; ",
+    discriminators_label: str = "Emerging discriminators (based on case studies)",
+) -> pd.DataFrame:
     """The comparison of production models (Table 4): dimensions x models, with the discriminators
     whose themes qualify under the rule (and the asserted ones that rest on no theme)."""
     if study.comparison is None:
@@ -233,21 +293,28 @@ def comparison_table(study: Study, themes: pd.DataFrame, separator: str = "; ",
     comp = study.comparison
     qualified = set(themes.loc[themes["discriminator"], "theme"])
     perspective = _perspective_of(study)
-    model_cols = {m.id: f"{i}. {m.label} (based on {m.basis})"
-                  for i, m in enumerate(comp.production_models, start=1)}
+    model_cols = {
+        m.id: f"{i}. {m.label} (based on {m.basis})"
+        for i, m in enumerate(comp.production_models, start=1)
+    }
     rows = []
     for dim in study.framework.dimensions:
         row = {"Perspective": perspective[dim.id], "Dimension": dim.label}
         for m in comp.production_models:
             row[model_cols[m.id]] = separator.join(
-                _cite(c.text, c.citations) for c in comp.characteristics
-                if c.model == m.id and c.dimension == dim.id)
+                _cite(c.text, c.citations)
+                for c in comp.characteristics
+                if c.model == m.id and c.dimension == dim.id
+            )
         row[discriminators_label] = separator.join(
-            d.label for d in comp.discriminators
-            if d.dimension == dim.id and (not d.themes or all(t in qualified for t in d.themes)))
+            d.label
+            for d in comp.discriminators
+            if d.dimension == dim.id and (not d.themes or all(t in qualified for t in d.themes))
+        )
         rows.append(row)
-    return pd.DataFrame(rows, columns=["Perspective", "Dimension", *model_cols.values(),
-                                       discriminators_label])
+    return pd.DataFrame(
+        rows, columns=["Perspective", "Dimension", *model_cols.values(), discriminators_label]
+    )
 
 
 def discriminators_table(study: Study, themes: pd.DataFrame) -> pd.DataFrame:
@@ -258,17 +325,27 @@ def discriminators_table(study: Study, themes: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for d in study.comparison.discriminators:
         if d.themes:
-            cases = sorted({int(x) for t in d.themes for x in str(info.loc[t, "cases"]).split(", ")
-                            if x})
+            cases = sorted(
+                {int(x) for t in d.themes for x in str(info.loc[t, "cases"]).split(", ") if x}
+            )
             holds = bool(all(info.loc[t, "discriminator"] for t in d.themes))
             basis = "cases"
         else:
             cases, holds, basis = [], True, f"asserted: {d.basis}"
-        rows.append({"discriminator": d.id, "dimension": d.dimension, "label": d.label,
-                     "themes": "; ".join(d.themes), "cases": ", ".join(map(str, cases)),
-                     "holds": holds, "basis": basis})
-    return pd.DataFrame(rows, columns=["discriminator", "dimension", "label", "themes", "cases",
-                                       "holds", "basis"])
+        rows.append(
+            {
+                "discriminator": d.id,
+                "dimension": d.dimension,
+                "label": d.label,
+                "themes": "; ".join(d.themes),
+                "cases": ", ".join(map(str, cases)),
+                "holds": holds,
+                "basis": basis,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["discriminator", "dimension", "label", "themes", "cases", "holds", "basis"]
+    )
 
 
 def design_rules_table(study: Study, discriminators: pd.DataFrame) -> pd.DataFrame:
@@ -279,10 +356,17 @@ def design_rules_table(study: Study, discriminators: pd.DataFrame) -> pd.DataFra
     rows = []
     for r in study.design_rules:
         holding = [d for d in r.discriminators if bool(info.loc[d, "holds"])]
-        rows.append({"Rule": r.number, "Perspective": persp[r.perspective],
-                     "Dimension": labels[r.dimension], "Design rule": r.text,
-                     "Discriminators": "; ".join(str(info.loc[d, "label"])
-                                                 for d in r.discriminators),
-                     "Holding": f"{len(holding)} of {len(r.discriminators)}"})
-    return pd.DataFrame(rows, columns=["Rule", "Perspective", "Dimension", "Design rule",
-                                       "Discriminators", "Holding"])
+        rows.append(
+            {
+                "Rule": r.number,
+                "Perspective": persp[r.perspective],
+                "Dimension": labels[r.dimension],
+                "Design rule": r.text,
+                "Discriminators": "; ".join(str(info.loc[d, "label"]) for d in r.discriminators),
+                "Holding": f"{len(holding)} of {len(r.discriminators)}",
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["Rule", "Perspective", "Dimension", "Design rule", "Discriminators", "Holding"],
+    )

@@ -67,7 +67,7 @@ class Framework(_Model):
 
 
 class Case(_Model):
-    """A case: its number and name, the protocol of its data collection, one narrative a dimension."""
+    """A case: number, name, protocol of its data collection, and one narrative a dimension."""
 
     id: Slug
     number: int = Field(ge=1)

@@ -15,9 +15,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .model import Framework
 from .outputs import figure_bytes, manifest, to_markdown, write_figure, write_table
 from .paths import Layout, check_run_name
-from .study import Study, load_study
+from .study import Study, load_framework, load_study
 
 
 def _display_markdown(text: str) -> None:
@@ -32,7 +33,7 @@ class Run:
 
     name: str
     layout: Layout
-    study: Study
+    study: Study | None
     written: list[Path] = field(default_factory=list)
 
     @property
@@ -47,8 +48,9 @@ class Run:
         """Write ``table`` as CSV and Markdown and show it in full under ``title``."""
         self.written += write_table(table, self.tables_dir, name)
         if show:
-            _display_markdown(f"**{title}** ({len(table)} rows; `{name}.csv`)\n\n"
-                              + to_markdown(table))
+            _display_markdown(
+                f"**{title}** ({len(table)} rows; `{name}.csv`)\n\n" + to_markdown(table)
+            )
 
     def figure(self, fig: Figure, name: str, title: str) -> None:
         """Write ``fig`` as PNG and SVG and show it."""
@@ -61,12 +63,17 @@ class Run:
 
     def close(self) -> None:
         """Show every file this notebook wrote, with its size and SHA-256."""
-        _display_markdown("**Outputs of this notebook**\n\n"
-                          + to_markdown(manifest(self.written, self.layout.output_root)))
+        _display_markdown(
+            "**Outputs of this notebook**\n\n"
+            + to_markdown(manifest(self.written, self.layout.output_root))
+        )
 
 
-def start(run: str = "paper", cases: Sequence[str | Path] | None = None,
-          require_theme_evidence: bool = True) -> Run:
+def start(
+    run: str = "paper",
+    cases: Sequence[str | Path] | None = None,
+    require_theme_evidence: bool = True,
+) -> Run:
     """Validate the parameters, load and check the study data (raising one report of every
     problem before anything is written), and print what is analysed."""
     check_run_name(run)
@@ -79,7 +86,29 @@ def start(run: str = "paper", cases: Sequence[str | Path] | None = None,
         f"{n_obs} first-order observations, {len(study.themes)} second-order themes.",
     ]
     if uncoded:
-        lines.append("Not yet coded (no observations, counted in no theme): "
-                     + ", ".join(f"{c.number} {c.name}" for c in uncoded) + ".")
+        lines.append(
+            "Not yet coded (no observations, counted in no theme): "
+            + ", ".join(f"{c.number} {c.name}" for c in uncoded)
+            + "."
+        )
     print("\n".join(lines))
     return Run(run, layout, study)
+
+
+@dataclass
+class FrameworkRun(Run):
+    """A run that reads the framework only."""
+
+    framework: Framework | None = None
+
+
+def start_framework(run: str = "paper") -> FrameworkRun:
+    """Like :func:`start`, for a notebook that reads the framework file only."""
+    check_run_name(run)
+    layout = Layout.discover()
+    framework = load_framework(layout)
+    print(
+        f"Run {run!r}: framework with {len(framework.perspectives)} perspectives and "
+        f"{len(framework.dimensions)} dimensions."
+    )
+    return FrameworkRun(run, layout, None, framework=framework)

@@ -83,7 +83,9 @@ def figure_bytes(fig: Figure, fmt: str, dpi: int = 150) -> bytes:
 
 def write_figure(fig: Figure, folder: Path, name: str) -> list[Path]:
     """Write ``<name>.png`` and ``<name>.svg`` into ``folder``; return their paths."""
-    return [atomic_write(folder / f"{name}.{fmt}", figure_bytes(fig, fmt)) for fmt in ("png", "svg")]
+    return [
+        atomic_write(folder / f"{name}.{fmt}", figure_bytes(fig, fmt)) for fmt in ("png", "svg")
+    ]
 
 
 def sha256(path: Path) -> str:

@@ -90,8 +90,13 @@ def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem])
             line = key_node.start_mark.line + 1
             if key in seen:
                 problems.append(
-                    Problem(doc.display, None, format_loc((*loc, key)),
-                            f"duplicate key (first at line {seen[key]})", line)
+                    Problem(
+                        doc.display,
+                        None,
+                        format_loc((*loc, key)),
+                        f"duplicate key (first at line {seen[key]})",
+                        line,
+                    )
                 )
             seen.setdefault(key, line)
             doc.lines[(*loc, key)] = line
@@ -102,7 +107,7 @@ def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem])
 
 
 def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument | None:
-    """Parse ``path``; on failure append a problem (empty, not UTF-8, YAML syntax) and return None."""
+    """Parse ``path``; on failure (empty, not UTF-8, bad YAML) append a problem, return None."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -112,9 +117,15 @@ def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        problems.append(Problem(display, None, None,
-                                f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
-                                line))
+        problems.append(
+            Problem(
+                display,
+                None,
+                None,
+                f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
+                line,
+            )
+        )
         return None
     if not text.strip() or all(
         not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
@@ -128,8 +139,11 @@ def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(x for x in (exc.context, exc.problem) if x)
-        problems.append(Problem(display, None, None, f"YAML syntax error: {what}",
-                                mark.line + 1 if mark else None))
+        problems.append(
+            Problem(
+                display, None, None, f"YAML syntax error: {what}", mark.line + 1 if mark else None
+            )
+        )
         return None
     except yaml.YAMLError as exc:
         problems.append(Problem(display, None, None, f"YAML error: {exc}"))
@@ -142,8 +156,15 @@ def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument
     doc = YamlDocument(path, display, data)
     _walk(node, (), doc, problems)
     if not isinstance(data, dict):
-        problems.append(Problem(display, None, None,
-                                f"expected a mapping of fields, found a {type(data).__name__}", 1))
+        problems.append(
+            Problem(
+                display,
+                None,
+                None,
+                f"expected a mapping of fields, found a {type(data).__name__}",
+                1,
+            )
+        )
         return None
     return doc
 
@@ -157,8 +178,10 @@ def schema_problems(doc: YamlDocument, case: str | None, exc: ValidationError) -
         if err["type"] == "string_too_short":
             msg = "empty text"
         elif err["type"] == "string_pattern_mismatch":
-            msg = (f"{err['input']!r} is not a safe identifier (lowercase letters, digits and "
-                   "hyphens; no path separators or '..')")
+            msg = (
+                f"{err['input']!r} is not a safe identifier (lowercase letters, digits and "
+                "hyphens; no path separators or '..')"
+            )
         elif err["type"] == "extra_forbidden":
             msg = "unknown field"
         elif err["type"] == "missing":

@@ -13,7 +13,7 @@ names starting with ``_`` or ``.`` (templates, drafts) are not cases.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -84,8 +84,9 @@ class _Loader:
         except ValueError:
             return path.as_posix()
 
-    def parse(self, path: Path, model: type[M], case: str | None = None,
-              normalise: Sequence[str] = ()) -> tuple[M, YamlDocument] | None:
+    def parse(
+        self, path: Path, model: type[M], case: str | None = None, normalise: Sequence[str] = ()
+    ) -> tuple[M, YamlDocument] | None:
         self.files.append(path)
         doc = read_yaml(path, self.display(path), self.problems)
         if doc is None:
@@ -93,8 +94,9 @@ class _Loader:
         data = doc.data
         for key in normalise:  # narrative-like text: fold white space before checks
             if isinstance(data.get(key), dict):
-                data[key] = {k: normalise_space(v) if isinstance(v, str) else v
-                             for k, v in data[key].items()}
+                data[key] = {
+                    k: normalise_space(v) if isinstance(v, str) else v for k, v in data[key].items()
+                }
         if case is None and isinstance(data.get("id"), str):
             case = data["id"]
         try:
@@ -103,8 +105,14 @@ class _Loader:
             self.problems.extend(schema_problems(doc, case, exc))
             return None
 
-    def problem(self, file: Path | str, case: str | None, field_: str | None, message: str,
-                line: int | None = None) -> None:
+    def problem(
+        self,
+        file: Path | str,
+        case: str | None,
+        field_: str | None,
+        message: str,
+        line: int | None = None,
+    ) -> None:
         shown = self.display(file) if isinstance(file, Path) else file
         self.problems.append(Problem(shown, case, field_, message, line))
 
@@ -167,24 +175,33 @@ def load_study(
     sources = [layout.resolve(c) for c in (cases or [layout.cases_dir])]
     case_files = _case_files(sources, ld)
     loaded: list[tuple[Case, YamlDocument, Path]] = []
+    unreadable: set[str] = set()  # cases whose file failed: already reported, not cross-checked
     for path in case_files:
         parsed = ld.parse(path, Case, case=path.stem, normalise=("narratives",))
         if parsed:
             loaded.append((parsed[0], parsed[1], path))
+        else:
+            unreadable.add(path.stem)
 
     # Duplicate ids and numbers across case files; file named after its case.
     ids = Counter(c.id for c, _, _ in loaded)
     numbers = Counter(c.number for c, _, _ in loaded)
     for case, doc, path in loaded:
         if path.stem != case.id:
-            ld.problems.append(doc.problem(case.id, ("id",),
-                                           f"case id {case.id!r} differs from the file name "
-                                           f"{path.name!r} (name the file {case.id}.yaml)"))
+            ld.problems.append(
+                doc.problem(
+                    case.id,
+                    ("id",),
+                    f"case id {case.id!r} differs from the file name "
+                    f"{path.name!r} (name the file {case.id}.yaml)",
+                )
+            )
         if ids[case.id] > 1:
             ld.problems.append(doc.problem(case.id, ("id",), f"duplicate case id {case.id!r}"))
         if numbers[case.number] > 1:
-            ld.problems.append(doc.problem(case.id, ("number",),
-                                           f"duplicate case number {case.number}"))
+            ld.problems.append(
+                doc.problem(case.id, ("number",), f"duplicate case number {case.number}")
+            )
 
     dims = {d.id: d for d in framework.dimensions} if framework else {}
     theme_list = tuple(th[0].themes) if th else ()
@@ -196,39 +213,59 @@ def load_study(
         assert fw_doc is not None
         for i, d in enumerate(framework.dimensions):
             if d.perspective not in persp:
-                ld.problems.append(fw_doc.problem(None, ("dimensions", i, "perspective"),
-                                                  f"unknown perspective {d.perspective!r}"))
-        for kind, items in (("perspective", framework.perspectives),
-                            ("dimension", framework.dimensions)):
+                ld.problems.append(
+                    fw_doc.problem(
+                        None,
+                        ("dimensions", i, "perspective"),
+                        f"unknown perspective {d.perspective!r}",
+                    )
+                )
+        for kind, items in (
+            ("perspective", framework.perspectives),
+            ("dimension", framework.dimensions),
+        ):
             for ident, n in Counter(x.id for x in items).items():
                 if n > 1:
-                    ld.problem(layout.framework_file, None, f"{kind}s",
-                               f"duplicate {kind} id {ident!r}")
+                    ld.problem(
+                        layout.framework_file, None, f"{kind}s", f"duplicate {kind} id {ident!r}"
+                    )
         fields = [f.id for f in framework.case_protocol]
         for case, doc, _ in loaded:
             for dim_id in dims:
                 if dim_id not in case.narratives:
-                    ld.problems.append(doc.problem(case.id, ("narratives",),
-                                                   f"missing narrative for dimension {dim_id!r}"))
+                    ld.problems.append(
+                        doc.problem(
+                            case.id, ("narratives",), f"missing narrative for dimension {dim_id!r}"
+                        )
+                    )
             for key in case.narratives:
                 if key not in dims:
-                    ld.problems.append(doc.problem(case.id, ("narratives", key),
-                                                   f"unknown dimension {key!r} (known: "
-                                                   f"{', '.join(dims)})"))
+                    ld.problems.append(
+                        doc.problem(
+                            case.id,
+                            ("narratives", key),
+                            f"unknown dimension {key!r} (known: {', '.join(dims)})",
+                        )
+                    )
             for f in fields:
                 if f not in case.protocol:
-                    ld.problems.append(doc.problem(case.id, ("protocol",),
-                                                   f"missing protocol field {f!r}"))
+                    ld.problems.append(
+                        doc.problem(case.id, ("protocol",), f"missing protocol field {f!r}")
+                    )
             for key in case.protocol:
                 if key not in fields:
-                    ld.problems.append(doc.problem(case.id, ("protocol", key),
-                                                   f"unknown protocol field {key!r}"))
+                    ld.problems.append(
+                        doc.problem(case.id, ("protocol", key), f"unknown protocol field {key!r}")
+                    )
 
     if th:
         for i, t in enumerate(theme_list):
             if dims and t.dimension not in dims:
-                ld.problems.append(th[1].problem(None, ("themes", i, "dimension"),
-                                                 f"unknown dimension {t.dimension!r}"))
+                ld.problems.append(
+                    th[1].problem(
+                        None, ("themes", i, "dimension"), f"unknown dimension {t.dimension!r}"
+                    )
+                )
         for ident, n in Counter(t.id for t in theme_list).items():
             if n > 1:
                 ld.problem(layout.themes_file, None, "themes", f"duplicate theme id {ident!r}")
@@ -239,7 +276,7 @@ def load_study(
     observations: list[CodedObservation] = []
     obs_ids: Counter[str] = Counter()
     obs_files: dict[Path, None] = {}
-    for case, _, path in loaded:
+    for _case, _, path in loaded:
         obs_path = observation_file_for(path)
         if obs_path.exists():
             obs_files[obs_path.resolve()] = None
@@ -255,52 +292,87 @@ def load_study(
             continue
         ofile, odoc = parsed_obs
         case_ = by_id.get(ofile.case)
+        if case_ is None and ofile.case in unreadable:
+            continue
         if case_ is None:
-            ld.problems.append(odoc.problem(ofile.case, ("case",),
-                                            f"unknown case {ofile.case!r}: no case file "
-                                            f"{ofile.case}.yaml among the cases loaded"))
+            ld.problems.append(
+                odoc.problem(
+                    ofile.case,
+                    ("case",),
+                    f"unknown case {ofile.case!r}: no case file "
+                    f"{ofile.case}.yaml among the cases loaded",
+                )
+            )
             continue
         if obs_path.stem != ofile.case:
-            ld.problems.append(odoc.problem(ofile.case, ("case",),
-                                            f"observations of case {ofile.case!r} are in "
-                                            f"{obs_path.name!r} (name the file {ofile.case}.yaml)"))
+            ld.problems.append(
+                odoc.problem(
+                    ofile.case,
+                    ("case",),
+                    f"observations of case {ofile.case!r} are in "
+                    f"{obs_path.name!r} (name the file {ofile.case}.yaml)",
+                )
+            )
         coded.add(case_.id)
         for i, o in enumerate(ofile.observations):
             obs_ids[o.id] += 1
             loc = ("observations", i)
             if dims and o.dimension not in dims:
-                ld.problems.append(odoc.problem(case_.id, (*loc, "dimension"),
-                                                f"observation {o.id}: unknown dimension "
-                                                f"{o.dimension!r}"))
-            for j, t in enumerate(o.themes):
-                theme = themes.get(t)
+                ld.problems.append(
+                    odoc.problem(
+                        case_.id,
+                        (*loc, "dimension"),
+                        f"observation {o.id}: unknown dimension {o.dimension!r}",
+                    )
+                )
+            for j, theme_id in enumerate(o.themes):
+                theme = themes.get(theme_id)
                 if theme is None:
-                    ld.problems.append(odoc.problem(case_.id, (*loc, "themes", j),
-                                                    f"observation {o.id}: unknown theme {t!r}"))
+                    ld.problems.append(
+                        odoc.problem(
+                            case_.id,
+                            (*loc, "themes", j),
+                            f"observation {o.id}: unknown theme {theme_id!r}",
+                        )
+                    )
                 elif theme.dimension != o.dimension:
-                    ld.problems.append(odoc.problem(
-                        case_.id, (*loc, "themes", j),
-                        f"observation {o.id} ({o.dimension}) cannot evidence theme {t!r} of "
-                        f"dimension {theme.dimension!r}"))
+                    ld.problems.append(
+                        odoc.problem(
+                            case_.id,
+                            (*loc, "themes", j),
+                            f"observation {o.id} ({o.dimension}) cannot evidence theme "
+                            f"{theme_id!r} of dimension {theme.dimension!r}",
+                        )
+                    )
             located = CodedObservation(case_.id, o)
             if o.evidence is not None:
                 located = _locate(case_, o)
                 if located.start is None:
-                    ld.problems.append(odoc.problem(case_.id, (*loc, "evidence"),
-                                                    f"observation {o.id}: evidence passage not "
-                                                    f"found in the narratives of case {case_.id}"))
+                    ld.problems.append(
+                        odoc.problem(
+                            case_.id,
+                            (*loc, "evidence"),
+                            f"observation {o.id}: evidence passage not "
+                            f"found in the narratives of case {case_.id}",
+                        )
+                    )
             observations.append(located)
     for ident, n in obs_ids.items():
         if n > 1:
-            ld.problem(layout.observations_dir, None, "observations.id",
-                       f"duplicate observation id {ident!r} ({n} times)")
+            ld.problem(
+                layout.observations_dir,
+                None,
+                "observations.id",
+                f"duplicate observation id {ident!r} ({n} times)",
+            )
 
     if require_theme_evidence and coded:
         used = {t for co in observations for t in co.observation.themes}
         for i, t in enumerate(theme_list):
             if t.id not in used and th:
-                ld.problems.append(th[1].problem(None, ("themes", i),
-                                                 f"theme {t.id!r} has no observations"))
+                ld.problems.append(
+                    th[1].problem(None, ("themes", i), f"theme {t.id!r} has no observations")
+                )
 
     if comparison is not None and framework is not None:
         _check_comparison(ld, layout, comparison, dims, themes)
@@ -309,16 +381,28 @@ def load_study(
         persp_ids = {p.id for p in framework.perspectives}
         for i, r in enumerate(rules):
             if r.perspective not in persp_ids:
-                ld.problems.append(rules_doc.problem(None, ("design_rules", i, "perspective"),
-                                                     f"unknown perspective {r.perspective!r}"))
+                ld.problems.append(
+                    rules_doc.problem(
+                        None,
+                        ("design_rules", i, "perspective"),
+                        f"unknown perspective {r.perspective!r}",
+                    )
+                )
             if r.dimension not in dims:
-                ld.problems.append(rules_doc.problem(None, ("design_rules", i, "dimension"),
-                                                     f"unknown dimension {r.dimension!r}"))
-            for j, d in enumerate(r.discriminators):
-                if d not in discs:
-                    ld.problems.append(rules_doc.problem(
-                        None, ("design_rules", i, "discriminators", j),
-                        f"rule {r.number}: unknown discriminator {d!r}"))
+                ld.problems.append(
+                    rules_doc.problem(
+                        None, ("design_rules", i, "dimension"), f"unknown dimension {r.dimension!r}"
+                    )
+                )
+            for j, disc in enumerate(r.discriminators):
+                if disc not in discs:
+                    ld.problems.append(
+                        rules_doc.problem(
+                            None,
+                            ("design_rules", i, "discriminators", j),
+                            f"rule {r.number}: unknown discriminator {disc!r}",
+                        )
+                    )
 
     if ld.problems:
         raise StudyDataError(ld.problems)
@@ -354,27 +438,64 @@ def _locate(case: Case, obs: Observation) -> CodedObservation:
     return CodedObservation(case.id, obs)
 
 
-def _check_comparison(ld: _Loader, layout: Layout, comparison: ComparisonFile,
-                      dims: dict[str, object], themes: dict[str, Theme]) -> None:
+def _check_comparison(
+    ld: _Loader,
+    layout: Layout,
+    comparison: ComparisonFile,
+    dims: Mapping[str, object],
+    themes: Mapping[str, Theme],
+) -> None:
     path = layout.production_models_file
     models = {m.id for m in comparison.production_models}
     for i, c in enumerate(comparison.characteristics):
         if c.model not in models:
             ld.problem(path, None, f"characteristics[{i}].model", f"unknown model {c.model!r}")
         if c.dimension not in dims:
-            ld.problem(path, None, f"characteristics[{i}].dimension",
-                       f"unknown dimension {c.dimension!r}")
+            ld.problem(
+                path, None, f"characteristics[{i}].dimension", f"unknown dimension {c.dimension!r}"
+            )
     for i, d in enumerate(comparison.discriminators):
         if d.dimension not in dims:
-            ld.problem(path, None, f"discriminators[{i}].dimension",
-                       f"unknown dimension {d.dimension!r}")
+            ld.problem(
+                path, None, f"discriminators[{i}].dimension", f"unknown dimension {d.dimension!r}"
+            )
         for t in d.themes:
             if t not in themes:
-                ld.problem(path, None, f"discriminators[{i}].themes",
-                           f"discriminator {d.id}: unknown theme {t!r}")
+                ld.problem(
+                    path,
+                    None,
+                    f"discriminators[{i}].themes",
+                    f"discriminator {d.id}: unknown theme {t!r}",
+                )
         if not d.themes and not d.basis:
-            ld.problem(path, None, f"discriminators[{i}].basis",
-                       f"discriminator {d.id} has no theme: say on what it rests (basis)")
+            ld.problem(
+                path,
+                None,
+                f"discriminators[{i}].basis",
+                f"discriminator {d.id} has no theme: say on what it rests (basis)",
+            )
     for ident, n in Counter(d.id for d in comparison.discriminators).items():
         if n > 1:
             ld.problem(path, None, "discriminators", f"duplicate discriminator id {ident!r}")
+
+
+def load_framework(layout: Layout | None = None) -> Framework:
+    """Load and check the framework file alone (for outputs that depend on nothing else)."""
+    layout = layout or Layout.discover()
+    ld = _Loader(layout)
+    parsed = ld.parse(layout.framework_file, Framework)
+    if parsed:
+        framework, doc = parsed
+        persp = {p.id for p in framework.perspectives}
+        for i, d in enumerate(framework.dimensions):
+            if d.perspective not in persp:
+                ld.problems.append(
+                    doc.problem(
+                        None,
+                        ("dimensions", i, "perspective"),
+                        f"unknown perspective {d.perspective!r}",
+                    )
+                )
+    if ld.problems or not parsed:
+        raise StudyDataError(ld.problems)
+    return parsed[0]

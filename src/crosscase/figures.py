@@ -1,0 +1,173 @@
+"""Figures drawn from the study data: the research framework and the theme x case heatmap."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display needed; notebooks show the written PNG bytes
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+from .model import Framework
+
+_FILLS = ["#dbe9f6", "#fde9d0", "#e3f1dd", "#eee0f3"]
+_EDGES = ["#2f6690", "#b5651d", "#3c7a3c", "#6a3d7a"]
+
+
+def _box(
+    ax: Axes,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    text: str,
+    fill: str,
+    edge: str,
+    width: int,
+    weight: str = "normal",
+    lw: float = 1.2,
+) -> None:
+    ax.add_patch(
+        FancyBboxPatch(
+            (x, y),
+            w,
+            h,
+            boxstyle="round,pad=0.02,rounding_size=0.12",
+            facecolor=fill,
+            edgecolor=edge,
+            linewidth=lw,
+        )
+    )
+    ax.text(
+        x + w / 2,
+        y + h / 2,
+        textwrap.fill(text, width),
+        ha="center",
+        va="center",
+        fontweight=weight,
+    )
+
+
+def framework_figure(framework: Framework, title: str | None = None) -> Figure:
+    """Draw the framework as nested perspectives: the first perspective innermost, each later one
+    a frame around it with its dimensions in a band along the bottom (as in Srai et al.'s Figure 1,
+    where the supply network configuration is embedded in infrastructural provisioning)."""
+    persp = framework.perspectives
+    dims = {p.id: [d for d in framework.dimensions if d.perspective == p.id] for p in persp}
+    inner = dims[persp[0].id]
+    cols = max(1, math.ceil(math.sqrt(len(inner))))
+    rows = max(1, math.ceil(len(inner) / cols))
+    cell_w, cell_h, gap, band, margin, head = 3.4, 1.0, 0.3, 1.5, 0.35, 0.6
+    inner_w = cols * cell_w + (cols + 1) * gap
+    inner_h = rows * cell_h + (rows + 1) * gap + head
+    total_w = inner_w + 2 * margin * (len(persp) - 1)
+    total_h = inner_h + (band + margin + head) * (len(persp) - 1)
+    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 10}):
+        fig, ax = plt.subplots(figsize=(total_w * 0.95, total_h * 0.95))
+    ax.set_xlim(-0.1, total_w + 0.1)
+    ax.set_ylim(-0.1, total_h + 0.1)
+    ax.set_axis_off()
+    # Outer frames, outermost first so inner ones draw on top.
+    x0, y0, w, h = 0.0, 0.0, total_w, total_h
+    frames = []
+    for level in range(len(persp) - 1, 0, -1):
+        frames.append((level, x0, y0, w, h))
+        x0, y0 = x0 + margin, y0 + band + margin
+        w, h = w - 2 * margin, h - band - margin - head
+    for level, fx, fy, fw, fh in frames:
+        p = persp[level]
+        _box(ax, fx, fy, fw, fh, "", _FILLS[level % 4], _EDGES[level % 4], 40, lw=2)
+        ax.text(
+            fx + fw / 2,
+            fy + fh - head / 2,
+            p.label,
+            ha="center",
+            va="center",
+            fontsize=12,
+            fontweight="bold",
+            color=_EDGES[level % 4],
+        )
+        members = dims[p.id]
+        bw = (fw - (len(members) + 1) * gap) / max(1, len(members))
+        for i, d in enumerate(members):
+            _box(
+                ax,
+                fx + gap + i * (bw + gap),
+                fy + gap,
+                bw,
+                band - gap,
+                d.label,
+                "white",
+                _EDGES[level % 4],
+                20,
+            )
+    # Innermost perspective and its grid of dimensions.
+    _box(ax, x0, y0, inner_w, inner_h, "", _FILLS[0], _EDGES[0], 40, lw=2)
+    ax.text(
+        x0 + inner_w / 2,
+        y0 + inner_h - head / 2,
+        persp[0].label,
+        ha="center",
+        va="center",
+        fontsize=12,
+        fontweight="bold",
+        color=_EDGES[0],
+    )
+    for i, d in enumerate(inner):
+        r, c = divmod(i, cols)
+        bx = x0 + gap + c * (cell_w + gap)
+        by = y0 + inner_h - head - (r + 1) * (cell_h + gap)
+        _box(ax, bx, by, cell_w, cell_h, d.label, "white", _EDGES[0], 28)
+    if title:
+        ax.set_title(title, fontsize=12)
+    return fig
+
+
+def theme_heatmap(
+    matrix: pd.DataFrame,
+    row_labels: list[str],
+    threshold: int | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Theme x case heatmap of evidence counts; rows below the discriminator threshold hatched."""
+    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 10}):
+        height = 1.2 + 0.34 * len(matrix)
+        fig, ax = plt.subplots(figsize=(4.5 + 0.6 * matrix.shape[1], height))
+        data = matrix.copy()
+        data.index = pd.Index(row_labels)
+        sns.heatmap(
+            data,
+            annot=True,
+            fmt="d",
+            cmap="Blues",
+            cbar=False,
+            linewidths=0.5,
+            linecolor="white",
+            ax=ax,
+            vmin=0,
+            vmax=max(2, int(data.to_numpy().max())),
+        )
+        ax.set_xlabel("Case")
+        ax.set_ylabel("")
+        if threshold is not None:
+            for i, (_, row) in enumerate(data.iterrows()):
+                n = int((row > 0).sum())
+                colour = "#1b5e20" if n >= threshold else "#b71c1c"
+                ax.text(
+                    data.shape[1] + 0.15,
+                    i + 0.5,
+                    f"{n} cases",
+                    va="center",
+                    color=colour,
+                    fontsize=9,
+                )
+        if title:
+            ax.set_title(title)
+    return fig

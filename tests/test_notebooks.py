@@ -1,0 +1,58 @@
+"""The committed notebooks are executed, clean locks: nbval compares what they hold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def _cells(path: Path) -> list[dict]:
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def test_there_are_five_numbered_notebooks() -> None:
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_code_cell_is_executed_in_order(path: Path) -> None:
+    counts = [c["execution_count"] for c in _cells(path)]
+    assert counts == list(range(1, len(counts) + 1)), "re-run `make relock`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_errors_warnings_or_volatile_metadata(path: Path) -> None:
+    nb = json.loads(path.read_text())
+    assert "papermill" not in nb["metadata"]
+    for cell in _cells(path):
+        assert "papermill" not in cell["metadata"] and "execution" not in cell["metadata"]
+        for out in cell["outputs"]:
+            assert out["output_type"] != "error"
+            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), out["text"]
+            assert "text/html" not in out.get("data", {}), "HTML output is version-dependent"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_parameters_cell_is_tagged(path: Path) -> None:
+    tagged = [c for c in _cells(path) if "parameters" in c["metadata"].get("tags", [])]
+    assert len(tagged) == 1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_table_is_locked_in_full(path: Path) -> None:
+    """Each table cell's stored output holds the whole table (Markdown, not a truncated repr)
+    and the notebook ends with the checksums of every file it wrote."""
+    cells = _cells(path)
+    md = [
+        o["data"]["text/markdown"]
+        for c in cells
+        for o in c["outputs"]
+        if "text/markdown" in o.get("data", {})
+    ]
+    assert md and "Outputs of this notebook" in "".join(md[-1])
+    assert all("..." not in "".join(m) for m in md)

@@ -1,0 +1,51 @@
+"""Writing outputs: complete, escaped Markdown; atomic writes; safe run names; deterministic
+figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from crosscase import outputs
+from crosscase.paths import check_run_name
+
+
+def test_markdown_is_complete_and_escaped() -> None:
+    long = "word " * 200 + "END"
+    table = pd.DataFrame({"a": [long, "<script>alert(1)</script> | pipe"]})
+    md = outputs.to_markdown(table)
+    assert "END" in md  # no truncation
+    assert "<script>" not in md and "&lt;script&gt;" in md
+    assert "\\| pipe" in md
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
+    outputs.atomic_write(tmp_path / "x.csv", "a\n")
+    outputs.atomic_write(tmp_path / "x.csv", "b\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+    assert (tmp_path / "x.csv").read_text() == "b\n"
+
+
+@pytest.mark.parametrize("bad", ["../paper", "a/b", "..", "", ".hidden", "x y"])
+def test_unsafe_run_names_are_rejected(bad: str) -> None:
+    with pytest.raises(ValueError, match="not safe"):
+        check_run_name(bad)
+
+
+def test_figures_are_byte_identical_and_carry_no_timestamp() -> None:
+    def draw() -> tuple[bytes, bytes]:
+        fig, ax = plt.subplots()
+        ax.plot([1, 2, 3], [3, 1, 2])
+        ax.set_title("x")
+        out = outputs.figure_bytes(fig, "png"), outputs.figure_bytes(fig, "svg")
+        plt.close(fig)
+        return out
+
+    first, second = draw(), draw()
+    assert first == second
+    png, svg = first
+    assert b"Software" not in png and b"matplotlib" not in png.lower()
+    assert b"<dc:date>" not in svg and b"Matplotlib v" not in svg

@@ -1,0 +1,152 @@
+"""Bad input is rejected with every problem in one report, each naming file, case and field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crosscase import Layout, StudyDataError, load_study
+from crosscase.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CASE = "medical-diagnostic-devices"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the compendium's data in a project of its own."""
+    shutil.copytree(ROOT / "data" / "raw", tmp_path / "data" / "raw")
+    (tmp_path / "pyproject.toml").write_text("[tool.crosscase]\n")
+    return tmp_path
+
+
+def problems(project: Path) -> list[str]:
+    with pytest.raises(StudyDataError) as err:
+        load_study(Layout(project, project))
+    return [str(p) for p in err.value.problems]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def case_file(project: Path, case: str = CASE) -> Path:
+    return project / "data" / "raw" / "cases" / f"{case}.yaml"
+
+
+def obs_file(project: Path, case: str = CASE) -> Path:
+    return project / "data" / "raw" / "observations" / f"{case}.yaml"
+
+
+def test_the_paper_data_are_valid(project: Path) -> None:
+    study = load_study(Layout(project, project))
+    assert len(study.cases) == 5
+
+
+def test_yaml_syntax_error_names_the_line(project: Path) -> None:
+    edit(case_file(project), "number: 1", "number: [1")
+    [p] = problems(project)
+    assert p.startswith(f"data/raw/cases/{CASE}.yaml:") and "YAML syntax error" in p
+
+
+def test_empty_file(project: Path) -> None:
+    case_file(project).write_text("# nothing yet\n")
+    assert any(f"cases/{CASE}.yaml" in p and "empty file" in p for p in problems(project))
+
+
+def test_non_utf8_bytes(project: Path) -> None:
+    path = case_file(project)
+    path.write_bytes(path.read_bytes().replace(b"Medical diagnostic", b"M\xe9dical diagnostic", 1))
+    assert any("not UTF-8" in p and f"{CASE}.yaml:" in p for p in problems(project))
+
+
+def test_missing_and_unknown_dimension(project: Path) -> None:
+    edit(case_file(project), "  human-resources:", "  human-resource:")
+    found = problems(project)
+    assert any(
+        "missing narrative for dimension 'human-resources'" in p and f"case {CASE}" in p
+        for p in found
+    )
+    assert any("field narratives.human-resource" in p and "unknown dimension" in p for p in found)
+
+
+def test_empty_narrative(project: Path) -> None:
+    path = case_file(project)
+    text = path.read_text()
+    start = text.index("  local-institutions: >-")
+    end = text.index("  physical-and-technological-infrastructures:")
+    path.write_text(text[:start] + '  local-institutions: ""\n' + text[end:])
+    assert any("field narratives.local-institutions: empty text" in p for p in problems(project))
+
+
+def test_duplicate_case_id(project: Path) -> None:
+    src = case_file(project, "field-ready-rescue")
+    edit(src, "id: field-ready-rescue", f"id: {CASE}")
+    found = problems(project)
+    assert sum(f"duplicate case id '{CASE}'" in p for p in found) == 2
+
+
+@pytest.mark.parametrize("bad", ["../escape", "a/b", "UPPER"])
+def test_ids_unsafe_as_file_names(project: Path, bad: str) -> None:
+    edit(case_file(project), f"id: {CASE}", f"id: {bad}")
+    assert any("field id:" in p and "not a safe identifier" in p for p in problems(project))
+
+
+def test_observations_naming_unknown_case_dimension_or_theme(project: Path) -> None:
+    path = obs_file(project)
+    edit(path, f"case: {CASE}", "case: no-such-case")
+    assert any("unknown case 'no-such-case'" in p for p in problems(project))
+    edit(path, "case: no-such-case", f"case: {CASE}")
+    edit(path, "dimension: human-resources", "dimension: human-resourcez")
+    edit(path, "themes: [close-proximity-to-end-use]", "themes: [close-proximity]")
+    found = problems(project)
+    assert any("unknown dimension 'human-resourcez'" in p and "observations[" in p for p in found)
+    assert any("unknown theme 'close-proximity'" in p and f"case {CASE}" in p for p in found)
+
+
+def test_evidence_not_in_narrative(project: Path) -> None:
+    edit(
+        obs_file(project),
+        'evidence: "Devices can be reprocessed',
+        'evidence: "Devices can be recycled',
+    )
+    [p] = problems(project)
+    assert "evidence passage not found" in p and "field observations[5].evidence" in p
+
+
+def test_theme_with_no_observations(project: Path) -> None:
+    with (project / "data" / "raw" / "themes.yaml").open("a") as fh:
+        fh.write("  - id: orphan-theme\n    dimension: human-resources\n    label: Orphan\n")
+    assert any("theme 'orphan-theme' has no observations" in p for p in problems(project))
+
+
+def test_every_problem_in_one_report(project: Path) -> None:
+    edit(case_file(project), "  human-resources:", "  human-resource:")
+    edit(
+        obs_file(project, "lighting-fixtures"),
+        'evidence: "in order to reduce lead times"',
+        'evidence: "not in the text"',
+    )
+    case_file(project, "field-ready-rescue").write_bytes(b"\xff\xfe")
+    found = problems(project)
+    files = {p.split(":")[0] for p in found}
+    assert {
+        f"data/raw/cases/{CASE}.yaml",
+        "data/raw/cases/field-ready-rescue.yaml",
+        "data/raw/observations/lighting-fixtures.yaml",
+    } <= files
+
+
+def test_validate_command_reports_and_writes_nothing(project: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("CROSSCASE_ROOT", str(project))
+    assert main(["validate"]) == 0
+    edit(case_file(project), "  human-resources:", "  human-resource:")
+    before = sorted(p for p in project.rglob("*"))
+    assert main(["validate"]) == 1
+    err = capsys.readouterr().err
+    assert "problems in the study data" in err and f"case {CASE}" in err
+    assert sorted(p for p in project.rglob("*")) == before
