@@ -31,8 +31,18 @@ def _run_all(output_root: Path, work: Path) -> dict[str, str]:
     }
 
 
+def _tree(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
 def test_two_runs_are_byte_identical(tmp_path: Path) -> None:
+    raw_before = _tree(ROOT / "data" / "raw")
     first = _run_all(tmp_path / "a", tmp_path / "nb-a")
     second = _run_all(tmp_path / "b", tmp_path / "nb-b")
     assert len(first) == 28  # 12 tables x (CSV, Markdown) + 2 figures x (PNG, SVG)
     assert first == second
+    assert _tree(ROOT / "data" / "raw") == raw_before, "the workflow never writes to data/raw"

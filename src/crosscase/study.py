@@ -207,28 +207,8 @@ def load_study(
     theme_list = tuple(th[0].themes) if th else ()
     themes = {t.id: t for t in theme_list}
 
-    if framework:
-        persp = {p.id for p in framework.perspectives}
-        fw_doc = fw[1] if fw else None
-        assert fw_doc is not None
-        for i, d in enumerate(framework.dimensions):
-            if d.perspective not in persp:
-                ld.problems.append(
-                    fw_doc.problem(
-                        None,
-                        ("dimensions", i, "perspective"),
-                        f"unknown perspective {d.perspective!r}",
-                    )
-                )
-        for kind, items in (
-            ("perspective", framework.perspectives),
-            ("dimension", framework.dimensions),
-        ):
-            for ident, n in Counter(x.id for x in items).items():
-                if n > 1:
-                    ld.problem(
-                        layout.framework_file, None, f"{kind}s", f"duplicate {kind} id {ident!r}"
-                    )
+    if framework and fw:
+        _check_framework(ld, framework, fw[1])
         fields = [f.id for f in framework.case_protocol]
         for case, doc, _ in loaded:
             for dim_id in dims:
@@ -485,17 +465,28 @@ def load_framework(layout: Layout | None = None) -> Framework:
     ld = _Loader(layout)
     parsed = ld.parse(layout.framework_file, Framework)
     if parsed:
-        framework, doc = parsed
-        persp = {p.id for p in framework.perspectives}
-        for i, d in enumerate(framework.dimensions):
-            if d.perspective not in persp:
-                ld.problems.append(
-                    doc.problem(
-                        None,
-                        ("dimensions", i, "perspective"),
-                        f"unknown perspective {d.perspective!r}",
-                    )
-                )
+        _check_framework(ld, *parsed)
     if ld.problems or not parsed:
         raise StudyDataError(ld.problems)
     return parsed[0]
+
+
+def _check_framework(ld: _Loader, framework: Framework, doc: YamlDocument) -> None:
+    """Dimensions name a known perspective; perspective and dimension ids are unique."""
+    persp = {p.id for p in framework.perspectives}
+    for i, d in enumerate(framework.dimensions):
+        if d.perspective not in persp:
+            ld.problems.append(
+                doc.problem(
+                    None, ("dimensions", i, "perspective"), f"unknown perspective {d.perspective!r}"
+                )
+            )
+    for kind, items in (
+        ("perspective", framework.perspectives),
+        ("dimension", framework.dimensions),
+    ):
+        for ident, n in Counter(x.id for x in items).items():
+            if n > 1:
+                ld.problems.append(
+                    doc.problem(None, (f"{kind}s",), f"duplicate {kind} id {ident!r}")
+                )
