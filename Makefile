@@ -8,37 +8,68 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
+ifeq ($(MAKELEVEL),0)
 MAKEFLAGS += --jobs=2 --output-sync=target
+endif
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KERNEL := srai2020-dm
-RUN ?= paper
-BUILD := build/$(RUN)
 
 # Deterministic runs: fixed hash seed for the kernels too; Jupyter's new path scheme (no warning).
 export PYTHONHASHSEED := 0
 export JUPYTER_PLATFORM_DIRS := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+# Parameters of a run (make variables -> papermill parameters). The defaults reproduce the paper;
+# a run under another RUN name writes to its own folders and never touches the paper's.
+RUN ?= paper
+CASES ?= data/raw/cases
+MIN_CASES ?= 3
+MIN_SHARE ?=
+PAPER_DEFAULTS := paper|data/raw/cases|3|
+ifeq ($(RUN),paper)
+ifneq ($(RUN)|$(strip $(CASES))|$(MIN_CASES)|$(MIN_SHARE),$(PAPER_DEFAULTS))
+$(error RUN=paper is the paper's reproduction: give another run a name of its own, e.g. RUN=my-cases)
+endif
+endif
+# A misspelt variable on the command line is an error, not a silently ignored default.
+KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE CASE NAME INTO PYTHON SIZES
+UNKNOWN_VARS := $(filter-out $(KNOWN_VARS),$(foreach v,$(MAKEOVERRIDES),$(if $(findstring =,$(v)),$(firstword $(subst =, ,$(v))))))
+ifneq ($(strip $(UNKNOWN_VARS)),)
+$(error unknown variable(s) $(UNKNOWN_VARS); known: $(KNOWN_VARS))
+endif
+
+BUILD := build/$(RUN)
 RAW := data/raw
 FRAMEWORK := $(RAW)/framework.yaml
+comma := ,
+empty :=
+space := $(empty) $(empty)
+# The files a case set brings: its case files, their observations, and an added themes.yaml.
+CASE_FILES := $(foreach c,$(CASES),$(if $(filter %.yaml,$(c)),$(c) $(wildcard $(dir $(c))../observations/$(notdir $(c))),$(wildcard $(c)/*.yaml) $(wildcard $(c)/../observations/*.yaml) $(wildcard $(c)/../themes.yaml)))
 STUDY_DATA := $(FRAMEWORK) $(RAW)/themes.yaml $(RAW)/production-models.yaml \
-	$(RAW)/design-rules.yaml $(wildcard $(RAW)/cases/*.yaml) $(wildcard $(RAW)/observations/*.yaml)
+	$(RAW)/design-rules.yaml $(wildcard $(RAW)/cases/*.yaml) $(wildcard $(RAW)/observations/*.yaml) \
+	$(CASE_FILES)
 SRC := $(wildcard src/crosscase/*.py)
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 EXECUTED := $(patsubst notebooks/%,$(BUILD)/%,$(NOTEBOOKS))
-PAPERMILL := $(BIN)/crosscase run -k $(KERNEL)
+RUNNER := $(BIN)/crosscase run -k $(KERNEL)
+P_RUN := -p run=$(RUN)
+P_CASES := $(P_RUN) -p 'cases=[$(subst $(space),$(comma) ,$(strip $(CASES)))]'
+P_RULE := $(P_CASES) -p min_cases=$(MIN_CASES) $(if $(MIN_SHARE),-p min_share=$(MIN_SHARE))
 
-.PHONY: all help venv test lab clean lock relock outputs
+.PHONY: all help venv test lab clean lock relock outputs example validate new-case bench
 
 all: $(EXECUTED) outputs ## Build the environment if needed, run every notebook, list the outputs
 
-help: ## List the targets
+help: ## List the targets and the variables of a run
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "Variables: RUN (output folder, default paper), CASES (case folders or files),"
+	@echo "  MIN_CASES (default 3), MIN_SHARE (e.g. 0.6); e.g. make RUN=t4 MIN_CASES=4"
 
 venv: $(STAMP) ## Create .venv from requirements.lock and register its Jupyter kernel
 
@@ -49,28 +80,55 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 ($(KERNEL))" >/dev/null
 	touch $@
 
-# Each notebook re-runs only when its own inputs change. 01-04 read the whole study (they
-# validate it on load); 05 reads only the framework.
+# Each notebook re-runs only when its own inputs change; each gets exactly the parameters it
+# declares (the runner refuses any other). 05 reads only the framework.
 $(BUILD)/05-%.ipynb: notebooks/05-%.ipynb $(FRAMEWORK) $(SRC) $(STAMP)
-	$(PAPERMILL) $< $@ -p run=$(RUN)
+	$(RUNNER) $< $@ $(P_RUN)
+
+$(BUILD)/01-%.ipynb: notebooks/01-%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
+	$(RUNNER) $< $@ $(P_CASES)
+
+$(BUILD)/02-%.ipynb: notebooks/02-%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
+	$(RUNNER) $< $@ $(P_CASES)
 
 $(BUILD)/%.ipynb: notebooks/%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
-	$(PAPERMILL) $< $@ -p run=$(RUN)
+	$(RUNNER) $< $@ $(P_RULE)
 
 outputs: $(EXECUTED) ## Print where each table and figure of the paper was written
+ifeq ($(RUN),paper)
 	@printf '%s\n' \
 	  "Paper item          Notebook                               Output" \
-	  "Table 1             01-cases.ipynb                         data/processed/$(RUN)/table-1-case-protocols.{csv,md}" \
-	  "Table 2             01-cases.ipynb                         data/processed/$(RUN)/table-2-within-case-narratives.{csv,md}" \
-	  "Table 3 (body)      02-first-order-coding.ipynb            data/processed/$(RUN)/table-3-first-order-observations.{csv,md}" \
-	  "Table 3             03-second-order-themes.ipynb           data/processed/$(RUN)/table-3-cross-case-data-display.{csv,md}" \
-	  "Table 3, last col.  03-second-order-themes.ipynb           data/processed/$(RUN)/second-order-themes.{csv,md}" \
-	  "Theme x case        03-second-order-themes.ipynb           figures/$(RUN)/theme-case-heatmap.{png,svg}" \
-	  "Table 4             04-production-model-comparison.ipynb   data/processed/$(RUN)/table-4-production-model-comparison.{csv,md}" \
-	  "Design rules (s.5)  04-production-model-comparison.ipynb   data/processed/$(RUN)/design-rules.{csv,md}" \
-	  "Figure 1            05-research-framework.ipynb            figures/$(RUN)/figure-1-research-framework.{png,svg}" \
-	  "Appendix            05-research-framework.ipynb            data/processed/$(RUN)/appendix-interview-protocol.{csv,md}" \
+	  "Table 1             01-cases.ipynb                         data/processed/paper/table-1-case-protocols.{csv,md}" \
+	  "Table 2             01-cases.ipynb                         data/processed/paper/table-2-within-case-narratives.{csv,md}" \
+	  "Table 3 (body)      02-first-order-coding.ipynb            data/processed/paper/table-3-first-order-observations.{csv,md}" \
+	  "Table 3             03-second-order-themes.ipynb           data/processed/paper/table-3-cross-case-data-display.{csv,md}" \
+	  "Table 3, last col.  03-second-order-themes.ipynb           data/processed/paper/second-order-themes.{csv,md}" \
+	  "Theme x case        03-second-order-themes.ipynb           figures/paper/theme-case-heatmap.{png,svg}" \
+	  "Table 4             04-production-model-comparison.ipynb   data/processed/paper/table-4-production-model-comparison.{csv,md}" \
+	  "Design rules (s.5)  04-production-model-comparison.ipynb   data/processed/paper/design-rules.{csv,md}" \
+	  "Figure 1            05-research-framework.ipynb            figures/paper/figure-1-research-framework.{png,svg}" \
+	  "Appendix            05-research-framework.ipynb            data/processed/paper/appendix-interview-protocol.{csv,md}" \
+	  "Robustness          06-robustness.ipynb                    data/processed/paper/robustness-summary.{csv,md}, figures/paper/robustness.{png,svg}" \
 	  "Executed notebooks: $(BUILD)/"
+else
+	@echo "Run $(RUN): tables in data/processed/$(RUN)/, figures in figures/$(RUN)/, notebooks in $(BUILD)/"
+	@test ! -f data/processed/$(RUN)/discriminator-changes.md || \
+		{ echo "What changed against the paper (data/processed/$(RUN)/discriminator-changes.md):"; \
+		  cut -d'|' -f4,5,6,7 data/processed/$(RUN)/discriminator-changes.md; }
+endif
+
+example: $(STAMP) ## Run the illustrative extra case (examples/illustrative) into its own folder
+	$(MAKE) --no-print-directory RUN=illustrative CASES="data/raw/cases examples/illustrative/cases"
+
+validate: $(STAMP) ## Check the study data (CASES=...) and report every problem; writes nothing
+	$(BIN)/crosscase validate $(CASES)
+
+new-case: $(STAMP) ## Start a new case from the template: make new-case CASE=my-case NAME="My case" [INTO=folder]
+	@test -n "$(CASE)" -a -n "$(NAME)" || { echo 'usage: make new-case CASE=<id> NAME="<name>" [INTO=<case-set folder>]'; exit 2; }
+	$(BIN)/crosscase new-case --id "$(CASE)" --name "$(NAME)" $(if $(INTO),--into "$(INTO)")
+
+bench: $(STAMP) ## Time every stage on synthetic case sets (SIZES="5 50 500 2000")
+	$(BIN)/python -m crosscase.bench --sizes $(or $(SIZES),5 50 500 2000) --out data/processed/bench --figures figures/bench
 
 test: $(STAMP) ## Lint, type-check, then unit, paper-fidelity and nbval tests in one pytest run
 	$(BIN)/ruff check src tests notebooks

@@ -370,3 +370,125 @@ def design_rules_table(study: Study, discriminators: pd.DataFrame) -> pd.DataFra
         rows,
         columns=["Rule", "Perspective", "Dimension", "Design rule", "Discriminators", "Holding"],
     )
+
+
+def compare_discriminators(baseline: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """What changed between two runs' second-order themes (from :func:`second_order_themes`).
+
+    Status: ``holds`` (a discriminator in both), ``falls below the rule`` (only in the baseline),
+    ``newly qualifies`` (only now), ``below the rule`` (in neither); themes the baseline does
+    not have are marked ``(new theme)``.
+    """
+    base = {str(r["theme"]): r for r in baseline.to_dict("records")}
+    rows = []
+    for r in current.to_dict("records"):
+        old = base.get(str(r["theme"]))
+        was = bool(old["discriminator"]) if old else False
+        now = bool(r["discriminator"])
+        status = {
+            (True, True): "holds",
+            (True, False): "falls below the rule",
+            (False, True): "newly qualifies",
+            (False, False): "below the rule",
+        }[(was, now)]
+        rows.append(
+            {
+                "theme": str(r["theme"]),
+                "dimension_label": str(r["dimension_label"]),
+                "label": str(r["label"]) + ("" if old else " (new theme)"),
+                "baseline_cases": str(old["cases"]) if old else "",
+                "cases": str(r["cases"]),
+                "status": status,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["theme", "dimension_label", "label", "baseline_cases", "cases", "status"],
+    )
+
+
+def _evidence_sets(study: Study) -> tuple[list[int], dict[str, set[int]]]:
+    """Numbers of the coded cases, and for each theme the set of cases that evidence it."""
+    number = {c.id: c.number for c in study.cases}
+    coded = sorted(number[c] for c in study.coded_cases)
+    sets: dict[str, set[int]] = {t.id: set() for t in study.themes}
+    for co in study.observations:
+        for t in co.observation.themes:
+            sets[t].add(number[co.case])
+    return coded, sets
+
+
+def leave_one_case_out(study: Study, rule: DiscriminatorRule) -> pd.DataFrame:
+    """Theme x left-out case: is the theme still a discriminator without that case?
+
+    Computed from the evidence sets directly (no re-analysis per case), so it costs
+    O(themes x cases).
+    """
+    coded, sets = _evidence_sets(study)
+    need = rule.threshold(len(coded) - 1)
+    data = [[len(sets[t.id] - {c}) >= need for c in coded] for t in study.themes]
+    return pd.DataFrame(
+        data,
+        index=pd.Index([t.id for t in study.themes], name="theme"),
+        columns=pd.Index(coded, name="left_out_case"),
+    )
+
+
+def threshold_sweep(study: Study, thresholds: list[int]) -> pd.DataFrame:
+    """Theme x minimum number of cases: is the theme a discriminator under that threshold?"""
+    _, sets = _evidence_sets(study)
+    data = [[len(sets[t.id]) >= k for k in thresholds] for t in study.themes]
+    return pd.DataFrame(
+        data,
+        index=pd.Index([t.id for t in study.themes], name="theme"),
+        columns=pd.Index(thresholds, name="min_cases"),
+    )
+
+
+def robustness_summary(study: Study, rule: DiscriminatorRule) -> pd.DataFrame:
+    """Per theme: is it a discriminator, and does it survive leaving out any one case?
+
+    ``stable``: a discriminator without any one of the cases; ``rests on a single case``: a
+    discriminator that falls below the rule when one of the ``pivotal_cases`` is left out;
+    ``not a discriminator``: below the rule with all cases.
+    """
+    coded, sets = _evidence_sets(study)
+    loo = leave_one_case_out(study, rule)
+    need = rule.threshold(len(coded))
+    labels = _dimension_labels(study)
+    rows = []
+    for t in study.themes:
+        cases = sorted(sets[t.id])
+        is_disc = len(cases) >= need
+        pivotal = [int(c) for c in loo.columns if not bool(loo.loc[t.id, c])] if is_disc else []
+        if not is_disc:
+            verdict = "not a discriminator"
+        elif pivotal:
+            verdict = "rests on a single case"
+        else:
+            verdict = "stable"
+        rows.append(
+            {
+                "theme": t.id,
+                "dimension_label": labels[t.dimension],
+                "label": t.label,
+                "cases": ", ".join(map(str, cases)),
+                "n_cases": len(cases),
+                "margin": len(cases) - need,
+                "pivotal_cases": ", ".join(map(str, pivotal)),
+                "verdict": verdict,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "theme",
+            "dimension_label",
+            "label",
+            "cases",
+            "n_cases",
+            "margin",
+            "pivotal_cases",
+            "verdict",
+        ],
+    )

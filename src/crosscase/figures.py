@@ -171,3 +171,42 @@ def theme_heatmap(
         if title:
             ax.set_title(title)
     return fig
+
+
+def robustness_figure(
+    loo: pd.DataFrame, sweep: pd.DataFrame, row_labels: list[str], title: str | None = None
+) -> Figure:
+    """Two panels: does each theme remain a discriminator when one case is left out (left), and
+    under each minimum number of cases (right)? Green: it holds; red: it falls."""
+    cmap = sns.color_palette(["#e57373", "#81c784"], as_cmap=True)
+    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 10}):
+        width = 6.0 + 0.45 * (loo.shape[1] + sweep.shape[1])
+        fig, (left, right) = plt.subplots(
+            1,
+            2,
+            figsize=(width, 1.4 + 0.34 * len(loo)),
+            sharey=True,
+            gridspec_kw={"width_ratios": [max(1, loo.shape[1]), max(1, sweep.shape[1])]},
+        )
+        for ax, data, xlabel in (
+            (left, loo, "Case left out"),
+            (right, sweep, "Minimum number of cases"),
+        ):
+            frame = data.astype(int)
+            frame.index = pd.Index(row_labels)
+            sns.heatmap(
+                frame,
+                cmap=cmap,
+                vmin=0,
+                vmax=1,
+                cbar=False,
+                linewidths=0.5,
+                linecolor="white",
+                ax=ax,
+            )
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel("")
+        right.tick_params(left=False)
+        if title:
+            fig.suptitle(title)
+    return fig

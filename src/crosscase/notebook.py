@@ -72,12 +72,19 @@ class Run:
 def start(
     run: str = "paper",
     cases: Sequence[str | Path] | None = None,
-    require_theme_evidence: bool = True,
+    require_theme_evidence: bool | None = None,
 ) -> Run:
     """Validate the parameters, load and check the study data (raising one report of every
     problem before anything is written), and print what is analysed."""
     check_run_name(run)
     layout = Layout.discover()
+    if isinstance(cases, str | Path):
+        cases = [cases]
+    if require_theme_evidence is None:
+        # A theme without observations is a data error in the study's own case set; in a
+        # subset or another case set it is a result (the theme is simply not evidenced there).
+        sources = {layout.resolve(c).resolve() for c in (cases or [layout.cases_dir])}
+        require_theme_evidence = layout.cases_dir.resolve() in sources
     study = load_study(layout, cases, require_theme_evidence=require_theme_evidence)
     n_obs = len(study.observations)
     uncoded = study.uncoded_cases
@@ -112,3 +119,14 @@ def start_framework(run: str = "paper") -> FrameworkRun:
         f"{len(framework.dimensions)} dimensions."
     )
     return FrameworkRun(run, layout, None, framework=framework)
+
+
+def load_baseline(cases: Sequence[str | Path] | str) -> Study:
+    """The study on a baseline case set (to compare a run with), validated like any other."""
+    layout = Layout.discover()
+    return load_study(layout, [cases] if isinstance(cases, str) else cases)
+
+
+def same_case_set(a: Study, b: Study) -> bool:
+    """Whether two studies analyse the same cases with the same coding."""
+    return a.cases == b.cases and a.observations == b.observations and a.themes == b.themes

@@ -138,6 +138,17 @@ def _case_files(sources: Iterable[Path], loader: _Loader) -> list[Path]:
     return unique
 
 
+def extra_theme_files(layout: Layout, sources: Sequence[Path]) -> list[Path]:
+    """Theme files that case sets add: ``<set>/themes.yaml`` beside a ``<set>/cases`` folder."""
+    found: dict[Path, None] = {}
+    for src in sources:
+        folder = src.parent if src.is_dir() else src.parent.parent
+        candidate = (folder / "themes.yaml").resolve()
+        if candidate.is_file() and candidate != layout.themes_file.resolve():
+            found[candidate] = None
+    return list(found)
+
+
 def observation_file_for(case_file: Path) -> Path:
     """Where the first-order coding of a case file lives (see the module docstring)."""
     return case_file.parent.parent / "observations" / case_file.name
@@ -204,7 +215,15 @@ def load_study(
             )
 
     dims = {d.id: d for d in framework.dimensions} if framework else {}
-    theme_list = tuple(th[0].themes) if th else ()
+    # The study's themes, then those a case set adds (a themes.yaml beside its cases/ folder).
+    theme_docs: list[tuple[Theme, YamlDocument, int]] = []
+    if th:
+        theme_docs += [(t, th[1], i) for i, t in enumerate(th[0].themes)]
+    for extra in extra_theme_files(layout, sources):
+        parsed_themes = ld.parse(extra, ThemeFile)
+        if parsed_themes:
+            theme_docs += [(t, parsed_themes[1], i) for i, t in enumerate(parsed_themes[0].themes)]
+    theme_list = tuple(t for t, _, _ in theme_docs)
     themes = {t.id: t for t in theme_list}
 
     if framework and fw:
@@ -238,17 +257,17 @@ def load_study(
                         doc.problem(case.id, ("protocol", key), f"unknown protocol field {key!r}")
                     )
 
-    if th:
-        for i, t in enumerate(theme_list):
-            if dims and t.dimension not in dims:
-                ld.problems.append(
-                    th[1].problem(
-                        None, ("themes", i, "dimension"), f"unknown dimension {t.dimension!r}"
-                    )
-                )
-        for ident, n in Counter(t.id for t in theme_list).items():
-            if n > 1:
-                ld.problem(layout.themes_file, None, "themes", f"duplicate theme id {ident!r}")
+    seen_themes: set[str] = set()
+    for t, tdoc, i in theme_docs:
+        if dims and t.dimension not in dims:
+            ld.problems.append(
+                tdoc.problem(None, ("themes", i, "dimension"), f"unknown dimension {t.dimension!r}")
+            )
+        if t.id in seen_themes:
+            ld.problems.append(
+                tdoc.problem(None, ("themes", i, "id"), f"duplicate theme id {t.id!r}")
+            )
+        seen_themes.add(t.id)
 
     # First-order coding: one observation file per case, next to the case files.
     by_id = {c.id: c for c, _, _ in loaded}
@@ -348,10 +367,10 @@ def load_study(
 
     if require_theme_evidence and coded:
         used = {t for co in observations for t in co.observation.themes}
-        for i, t in enumerate(theme_list):
-            if t.id not in used and th:
+        for t, tdoc, i in theme_docs:
+            if t.id not in used:
                 ld.problems.append(
-                    th[1].problem(None, ("themes", i), f"theme {t.id!r} has no observations")
+                    tdoc.problem(None, ("themes", i), f"theme {t.id!r} has no observations")
                 )
 
     if comparison is not None and framework is not None:
