@@ -91,6 +91,9 @@ $(BUILD)/01-%.ipynb: notebooks/01-%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
 $(BUILD)/02-%.ipynb: notebooks/02-%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
 	$(RUNNER) $< $@ $(P_CASES)
 
+$(BUILD)/07-%.ipynb: notebooks/07-%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
+	$(RUNNER) $< $@ $(P_CASES)
+
 $(BUILD)/%.ipynb: notebooks/%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
 	$(RUNNER) $< $@ $(P_RULE)
 
@@ -109,6 +112,7 @@ ifeq ($(RUN),paper)
 	  "Figure 1            05-research-framework.ipynb            figures/paper/figure-1-research-framework.{png,svg}" \
 	  "Appendix            05-research-framework.ipynb            data/processed/paper/appendix-interview-protocol.{csv,md}" \
 	  "Robustness          06-robustness.ipynb                    data/processed/paper/robustness-summary.{csv,md}, figures/paper/robustness.{png,svg}" \
+	  "Assisted coding     07-assisted-coding.ipynb               data/processed/paper/assisted-*.{csv,md}, figures/paper/assisted-*.{png,svg}" \
 	  "Executed notebooks: $(BUILD)/"
 else
 	@echo "Run $(RUN): tables in data/processed/$(RUN)/, figures in figures/$(RUN)/, notebooks in $(BUILD)/"

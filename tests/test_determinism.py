@@ -43,6 +43,6 @@ def test_two_runs_are_byte_identical(tmp_path: Path) -> None:
     raw_before = _tree(ROOT / "data" / "raw")
     first = _run_all(tmp_path / "a", tmp_path / "nb-a")
     second = _run_all(tmp_path / "b", tmp_path / "nb-b")
-    assert len(first) == 36  # 15 tables x (CSV, Markdown) + 3 figures x (PNG, SVG)
+    assert len(first) == 52  # 21 tables x (CSV, Markdown) + 5 figures x (PNG, SVG)
     assert first == second
     assert _tree(ROOT / "data" / "raw") == raw_before, "the workflow never writes to data/raw"

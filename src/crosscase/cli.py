@@ -86,6 +86,120 @@ def _new_case(args: argparse.Namespace) -> int:
     return 0
 
 
+def _suggest(args: argparse.Namespace) -> int:
+    from .coding import suggest_dimensions
+    from .outputs import atomic_write, to_csv
+
+    layout = Layout.discover()
+    try:
+        study = load_study(layout, args.cases or None)
+    except StudyDataError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    raw = Path(args.text)
+    try:
+        text = raw.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: {raw}: cannot read as UTF-8 text ({exc})", file=sys.stderr)
+        return 1
+    table = suggest_dimensions(study, text)
+    table.insert(4, "accept", "")
+    out = Path(args.out)
+    atomic_write(out, to_csv(table))
+    counts = table["dimension"].value_counts().sort_index()
+    print(
+        f"wrote {len(table)} segments to {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
+    print(
+        "Review: leave `accept` empty to take the suggestion, write a dimension id to "
+        "override it, or '-' to leave the segment out; then `crosscase accept`."
+    )
+    return 0
+
+
+def _accept(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .study import load_framework
+    from .templates import CASE_HEADER, case_text
+
+    layout = Layout.discover()
+    framework = load_framework(layout)
+    dims = [d.id for d in framework.dimensions]
+    table = pd.read_csv(args.suggestions, dtype=str, keep_default_na=False)
+    missing = {"segment", "text", "dimension", "accept"} - set(table.columns)
+    if missing:
+        print(
+            f"error: {args.suggestions}: missing column(s) {', '.join(sorted(missing))}",
+            file=sys.stderr,
+        )
+        return 1
+    narratives: dict[str, list[str]] = {d: [] for d in dims}
+    bad = []
+    for row in table.to_dict("records"):
+        choice = (str(row["accept"]) or str(row["dimension"])).strip()
+        if choice == "-":
+            continue
+        if choice not in narratives:
+            bad.append(
+                f"{args.suggestions}: segment {row['segment']}: field accept: unknown "
+                f"dimension {choice!r}"
+            )
+            continue
+        narratives[choice].append(str(row["text"]))
+    if bad:
+        print("\n".join(bad), file=sys.stderr)
+        return 1
+    path = layout.resolve(args.into) / "cases" / f"{args.id}.yaml"
+    if path.exists():
+        print(f"error: {path} exists: not overwritten", file=sys.stderr)
+        return 1
+    from .outputs import atomic_write
+
+    text = case_text(
+        args.id,
+        args.number,
+        args.name,
+        {f.id: "" for f in framework.case_protocol},
+        {d: " ".join(v) for d, v in narratives.items()},
+        header=CASE_HEADER,
+    )
+    atomic_write(path, text)
+    empty = [d for d, v in narratives.items() if not v]
+    print(
+        f"wrote {path} with the accepted segments as narratives"
+        + (f"; no segment for: {', '.join(empty)}" if empty else "")
+    )
+    return 0
+
+
+def _agreement(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .coding import agreement
+
+    frames = []
+    for path in (args.coder_a, args.coder_b):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for col in (args.unit, args.code):
+            if col not in frame.columns:
+                print(f"error: {path}: no column {col!r}", file=sys.stderr)
+                return 1
+        frames.append(frame.set_index(args.unit)[args.code])
+    a, b = frames
+    units = sorted(set(a.index) & set(b.index))
+    only = sorted(set(a.index) ^ set(b.index))
+    if only:
+        print(f"note: {len(only)} unit(s) coded by one coder only are left out", file=sys.stderr)
+    result = agreement([a[u] for u in units], [b[u] for u in units])
+    print(result.summary().to_string(index=False))
+    print()
+    print(result.per_code.to_string(index=False))
+    print()
+    print(result.confusion.to_string())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crosscase", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +237,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     n.add_argument("--number", type=int, help="case number (default: the next free one)")
     n.set_defaults(func=_new_case)
+    g = sub.add_parser("suggest", help="segment a raw text and suggest a dimension per segment")
+    g.add_argument("text", help="a UTF-8 text file (e.g. interview notes of a new case)")
+    g.add_argument("--out", required=True, help="the suggestions CSV to write")
+    g.add_argument(
+        "--cases", nargs="*", help="case folders or files to learn from (default: the study's)"
+    )
+    g.set_defaults(func=_suggest)
+    a = sub.add_parser("accept", help="turn reviewed suggestions into a new case file")
+    a.add_argument("suggestions", help="the reviewed suggestions CSV")
+    a.add_argument("--id", required=True)
+    a.add_argument("--name", required=True)
+    a.add_argument("--number", type=int, required=True)
+    a.add_argument("--into", default="data/extensions/cases-new")
+    a.set_defaults(func=_accept)
+    m = sub.add_parser("agreement", help="agreement of two coders' codings of the same units")
+    m.add_argument("coder_a", help="CSV of coder A (the reference for precision and recall)")
+    m.add_argument("coder_b", help="CSV of coder B")
+    m.add_argument("--unit", default="segment", help="column identifying the unit")
+    m.add_argument("--code", default="dimension", help="column holding the code")
+    m.set_defaults(func=_agreement)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -210,3 +210,62 @@ def robustness_figure(
         if title:
             fig.suptitle(title)
     return fig
+
+
+def confusion_figure(
+    confusion: pd.DataFrame, labels: list[str], title: str | None = None
+) -> Figure:
+    """Heatmap of a confusion matrix (rows: reference coding, columns: suggested)."""
+    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 10}):
+        fig, ax = plt.subplots(figsize=(2.5 + 0.9 * len(labels), 1.5 + 0.6 * len(labels)))
+        data = confusion.copy()
+        data.index = pd.Index(labels)
+        data.columns = pd.Index(labels)
+        sns.heatmap(
+            data,
+            annot=True,
+            fmt="d",
+            cmap="Blues",
+            cbar=False,
+            linewidths=0.5,
+            linecolor="white",
+            ax=ax,
+        )
+        ax.set_xlabel("Suggested")
+        ax.set_ylabel("Reference (the paper's coding)")
+        ax.tick_params(axis="x", rotation=30)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+        if title:
+            ax.set_title(title)
+    return fig
+
+
+def dendrogram_figure(
+    panels: list[tuple[str, object, list[str]]], title: str | None = None
+) -> Figure:
+    """One dendrogram per panel: (title, scipy linkage matrix, leaf labels)."""
+    from scipy.cluster.hierarchy import dendrogram
+
+    cols = 2
+    rows = max(1, math.ceil(len(panels) / cols))
+    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 8}):
+        fig, axes = plt.subplots(rows, cols, figsize=(14, 3.6 * rows), squeeze=False)
+        for ax, (name, tree, leaves) in zip(axes.flat, panels, strict=False):
+            dendrogram(
+                tree,
+                labels=leaves,
+                orientation="right",
+                ax=ax,
+                color_threshold=0,
+                above_threshold_color="#2f6690",
+                leaf_font_size=7,
+            )
+            ax.set_title(name, fontsize=10)
+            ax.set_xlabel("cosine distance")
+        for ax in axes.flat[len(panels) :]:
+            ax.set_axis_off()
+        if title:
+            fig.suptitle(title)
+        fig.subplots_adjust(wspace=0.9, hspace=0.5)
+    return fig

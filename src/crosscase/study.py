@@ -312,7 +312,8 @@ def load_study(
                     f"{obs_path.name!r} (name the file {ofile.case}.yaml)",
                 )
             )
-        coded.add(case_.id)
+        if ofile.observations:  # an empty coding file (a template) is not yet coded
+            coded.add(case_.id)
         for i, o in enumerate(ofile.observations):
             obs_ids[o.id] += 1
             loc = ("observations", i)

@@ -75,3 +75,34 @@ def new_case(
         atomic_write(case_file, case_template(framework, case_id, number, name)),
         atomic_write(obs_file, observations_template(framework, case_id, number)),
     ]
+
+
+def _folded(key: str, text: str, indent: int) -> list[str]:
+    import textwrap
+
+    pad = " " * indent
+    if not text:
+        return [f'{pad}{key}: ""']
+    wrapped = textwrap.wrap(
+        text, width=96 - indent - 2, break_long_words=False, break_on_hyphens=False
+    )
+    return [f"{pad}{key}: >-", *(f"{pad}  {line}" for line in wrapped)]
+
+
+def case_text(
+    case_id: str,
+    number: int,
+    name: str,
+    protocol: dict[str, str],
+    narratives: dict[str, str],
+    header: str = "",
+) -> str:
+    """A case file in the compendium's style (folded block scalars), from its fields."""
+    lines = [header.rstrip("\n")] if header else []
+    lines += [f"id: {case_id}", f"number: {number}", f"name: {_q(name)}", "protocol:"]
+    for key, value in protocol.items():
+        lines += _folded(key, value, 2)
+    lines.append("narratives:")
+    for key, value in narratives.items():
+        lines += _folded(key, value, 2)
+    return "\n".join(lines) + "\n"

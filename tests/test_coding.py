@@ -1,0 +1,119 @@
+"""Assisted coding: agreement statistics, suggestions, and the review loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import krippendorff
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from crosscase import Layout, StudyDataError, coding, load_study
+from crosscase.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "examples" / "illustrative" / "raw" / "hospital-splints.txt"
+
+
+def test_agreement_of_identical_codings_is_perfect() -> None:
+    a = ["x", "y", "z", "x"]
+    result = coding.agreement(a, a)
+    assert result.cohen_kappa == 1.0 and result.krippendorff_alpha == 1.0
+    assert result.percent_agreement == 1.0 and (result.per_code["f1"] == 1.0).all()
+
+
+def test_agreement_matches_the_reference_implementations_at_the_nominal_level() -> None:
+    a = ["a", "a", "b", "c", "c", "b", "a", "c"]
+    b = ["a", "b", "b", "c", "a", "b", "a", "b"]
+    result = coding.agreement(a, b, ["a", "b", "c"])
+    assert result.cohen_kappa == pytest.approx(cohen_kappa_score(a, b))
+    codes = {"a": 0, "b": 1, "c": 2}
+    data = np.array([[codes[x] for x in a], [codes[x] for x in b]], dtype=float)
+    nominal = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
+    interval = krippendorff.alpha(reliability_data=data)  # the package's default level
+    assert result.krippendorff_alpha == pytest.approx(nominal)
+    assert nominal != pytest.approx(interval), "codes are categories, not quantities"
+    assert result.confusion.to_numpy().sum() == len(a)
+
+
+def test_agreement_rejects_unequal_codings() -> None:
+    with pytest.raises(ValueError, match="same units"):
+        coding.agreement(["a"], ["a", "b"])
+
+
+def test_segmentation_offsets_point_into_the_text() -> None:
+    text = "One sentence, i.e. a clause. Another one (42 days).\n\nA new paragraph."
+    spans = coding.segment(text)
+    assert [t for _, _, t in spans] == [
+        "One sentence, i.e. a clause.",
+        "Another one (42 days).",
+        "A new paragraph.",
+    ]
+    assert all(text[s:e] == t for s, e, t in spans)
+
+
+def test_leave_one_case_out_is_deterministic_and_covers_every_unit() -> None:
+    study = load_study(Layout(ROOT, ROOT))
+    first = coding.dimension_coding_loco(study)
+    assert first.equals(coding.dimension_coding_loco(study))
+    assert len(first) == len(coding.narrative_segments(study))
+    themed = sum(1 for co in study.observations if co.observation.themes)
+    assert len(coding.theme_assignment_loco(study)) == themed
+
+
+def test_theme_assigner_suggests_new_theme_below_threshold() -> None:
+    study = load_study(Layout(ROOT, ROOT))
+    assigner = coding.ThemeAssigner(study.themes, coding._theme_examples(study), threshold=0.99)
+    assert assigner.suggest("zzz qqq", "human-resources")[0] == coding.NEW_THEME
+    loose = coding.ThemeAssigner(study.themes, coding._theme_examples(study), threshold=0.0)
+    theme, score = loose.suggest(
+        "Employees trained in 2 weeks on production processes", "human-resources"
+    )
+    assert theme == "distributed-production-expertise" and score > 0.5
+
+
+def test_suggest_accept_and_agreement_commands(tmp_path: Path, monkeypatch, capsys) -> None:
+    out = tmp_path / "suggestions.csv"
+    assert main(["suggest", str(RAW), "--out", str(out)]) == 0
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    dims = {d.id for d in load_study(Layout(ROOT, ROOT)).framework.dimensions}
+    assert len(table) > 20 and set(table["dimension"]) <= dims
+    text = RAW.read_text(encoding="utf-8")
+    assert all(text[int(r.start) : int(r.end)] == r.text for r in table.itertuples())
+    assert (table["keywords"] != "").any() and (table["neighbour"] != "").all()
+    # The review loop: drop the two header lines, override one segment, accept the rest.
+    table.loc[table.index[:2], "accept"] = "-"
+    table.loc[table.index[2], "accept"] = "local-institutions"
+    table.to_csv(out, index=False)
+    into = tmp_path / "set"
+    assert (
+        main(
+            [
+                "accept",
+                str(out),
+                "--id",
+                "splints",
+                "--name",
+                "Splints",
+                "--number",
+                "6",
+                "--into",
+                str(into),
+            ]
+        )
+        == 0
+    )
+    with pytest.raises(StudyDataError) as err:
+        load_study(Layout(ROOT, ROOT), ["data/raw/cases", str(into / "cases")])
+    fields = {p.field.split(".")[0] for p in err.value.problems if p.field}
+    assert "protocol" in fields and fields <= {"protocol", "narratives"}  # left to fill in
+    # A second coder who agrees on all but one segment.
+    second = table.copy()
+    second.loc[second.index[3], "dimension"] = "human-resources"
+    second.to_csv(tmp_path / "b.csv", index=False)
+    capsys.readouterr()
+    assert main(["agreement", str(out), str(tmp_path / "b.csv")]) == 0
+    report = capsys.readouterr().out
+    assert "Cohen's kappa" in report and "Krippendorff's alpha (nominal)" in report
