@@ -61,7 +61,7 @@ P_RUN := -p run=$(RUN)
 P_CASES := $(P_RUN) -p 'cases=[$(subst $(space),$(comma) ,$(strip $(CASES)))]'
 P_RULE := $(P_CASES) -p min_cases=$(MIN_CASES) $(if $(MIN_SHARE),-p min_share=$(MIN_SHARE))
 
-.PHONY: all help venv test lab clean lock relock outputs example validate new-case bench
+.PHONY: all help venv test lab clean lock relock outputs example validate new-case bench report qda
 
 all: $(EXECUTED) outputs ## Build the environment if needed, run every notebook, list the outputs
 
@@ -130,6 +130,12 @@ validate: $(STAMP) ## Check the study data (CASES=...) and report every problem;
 new-case: $(STAMP) ## Start a new case from the template: make new-case CASE=my-case NAME="My case" [INTO=folder]
 	@test -n "$(CASE)" -a -n "$(NAME)" || { echo 'usage: make new-case CASE=<id> NAME="<name>" [INTO=<case-set folder>]'; exit 2; }
 	$(BIN)/crosscase new-case --id "$(CASE)" --name "$(NAME)" $(if $(INTO),--into "$(INTO)")
+
+report: $(EXECUTED) ## Static HTML report of the run (build/report/index.html), offline
+	$(BIN)/python -m crosscase.report --run $(RUN) --out build/report$(if $(filter-out paper,$(RUN)),-$(RUN))
+
+qda: $(STAMP) ## Export the coded study for QDA tools: REFI-QDA codebook (.qdc) and project (.qdpx)
+	$(BIN)/python -m crosscase.qda --run $(RUN) --cases $(CASES)
 
 bench: $(STAMP) ## Time every stage on synthetic case sets (SIZES="5 50 500 2000")
 	$(BIN)/python -m crosscase.bench --sizes $(or $(SIZES),5 50 500 2000) --out data/processed/bench --figures figures/bench

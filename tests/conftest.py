@@ -64,3 +64,31 @@ def plain(text: str) -> str:
 @pytest.fixture(scope="session")
 def paper_text() -> str:
     return plain(PAPER.read_text(encoding="utf-8"))
+
+
+def run_notebooks(output_root: Path, work: Path) -> list[Path]:
+    """Execute every notebook with its defaults, outputs under ``output_root``; return the
+    executed copies (in ``work``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from crosscase.runner import execute
+
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    before = os.environ.get("CROSSCASE_OUTPUT_ROOT")
+    os.environ["CROSSCASE_OUTPUT_ROOT"] = str(output_root)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda nb: execute(nb, work / nb.name, cwd=ROOT), notebooks))
+    finally:
+        if before is None:
+            del os.environ["CROSSCASE_OUTPUT_ROOT"]
+        else:
+            os.environ["CROSSCASE_OUTPUT_ROOT"] = before
+    return [work / nb.name for nb in notebooks]
+
+
+@pytest.fixture(scope="session")
+def executed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """One execution of the whole workflow (shared by the determinism and report tests)."""
+    base = tmp_path_factory.mktemp("run-a")
+    return base / "out", run_notebooks(base / "out", base / "notebooks")

@@ -32,3 +32,14 @@ def test_invalid_citation_is_rejected() -> None:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     validator = jsonschema.Draft7Validator(schema)
     assert not validator.is_valid({"cff-version": "1.2.0", "title": "x"})
+
+
+def test_zenodo_metadata_points_to_the_paper() -> None:
+    meta = json.loads((ROOT / ".zenodo.json").read_text(encoding="utf-8"))
+    assert meta["upload_type"] == "software" and meta["license"] == "MIT"
+    assert {
+        "identifier": "10.1108/IJOPM-08-2019-0600",
+        "relation": "isSupplementTo",
+        "scheme": "doi",
+        "resource_type": "publication-article",
+    } in meta["related_identifiers"]
