@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from contextlib import AbstractContextManager
 
 import matplotlib
 
@@ -69,7 +70,7 @@ def framework_figure(framework: Framework, title: str | None = None) -> Figure:
     inner_h = rows * cell_h + (rows + 1) * gap + head
     total_w = inner_w + 2 * margin * (len(persp) - 1)
     total_h = inner_h + (band + margin + head) * (len(persp) - 1)
-    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 10}):
+    with _style():
         fig, ax = plt.subplots(figsize=(total_w * 0.95, total_h * 0.95))
     ax.set_xlim(-0.1, total_w + 0.1)
     ax.set_ylim(-0.1, total_h + 0.1)
@@ -130,6 +131,27 @@ def framework_figure(framework: Framework, title: str | None = None) -> Figure:
     return fig
 
 
+def _style() -> AbstractContextManager[None]:
+    """The compendium's figure style."""
+    return plt.rc_context({"font.family": "DejaVu Sans", "font.size": 10})
+
+
+def _counts(data: pd.DataFrame, ax: Axes, vmax: int | None = None) -> None:
+    """A heatmap of counts, annotated, in the compendium's blues."""
+    sns.heatmap(
+        data,
+        annot=True,
+        fmt="d",
+        cmap="Blues",
+        cbar=False,
+        linewidths=0.5,
+        linecolor="white",
+        ax=ax,
+        vmin=0,
+        vmax=vmax,
+    )
+
+
 def theme_heatmap(
     matrix: pd.DataFrame,
     row_labels: list[str],
@@ -137,23 +159,12 @@ def theme_heatmap(
     title: str | None = None,
 ) -> Figure:
     """Theme x case heatmap of evidence counts; rows below the discriminator threshold hatched."""
-    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 10}):
+    with _style():
         height = 1.2 + 0.34 * len(matrix)
         fig, ax = plt.subplots(figsize=(4.5 + 0.6 * matrix.shape[1], height))
         data = matrix.copy()
         data.index = pd.Index(row_labels)
-        sns.heatmap(
-            data,
-            annot=True,
-            fmt="d",
-            cmap="Blues",
-            cbar=False,
-            linewidths=0.5,
-            linecolor="white",
-            ax=ax,
-            vmin=0,
-            vmax=max(2, int(data.to_numpy().max())),
-        )
+        _counts(data, ax, vmax=max(2, int(data.to_numpy().max())))
         ax.set_xlabel("Case")
         ax.set_ylabel("")
         if threshold is not None:
@@ -179,7 +190,7 @@ def robustness_figure(
     """Two panels: does each theme remain a discriminator when one case is left out (left), and
     under each minimum number of cases (right)? Green: it holds; red: it falls."""
     cmap = sns.color_palette(["#e57373", "#81c784"], as_cmap=True)
-    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 10}):
+    with _style():
         width = 6.0 + 0.45 * (loo.shape[1] + sweep.shape[1])
         fig, (left, right) = plt.subplots(
             1,
@@ -216,21 +227,12 @@ def confusion_figure(
     confusion: pd.DataFrame, labels: list[str], title: str | None = None
 ) -> Figure:
     """Heatmap of a confusion matrix (rows: reference coding, columns: suggested)."""
-    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 10}):
+    with _style():
         fig, ax = plt.subplots(figsize=(2.5 + 0.9 * len(labels), 1.5 + 0.6 * len(labels)))
         data = confusion.copy()
         data.index = pd.Index(labels)
         data.columns = pd.Index(labels)
-        sns.heatmap(
-            data,
-            annot=True,
-            fmt="d",
-            cmap="Blues",
-            cbar=False,
-            linewidths=0.5,
-            linecolor="white",
-            ax=ax,
-        )
+        _counts(data, ax)
         ax.set_xlabel("Suggested")
         ax.set_ylabel("Reference (the paper's coding)")
         ax.tick_params(axis="x", rotation=30)
