@@ -176,3 +176,12 @@ def test_failed_run_writes_nothing_and_keeps_earlier_outputs(tmp_path: Path, mon
     with pytest.raises(Exception, match="not a safe identifier"):
         execute(nb, tmp_path / "bad.ipynb", {"run": "kept"}, cwd=project)
     assert snapshot() == before
+
+
+def test_the_reproduction_run_only_takes_the_study_cases(monkeypatch) -> None:
+    from crosscase import notebook
+
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(ValueError, match="name of its own"):
+        notebook.start("paper", WITH_EXAMPLE)
+    assert len(notebook.start("illustrative", WITH_EXAMPLE).study.cases) == 6

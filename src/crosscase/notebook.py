@@ -20,6 +20,9 @@ from .outputs import figure_bytes, manifest, to_markdown, write_figure, write_ta
 from .paths import Layout, check_run_name
 from .study import Study, load_framework, load_study
 
+#: The run that reproduces the study from its own cases; no other case set may write there.
+REPRODUCTION_RUN = "paper"
+
 
 def _display_markdown(text: str) -> None:
     from IPython.display import Markdown, display
@@ -80,10 +83,15 @@ def start(
     layout = Layout.discover()
     if isinstance(cases, str | Path):
         cases = [cases]
+    sources = {layout.resolve(c).resolve() for c in (cases or [layout.cases_dir])}
+    if run == REPRODUCTION_RUN and sources != {layout.cases_dir.resolve()}:
+        raise ValueError(
+            f"run {run!r} is the reproduction of the study's own cases: give a run on another "
+            "case set a name of its own (it then writes to its own folders)"
+        )
     if require_theme_evidence is None:
         # A theme without observations is a data error in the study's own case set; in a
         # subset or another case set it is a result (the theme is simply not evidenced there).
-        sources = {layout.resolve(c).resolve() for c in (cases or [layout.cases_dir])}
         require_theme_evidence = layout.cases_dir.resolve() in sources
     study = load_study(layout, cases, require_theme_evidence=require_theme_evidence)
     n_obs = len(study.observations)
