@@ -117,3 +117,17 @@ def test_suggest_accept_and_agreement_commands(tmp_path: Path, monkeypatch, caps
     assert main(["agreement", str(out), str(tmp_path / "b.csv")]) == 0
     report = capsys.readouterr().out
     assert "Cohen's kappa" in report and "Krippendorff's alpha (nominal)" in report
+
+
+def test_suggest_themes_for_a_new_case(tmp_path: Path) -> None:
+    out = tmp_path / "themes.csv"
+    cases = ["data/raw/cases", "examples/illustrative/cases"]
+    assert main(["suggest-themes", "hospital-splints", "--cases", *cases, "--out", str(out)]) == 0
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(table) == 20
+    study = load_study(Layout(ROOT, ROOT), cases)
+    known = {t.id for t in study.themes} | {coding.NEW_THEME}
+    assert set(table["suggested_theme"]) <= known
+    agree = (table["suggested_theme"] == table["coded_themes"]).sum()
+    assert agree >= 8  # what the illustrative coding and the suggestions share (locked loosely)
+    assert main(["suggest-themes", "no-such-case", "--out", str(out)]) == 1

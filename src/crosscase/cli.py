@@ -117,6 +117,63 @@ def _suggest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _suggest_themes(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .coding import ThemeAssigner, _theme_examples
+    from .outputs import atomic_write, to_csv
+
+    layout = Layout.discover()
+    try:
+        study = load_study(layout, args.cases or None, require_theme_evidence=False)
+    except StudyDataError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    case = next((c for c in study.cases if c.id == args.case), None)
+    if case is None:
+        print(f"error: no case {args.case!r} among the cases loaded", file=sys.stderr)
+        return 1
+    others = _theme_examples(study, exclude_case=case.id)
+    assigner = ThemeAssigner(study.themes, others, args.threshold)
+    rows = []
+    for co in study.observations:
+        if co.case != case.id:
+            continue
+        theme, score = assigner.suggest(co.observation.text, co.observation.dimension)
+        rows.append(
+            {
+                "observation": co.observation.id,
+                "dimension": co.observation.dimension,
+                "text": co.observation.text,
+                "coded_themes": "; ".join(co.observation.themes),
+                "suggested_theme": theme,
+                "score": score,
+            }
+        )
+    out = Path(args.out)
+    atomic_write(
+        out,
+        to_csv(
+            pd.DataFrame(
+                rows,
+                columns=[
+                    "observation",
+                    "dimension",
+                    "text",
+                    "coded_themes",
+                    "suggested_theme",
+                    "score",
+                ],
+            )
+        ),
+    )
+    print(
+        f"wrote {len(rows)} theme suggestions for case {case.id} to {out} (learned from the "
+        f"other {len(study.cases) - 1} cases; 'new theme' below similarity {args.threshold})"
+    )
+    return 0
+
+
 def _accept(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -244,6 +301,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--cases", nargs="*", help="case folders or files to learn from (default: the study's)"
     )
     g.set_defaults(func=_suggest)
+    t = sub.add_parser(
+        "suggest-themes",
+        help="suggest a second-order theme for each observation of a case (or 'new theme')",
+    )
+    t.add_argument("case", help="the case id whose observations to suggest themes for")
+    t.add_argument("--out", required=True, help="the suggestions CSV to write")
+    t.add_argument("--cases", nargs="*", help="case folders or files (default: the study's)")
+    t.add_argument(
+        "--threshold",
+        type=float,
+        default=0.05,
+        help="cosine similarity below which 'new theme' is suggested",
+    )
+    t.set_defaults(func=_suggest_themes)
     a = sub.add_parser("accept", help="turn reviewed suggestions into a new case file")
     a.add_argument("suggestions", help="the reviewed suggestions CSV")
     a.add_argument("--id", required=True)
