@@ -65,9 +65,9 @@ def test_leave_one_case_out_is_deterministic_and_covers_every_unit() -> None:
 
 def test_theme_assigner_suggests_new_theme_below_threshold() -> None:
     study = load_study(Layout(ROOT, ROOT))
-    assigner = coding.ThemeAssigner(study.themes, coding._theme_examples(study), threshold=0.99)
+    assigner = coding.ThemeAssigner(study.themes, coding.theme_examples(study), threshold=0.99)
     assert assigner.suggest("zzz qqq", "human-resources")[0] == coding.NEW_THEME
-    loose = coding.ThemeAssigner(study.themes, coding._theme_examples(study), threshold=0.0)
+    loose = coding.ThemeAssigner(study.themes, coding.theme_examples(study), threshold=0.0)
     theme, score = loose.suggest(
         "Employees trained in 2 weeks on production processes", "human-resources"
     )

@@ -120,7 +120,7 @@ def _suggest(args: argparse.Namespace) -> int:
 def _suggest_themes(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .coding import ThemeAssigner, _theme_examples
+    from .coding import ThemeAssigner, theme_examples
     from .outputs import atomic_write, to_csv
 
     layout = Layout.discover()
@@ -133,7 +133,7 @@ def _suggest_themes(args: argparse.Namespace) -> int:
     if case is None:
         print(f"error: no case {args.case!r} among the cases loaded", file=sys.stderr)
         return 1
-    others = _theme_examples(study, exclude_case=case.id)
+    others = theme_examples(study, exclude_case=case.id)
     assigner = ThemeAssigner(study.themes, others, args.threshold)
     rows = []
     for co in study.observations:

@@ -322,7 +322,9 @@ class ThemeAssigner:
         return (best if score >= self.threshold else NEW_THEME), score
 
 
-def _theme_examples(study: Study, exclude_case: str | None = None) -> pd.DataFrame:
+def theme_examples(study: Study, exclude_case: str | None = None) -> pd.DataFrame:
+    """Training examples for theme assignment: (case, observation text, theme), one row per
+    observation and theme, without the observations of ``exclude_case``."""
     rows = [
         {"case": co.case, "text": co.observation.text, "theme": t}
         for co in study.observations
@@ -338,7 +340,7 @@ def theme_assignment_loco(study: Study, threshold: float = 0.1) -> pd.DataFrame:
     rows = []
     number = {c.id: c.number for c in study.cases}
     for case in study.cases:
-        assigner = ThemeAssigner(study.themes, _theme_examples(study, case.id), threshold)
+        assigner = ThemeAssigner(study.themes, theme_examples(study, case.id), threshold)
         for co in study.observations:
             if co.case != case.id or not co.observation.themes:
                 continue

@@ -37,41 +37,40 @@ def guid(kind: str, ident: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{kind}:{ident}"))
 
 
+def _code(
+    parent: etree._Element,
+    ns: str,
+    kind: str,
+    ident: str,
+    name: str,
+    codable: bool,
+    colour: str,
+    description: str | None,
+) -> etree._Element:
+    code = etree.SubElement(
+        parent,
+        f"{{{ns}}}Code",
+        guid=guid(kind, ident),
+        name=name,
+        isCodable="true" if codable else "false",
+        color=colour,
+    )
+    if description:
+        etree.SubElement(code, f"{{{ns}}}Description").text = description
+    return code
+
+
 def _codes(parent: etree._Element, ns: str, framework: Framework, study: Study | None) -> None:
+    """The code hierarchy: perspectives (not codable) > dimensions > second-order themes."""
     codes = etree.SubElement(parent, f"{{{ns}}}Codes")
     themes = list(study.themes) if study else []
     for i, p in enumerate(framework.perspectives):
-        pc = etree.SubElement(
-            codes,
-            f"{{{ns}}}Code",
-            guid=guid("perspective", p.id),
-            name=p.label,
-            isCodable="false",
-            color=_COLOURS[i % 4],
-        )
-        if p.definition:
-            etree.SubElement(pc, f"{{{ns}}}Description").text = p.definition
+        colour = _COLOURS[i % len(_COLOURS)]
+        pc = _code(codes, ns, "perspective", p.id, p.label, False, colour, p.definition)
         for d in (d for d in framework.dimensions if d.perspective == p.id):
-            dc = etree.SubElement(
-                pc,
-                f"{{{ns}}}Code",
-                guid=guid("dimension", d.id),
-                name=d.label,
-                isCodable="true",
-                color=_COLOURS[i % 4],
-            )
-            if d.definition:
-                etree.SubElement(dc, f"{{{ns}}}Description").text = d.definition
+            dc = _code(pc, ns, "dimension", d.id, d.label, True, colour, d.definition)
             for t in (t for t in themes if t.dimension == d.id):
-                tc = etree.SubElement(
-                    dc,
-                    f"{{{ns}}}Code",
-                    guid=guid("theme", t.id),
-                    name=t.label,
-                    isCodable="true",
-                    color=_COLOURS[i % 4],
-                )
-                etree.SubElement(tc, f"{{{ns}}}Description").text = f"Second-order theme ({t.id})"
+                _code(dc, ns, "theme", t.id, t.label, True, colour, f"Second-order theme ({t.id})")
 
 
 def codebook_xml(study: Study) -> bytes:
