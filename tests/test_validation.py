@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -150,3 +151,12 @@ def test_validate_command_reports_and_writes_nothing(project: Path, monkeypatch,
     err = capsys.readouterr().err
     assert "problems in the study data" in err and f"case {CASE}" in err
     assert sorted(p for p in project.rglob("*")) == before
+
+
+def test_comparison_naming_an_unknown_theme_names_its_line(project: Path) -> None:
+    path = project / "data" / "raw" / "production-models.yaml"
+    edit(path, "themes: [proliferation-of-manufacturing-sites]", "themes: [proliferation]")
+    [p] = problems(project)
+    assert re.match(r"data/raw/production-models\.yaml:\d+: ", p), p
+    assert "unknown theme 'proliferation'" in p
+    assert "field discriminators[0].themes[0]" in p

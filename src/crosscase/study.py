@@ -172,10 +172,10 @@ def load_study(
     fw = ld.parse(layout.framework_file, Framework)
     framework = fw[0] if fw else None
     th = ld.parse(layout.themes_file, ThemeFile)
-    comparison = None
+    comparison, comparison_doc = None, None
     if layout.production_models_file.exists():
         cmp_ = ld.parse(layout.production_models_file, ComparisonFile)
-        comparison = cmp_[0] if cmp_ else None
+        comparison, comparison_doc = cmp_ if cmp_ else (None, None)
     rules: tuple[DesignRule, ...] = ()
     rules_doc = None
     if layout.design_rules_file.exists():
@@ -375,7 +375,8 @@ def load_study(
                 )
 
     if comparison is not None and framework is not None:
-        _check_comparison(ld, layout, comparison, dims, themes)
+        assert comparison_doc is not None
+        _check_comparison(ld, comparison_doc, comparison, dims, themes)
     if rules and framework is not None and rules_doc is not None:
         discs = {d.id for d in comparison.discriminators} if comparison else set()
         persp_ids = {p.id for p in framework.perspectives}
@@ -440,43 +441,39 @@ def _locate(case: Case, obs: Observation) -> CodedObservation:
 
 def _check_comparison(
     ld: _Loader,
-    layout: Layout,
+    doc: YamlDocument,
     comparison: ComparisonFile,
     dims: Mapping[str, object],
     themes: Mapping[str, Theme],
 ) -> None:
-    path = layout.production_models_file
+    """Characteristics and discriminators name known models, dimensions and themes."""
     models = {m.id for m in comparison.production_models}
+
+    def problem(loc: tuple[str | int, ...], message: str) -> None:
+        ld.problems.append(doc.problem(None, loc, message))
+
     for i, c in enumerate(comparison.characteristics):
         if c.model not in models:
-            ld.problem(path, None, f"characteristics[{i}].model", f"unknown model {c.model!r}")
+            problem(("characteristics", i, "model"), f"unknown model {c.model!r}")
         if c.dimension not in dims:
-            ld.problem(
-                path, None, f"characteristics[{i}].dimension", f"unknown dimension {c.dimension!r}"
-            )
+            problem(("characteristics", i, "dimension"), f"unknown dimension {c.dimension!r}")
+    seen: set[str] = set()
     for i, d in enumerate(comparison.discriminators):
         if d.dimension not in dims:
-            ld.problem(
-                path, None, f"discriminators[{i}].dimension", f"unknown dimension {d.dimension!r}"
-            )
-        for t in d.themes:
+            problem(("discriminators", i, "dimension"), f"unknown dimension {d.dimension!r}")
+        for j, t in enumerate(d.themes):
             if t not in themes:
-                ld.problem(
-                    path,
-                    None,
-                    f"discriminators[{i}].themes",
-                    f"discriminator {d.id}: unknown theme {t!r}",
+                problem(
+                    ("discriminators", i, "themes", j), f"discriminator {d.id}: unknown theme {t!r}"
                 )
         if not d.themes and not d.basis:
-            ld.problem(
-                path,
-                None,
-                f"discriminators[{i}].basis",
+            problem(
+                ("discriminators", i),
                 f"discriminator {d.id} has no theme: say on what it rests (basis)",
             )
-    for ident, n in Counter(d.id for d in comparison.discriminators).items():
-        if n > 1:
-            ld.problem(path, None, "discriminators", f"duplicate discriminator id {ident!r}")
+        if d.id in seen:
+            problem(("discriminators", i, "id"), f"duplicate discriminator id {d.id!r}")
+        seen.add(d.id)
 
 
 def load_framework(layout: Layout | None = None) -> Framework:
