@@ -97,23 +97,9 @@ $(BUILD)/07-%.ipynb: notebooks/07-%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
 $(BUILD)/%.ipynb: notebooks/%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
 	$(RUNNER) $< $@ $(P_RULE)
 
-outputs: $(EXECUTED) ## Print where each table and figure of the paper was written
+outputs: $(EXECUTED) ## Print where each table and figure of the paper was written (notebooks/paper-map.yaml)
 ifeq ($(RUN),paper)
-	@printf '%s\n' \
-	  "Paper item          Notebook                               Output" \
-	  "Table 1             01-cases.ipynb                         data/processed/paper/table-1-case-protocols.{csv,md}" \
-	  "Table 2             01-cases.ipynb                         data/processed/paper/table-2-within-case-narratives.{csv,md}" \
-	  "Table 3 (body)      02-first-order-coding.ipynb            data/processed/paper/table-3-first-order-observations.{csv,md}" \
-	  "Table 3             03-second-order-themes.ipynb           data/processed/paper/table-3-cross-case-data-display.{csv,md}" \
-	  "Table 3, last col.  03-second-order-themes.ipynb           data/processed/paper/second-order-themes.{csv,md}" \
-	  "Theme x case        03-second-order-themes.ipynb           figures/paper/theme-case-heatmap.{png,svg}" \
-	  "Table 4             04-production-model-comparison.ipynb   data/processed/paper/table-4-production-model-comparison.{csv,md}" \
-	  "Design rules (s.5)  04-production-model-comparison.ipynb   data/processed/paper/design-rules.{csv,md}" \
-	  "Figure 1            05-research-framework.ipynb            figures/paper/figure-1-research-framework.{png,svg}" \
-	  "Appendix            05-research-framework.ipynb            data/processed/paper/appendix-interview-protocol.{csv,md}" \
-	  "Robustness          06-robustness.ipynb                    data/processed/paper/robustness-summary.{csv,md}, figures/paper/robustness.{png,svg}" \
-	  "Assisted coding     07-assisted-coding.ipynb               data/processed/paper/assisted-*.{csv,md}, figures/paper/assisted-*.{png,svg}" \
-	  "Executed notebooks: $(BUILD)/"
+	@$(BIN)/python -m crosscase.papermap --run $(RUN)
 else
 	@echo "Run $(RUN): tables in data/processed/$(RUN)/, figures in figures/$(RUN)/, notebooks in $(BUILD)/"
 	@test ! -f data/processed/$(RUN)/discriminator-changes.md || \

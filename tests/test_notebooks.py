@@ -56,3 +56,24 @@ def test_every_table_is_locked_in_full(path: Path) -> None:
     ]
     assert md and "Outputs of this notebook" in "".join(md[-1])
     assert all("..." not in "".join(m) for m in md)
+
+
+def test_paper_map_names_the_notebook_that_writes_each_output() -> None:
+    """notebooks/paper-map.yaml (printed by `make`, used by the report) is true: each table and
+    figure it names is in the output manifest of the notebook it names."""
+    import yaml
+
+    items = yaml.safe_load((ROOT / "notebooks" / "paper-map.yaml").read_text())["items"]
+    for item in items:
+        cells = _cells(ROOT / "notebooks" / item["notebook"])
+        manifest = "".join(cells[-1]["outputs"][0]["data"]["text/markdown"])
+        for name in item.get("tables", []):
+            assert f"data/processed/paper/{name}.csv" in manifest, (item["item"], name)
+        for name in item.get("figures", []):
+            assert f"figures/paper/{name}.png" in manifest, (item["item"], name)
+
+
+def test_all_names_resolve() -> None:
+    import crosscase
+
+    assert all(getattr(crosscase, name) for name in crosscase.__all__)

@@ -21,10 +21,10 @@ from typing import Any
 
 import nbformat
 import pandas as pd
-import yaml
 from nbconvert import HTMLExporter
 
 from .outputs import atomic_write
+from .papermap import DEFAULT_MAP, load_map
 from .paths import Layout, check_run_name
 
 PACKAGES = [
@@ -178,14 +178,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--notebooks", default=None, help="folder of executed notebooks (default: build/<run>)"
     )
     parser.add_argument("--out", default="build/report")
-    parser.add_argument("--map", default="notebooks/paper-map.yaml")
+    parser.add_argument("--map", default=DEFAULT_MAP)
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="only print where each table and figure of the paper was written",
+    )
     args = parser.parse_args(argv)
     layout = Layout.discover()
     folder = layout.resolve(args.notebooks or f"build/{args.run}")
     notebooks = sorted(folder.glob("[0-9][0-9]-*.ipynb"))
     if not notebooks:
         parser.error(f"no executed notebooks in {folder}: run `make` first")
-    paper_map = yaml.safe_load(layout.resolve(args.map).read_text(encoding="utf-8"))["items"]
+    paper_map = load_map(layout.resolve(args.map))
     pages = build_report(layout, args.run, notebooks, layout.resolve(args.out), paper_map)
     print(f"wrote {len(pages)} pages to {layout.resolve(args.out)} (open index.html)")
     return 0
