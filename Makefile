@@ -1,15 +1,15 @@
 # Srai et al. (2020) compendium. `make help` lists the targets.
 #
 # `make` builds the virtual environment from requirements.lock (when missing or older than the
-# lock), registers its Jupyter kernel, and executes the notebooks with papermill, each only when
-# one of its inputs changed. Executed copies go to build/<run>/; tables to data/processed/<run>/;
-# figures to figures/<run>/.
+# lock), records the run (its case set and rule), validates that case set once, then executes
+# the notebooks with papermill, each only when one of its inputs changed. Executed copies go to
+# build/<run>/; tables to data/processed/<run>/; figures to figures/<run>/.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 ifeq ($(MAKELEVEL),0)
-MAKEFLAGS += --jobs=2 --output-sync=target
+MAKEFLAGS += --jobs=2 --output-sync=target --no-print-directory
 endif
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -22,54 +22,45 @@ KERNEL := srai2020-dm
 export PYTHONHASHSEED := 0
 export JUPYTER_PLATFORM_DIRS := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# One BLAS/OpenMP thread per kernel: make already runs two notebooks at once on two cores, and
+# BLAS threads competing with the other notebook make numeric code many times slower.
+export OMP_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 
-# Parameters of a run (make variables -> papermill parameters). The defaults reproduce the paper;
-# a run under another RUN name writes to its own folders and never touches the paper's.
+# A run: RUN names it (default paper, the reproduction). CASES, MIN_CASES and MIN_SHARE, when
+# given, are recorded with the run's outputs (data/processed/<run>/run.yaml); later calls with the
+# same RUN reuse the record, and a different case set or rule for a recorded run is refused
+# unless OVERWRITE=1. The parameters each notebook gets are the ones it declares.
 RUN ?= paper
-CASES ?= data/raw/cases
-MIN_CASES ?= 3
-MIN_SHARE ?=
-PAPER_DEFAULTS := paper|data/raw/cases|3|
-ifeq ($(RUN),paper)
-ifneq ($(RUN)|$(strip $(CASES))|$(MIN_CASES)|$(MIN_SHARE),$(PAPER_DEFAULTS))
-$(error RUN=paper is the paper's reproduction: give another run a name of its own, e.g. RUN=my-cases)
-endif
-endif
-# A misspelt variable on the command line is an error, not a silently ignored default.
-KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE CASE NAME INTO PYTHON SIZES
+KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES
 UNKNOWN_VARS := $(filter-out $(KNOWN_VARS),$(foreach v,$(MAKEOVERRIDES),$(if $(findstring =,$(v)),$(firstword $(subst =, ,$(v))))))
 ifneq ($(strip $(UNKNOWN_VARS)),)
 $(error unknown variable(s) $(UNKNOWN_VARS); known: $(KNOWN_VARS))
 endif
+RUN_OPTIONS := $(if $(CASES),--cases $(CASES)) $(if $(MIN_CASES),--min-cases $(MIN_CASES)) \
+	$(if $(MIN_SHARE),--min-share $(MIN_SHARE)) $(if $(OVERWRITE),--overwrite)
 
 BUILD := build/$(RUN)
-RAW := data/raw
-FRAMEWORK := $(RAW)/framework.yaml
-comma := ,
-empty :=
-space := $(empty) $(empty)
-# The files a case set brings: its case files, their observations, and an added themes.yaml.
-CASE_FILES := $(foreach c,$(CASES),$(if $(filter %.yaml,$(c)),$(c) $(wildcard $(dir $(c))../observations/$(notdir $(c))),$(wildcard $(c)/*.yaml) $(wildcard $(c)/../observations/*.yaml) $(wildcard $(c)/../themes.yaml)))
-STUDY_DATA := $(FRAMEWORK) $(RAW)/themes.yaml $(RAW)/production-models.yaml \
-	$(RAW)/design-rules.yaml $(wildcard $(RAW)/cases/*.yaml) $(wildcard $(RAW)/observations/*.yaml) \
-	$(CASE_FILES)
+RULES := $(BUILD)/inputs.mk
+VALIDATED := $(BUILD)/.validated
 SRC := $(wildcard src/crosscase/*.py)
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
-EXECUTED := $(patsubst notebooks/%,$(BUILD)/%,$(NOTEBOOKS))
-RUNNER := $(BIN)/crosscase run -k $(KERNEL)
-P_RUN := -p run=$(RUN)
-P_CASES := $(P_RUN) -p 'cases=[$(subst $(space),$(comma) ,$(strip $(CASES)))]'
-P_RULE := $(P_CASES) -p min_cases=$(MIN_CASES) $(if $(MIN_SHARE),-p min_share=$(MIN_SHARE))
+# Last notebook first: the later notebooks do the most work, and starting them first keeps both
+# cores busy to the end (make -j2 starts prerequisites in the order listed).
+EXECUTED := $(patsubst notebooks/%,$(BUILD)/%,$(shell printf '%s\n' $(NOTEBOOKS) | sort -r))
 
-.PHONY: all help venv test lab clean lock relock outputs example validate new-case bench report qda
+.PHONY: all help venv test lab clean lock relock outputs example validate new-case bench report \
+	qda install-check FORCE
 
 all: $(EXECUTED) outputs ## Build the environment if needed, run every notebook, list the outputs
 
 help: ## List the targets and the variables of a run
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "Variables: RUN (output folder, default paper), CASES (case folders or files),"
-	@echo "  MIN_CASES (default 3), MIN_SHARE (e.g. 0.6); e.g. make RUN=t4 MIN_CASES=4"
+	@echo "Variables: RUN (run name, default paper), CASES (case folders or files), MIN_CASES"
+	@echo "  (default 3), MIN_SHARE (e.g. 0.6), OVERWRITE=1 (re-make a recorded run with new ones);"
+	@echo "  e.g. make RUN=t4 MIN_CASES=4"
 
 venv: $(STAMP) ## Create .venv from requirements.lock and register its Jupyter kernel
 
@@ -80,57 +71,60 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 ($(KERNEL))" >/dev/null
 	touch $@
 
-# Each notebook re-runs only when its own inputs change; each gets exactly the parameters it
-# declares (the runner refuses any other). 05 reads only the framework.
-$(BUILD)/05-%.ipynb: notebooks/05-%.ipynb $(FRAMEWORK) $(SRC) $(STAMP)
-	$(RUNNER) $< $@ $(P_RUN)
-
-$(BUILD)/01-%.ipynb: notebooks/01-%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
-	$(RUNNER) $< $@ $(P_CASES)
-
-$(BUILD)/02-%.ipynb: notebooks/02-%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
-	$(RUNNER) $< $@ $(P_CASES)
-
-$(BUILD)/07-%.ipynb: notebooks/07-%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
-	$(RUNNER) $< $@ $(P_CASES)
-
-$(BUILD)/%.ipynb: notebooks/%.ipynb $(STUDY_DATA) $(SRC) $(STAMP)
-	$(RUNNER) $< $@ $(P_RULE)
-
-outputs: $(EXECUTED) ## Print where each table and figure of the paper was written (notebooks/paper-map.yaml)
-ifeq ($(RUN),paper)
-	@$(BIN)/python -m crosscase.papermap --run $(RUN)
-else
-	@echo "Run $(RUN): tables in data/processed/$(RUN)/, figures in figures/$(RUN)/, notebooks in $(BUILD)/"
-	@test ! -f data/processed/$(RUN)/discriminator-changes.md || \
-		{ echo "What changed against the paper (data/processed/$(RUN)/discriminator-changes.md):"; \
-		  cut -d'|' -f4,5,6,7 data/processed/$(RUN)/discriminator-changes.md; }
+# The run's record and the make rules of what each notebook reads (remade on every call; the
+# files change only when the run's case set, rule or files change). Only goals that make or read
+# a run need them.
+RUN_GOALS := all outputs report qda $(EXECUTED) $(VALIDATED) $(RULES)
+ifneq ($(filter $(RUN_GOALS),$(or $(MAKECMDGOALS),all)),)
+DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
+$(RULES): $(STAMP) FORCE
+	@$(BIN)/crosscase record --run $(RUN) $(RUN_OPTIONS) $(DRY_RUN) --make $@
+include $(RULES)
 endif
 
-example: $(STAMP) ## Run the illustrative extra case (examples/illustrative) into its own folder
-	$(MAKE) --no-print-directory RUN=illustrative CASES="data/raw/cases examples/illustrative/cases"
+# The case set is validated once, before any notebook: bad data stop here with one report.
+$(VALIDATED): $(RUN_INPUTS) $(RULES) $(STAMP)
+	@$(BIN)/crosscase validate --run $(RUN)
+	@touch $@
 
-validate: $(STAMP) ## Check the study data (CASES=...) and report every problem; writes nothing
+$(BUILD)/%.ipynb: notebooks/%.ipynb $(VALIDATED) $(SRC) $(STAMP)
+	$(BIN)/crosscase run $< $@ --run $(RUN) -k $(KERNEL)
+
+outputs: $(EXECUTED) ## Print where each table and figure was written (notebooks/paper-map.yaml)
+	@$(BIN)/crosscase outputs --run $(RUN)
+
+example: $(STAMP) ## Run the illustrative extra case (examples/illustrative) into its own folder
+	@$(MAKE) RUN=illustrative CASES="data/raw/cases examples/illustrative/cases"
+
+validate: $(STAMP) ## Check a case set (CASES=..., default the study's) and report every problem
 	$(BIN)/crosscase validate $(CASES)
 
 new-case: $(STAMP) ## Start a new case from the template: make new-case CASE=my-case NAME="My case" [INTO=folder]
 	@test -n "$(CASE)" -a -n "$(NAME)" || { echo 'usage: make new-case CASE=<id> NAME="<name>" [INTO=<case-set folder>]'; exit 2; }
 	$(BIN)/crosscase new-case --id "$(CASE)" --name "$(NAME)" $(if $(INTO),--into "$(INTO)")
 
-report: $(EXECUTED) ## Static HTML report of the run (build/report/index.html), offline
-	$(BIN)/python -m crosscase.report --run $(RUN) --out build/report$(if $(filter-out paper,$(RUN)),-$(RUN))
+report: $(EXECUTED) ## Static HTML report of the run (build/<run>/report/index.html), offline
+	$(BIN)/crosscase report --run $(RUN)
 
-qda: $(STAMP) ## Export the coded study for QDA tools: REFI-QDA codebook (.qdc) and project (.qdpx)
-	$(BIN)/python -m crosscase.qda --run $(RUN) --cases $(CASES)
+qda: $(RULES) ## Export the coded study for QDA tools: REFI-QDA codebook (.qdc) and project (.qdpx)
+	$(BIN)/crosscase qda --run $(RUN)
 
-bench: $(STAMP) ## Time every stage on synthetic case sets (SIZES="5 50 500 2000")
-	$(BIN)/python -m crosscase.bench --sizes $(or $(SIZES),5 50 500 2000) --out data/processed/bench --figures figures/bench
+bench: $(STAMP) ## Time every stage on synthetic case sets (SIZES="5 50 500 2000"), and make against its floor
+	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),5 50 500 2000) --out data/processed/bench --figures figures/bench
+	$(BIN)/python benchmarks/workflow.py --out data/processed/bench
 
 test: $(STAMP) ## Lint, type-check, then unit, paper-fidelity and nbval tests in one pytest run
-	$(BIN)/ruff check src tests notebooks
-	$(BIN)/ruff format --check src tests notebooks
+	$(BIN)/ruff check src tests notebooks benchmarks
+	$(BIN)/ruff format --check src tests notebooks benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+install-check: ## Install the package alone (pip install .[all]) in a fresh venv and import every module
+	rm -rf build/install-check
+	$(PYTHON) -m venv build/install-check
+	build/install-check/bin/python -m pip install --quiet --constraint requirements.lock ".[all]"
+	cd build && install-check/bin/python ../tests/install_check.py
+	rm -rf build/install-check
 
 lab: $(STAMP) ## Open the notebooks in JupyterLab (in this environment)
 	$(BIN)/jupyter lab notebooks/

@@ -1,24 +1,73 @@
-"""Shared fixtures. Notebooks re-executed by the tests (nbval, determinism) write their outputs
-under a temporary folder (CROSSCASE_OUTPUT_ROOT), never over the outputs of `make`."""
+"""Shared fixtures.
+
+The workflow runs once per test session. nbval's items (the committed notebooks) run first, and
+their kernels write every table and figure under a temporary folder (``CROSSCASE_OUTPUT_ROOT``,
+never over the outputs of ``make``); the tests that read outputs (determinism, the report) then
+use that run through the :func:`workflow` fixture. When the notebooks are not part of the session
+(``pytest tests/test_report.py``), the fixture runs the workflow itself with papermill.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from crosscase import Layout, Study, load_study
-from crosscase.analysis import DiscriminatorRule, second_order_themes
+from crosscase.evidence import DiscriminatorRule, Evidence, collect
+from crosscase.paths import Layout
+from crosscase.study import Study, load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ROOT / "tests" / "expected" / "paper.yaml"
 PAPER = (
     ROOT / "data" / "external" / "srai-et-al-2020" / "srai-et-al-2020-distributed-manufacturing.md"
 )
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Relative path -> SHA-256 of every file under ``folder``."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+_NBVAL: dict[str, str] = {}  # notebook file name -> "passed" / "failed"
+_RAW_BEFORE: dict[str, str] = {}
+
+
+def _notebook_of(item: pytest.Item | pytest.TestReport) -> str | None:
+    path = str(item.nodeid).split("::")[0]
+    return Path(path).name if path.startswith("notebooks/") and path.endswith(".ipynb") else None
+
+
+class _NbvalTracker:
+    """Puts nbval's items first and records which notebooks passed. Registered as a plugin:
+    hooks of this conftest alone would only see the items under tests/."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=lambda item: _notebook_of(item) is None)  # stable: keeps every other order
+        for item in items:
+            name = _notebook_of(item)
+            if name:
+                _NBVAL.setdefault(name, "collected")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        name = _notebook_of(report)
+        if name and (report.failed or report.when == "call"):
+            if report.failed:
+                _NBVAL[name] = "failed"
+            elif _NBVAL.get(name) != "failed":
+                _NBVAL[name] = "passed"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -26,6 +75,57 @@ def pytest_configure(config: pytest.Config) -> None:
         out = Path(tempfile.mkdtemp(prefix="crosscase-test-outputs-"))
         os.environ["CROSSCASE_OUTPUT_ROOT"] = str(out)
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    _RAW_BEFORE.update(tree(ROOT / "data" / "raw"))
+    config.pluginmanager.register(_NbvalTracker(), "crosscase-nbval-tracker")
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """One run of every notebook with its defaults: where its outputs are, and an executed copy
+    of each notebook."""
+
+    output_root: Path
+    notebooks: list[Path]
+    by: str  # "nbval" or "papermill"
+
+
+def run_notebooks(output_root: Path, work: Path) -> list[Path]:
+    """Execute every notebook with its defaults, outputs under ``output_root``; return the
+    executed copies (in ``work``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from crosscase.runner import execute
+
+    before = os.environ.get("CROSSCASE_OUTPUT_ROOT")
+    os.environ["CROSSCASE_OUTPUT_ROOT"] = str(output_root)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda nb: execute(nb, work / nb.name, cwd=ROOT), NOTEBOOKS))
+    finally:
+        if before is None:
+            del os.environ["CROSSCASE_OUTPUT_ROOT"]
+        else:
+            os.environ["CROSSCASE_OUTPUT_ROOT"] = before
+    return [work / nb.name for nb in NOTEBOOKS]
+
+
+@pytest.fixture(scope="session")
+def workflow(tmp_path_factory: pytest.TempPathFactory) -> Workflow:
+    """The session's run of the workflow: nbval's, when every notebook passed nbval in this
+    session (the committed notebooks then are executed copies, output for output), else one
+    run by papermill."""
+    names = {nb.name for nb in NOTEBOOKS}
+    if names <= set(_NBVAL):
+        failed = sorted(n for n in names if _NBVAL[n] != "passed")
+        if failed:
+            pytest.fail(f"nbval failed for {', '.join(failed)}: no outputs to test")
+        return Workflow(Path(os.environ["CROSSCASE_OUTPUT_ROOT"]), list(NOTEBOOKS), "nbval")
+    base = tmp_path_factory.mktemp("workflow")
+    return Workflow(base / "out", run_notebooks(base / "out", base / "notebooks"), "papermill")
+
+
+def raw_data_unchanged() -> bool:
+    return tree(ROOT / "data" / "raw") == _RAW_BEFORE
 
 
 @pytest.fixture(scope="session")
@@ -44,10 +144,42 @@ def expected() -> dict:
 
 
 @pytest.fixture(scope="session")
-def themes(study: Study, expected: dict):
-    return second_order_themes(
-        study, DiscriminatorRule(expected["discriminator_rule"]["min_cases"])
-    )
+def evidence(study: Study, expected: dict) -> Evidence:
+    return collect(study, DiscriminatorRule(expected["discriminator_rule"]["min_cases"]))
+
+
+def expected_cases(study: Study, expected: dict) -> dict[str, tuple[int, ...]]:
+    """Theme id -> the case numbers section 4 gives it (tests/expected/paper.yaml, transcribed
+    independently of the data), matched to the study's themes by dimension and label."""
+    from difflib import SequenceMatcher
+
+    labels = study.dimension_labels
+    out: dict[str, tuple[int, ...]] = {}
+    for want in expected["themes"]:
+        candidates = [t for t in study.themes if labels[t.dimension] == want["dimension"]]
+        best = max(
+            candidates,
+            key=lambda t: SequenceMatcher(None, t.label.lower(), want["label"].lower()).ratio(),
+        )
+        score = SequenceMatcher(None, best.label.lower(), want["label"].lower()).ratio()
+        assert score > 0.75, (want["label"], best.label)
+        out[best.id] = tuple(want["cases"])
+    return out
+
+
+def project_copy(target: Path) -> Path:
+    """A copy of the compendium's inputs and Makefile at ``target`` (sharing the environment and
+    the package source by symlink), for tests that run make or edit data."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("Makefile", "pyproject.toml", "requirements.lock"):
+        shutil.copy2(ROOT / name, target / name)
+    for name in ("data/raw", "notebooks", "examples"):
+        shutil.copytree(ROOT / name, target / name)
+    for name in (".venv", "src"):
+        (target / name).symlink_to(ROOT / name)
+    return target
 
 
 def plain(text: str) -> str:
@@ -64,31 +196,3 @@ def plain(text: str) -> str:
 @pytest.fixture(scope="session")
 def paper_text() -> str:
     return plain(PAPER.read_text(encoding="utf-8"))
-
-
-def run_notebooks(output_root: Path, work: Path) -> list[Path]:
-    """Execute every notebook with its defaults, outputs under ``output_root``; return the
-    executed copies (in ``work``)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from crosscase.runner import execute
-
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-    before = os.environ.get("CROSSCASE_OUTPUT_ROOT")
-    os.environ["CROSSCASE_OUTPUT_ROOT"] = str(output_root)
-    try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(lambda nb: execute(nb, work / nb.name, cwd=ROOT), notebooks))
-    finally:
-        if before is None:
-            del os.environ["CROSSCASE_OUTPUT_ROOT"]
-        else:
-            os.environ["CROSSCASE_OUTPUT_ROOT"] = before
-    return [work / nb.name for nb in notebooks]
-
-
-@pytest.fixture(scope="session")
-def executed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
-    """One execution of the whole workflow (shared by the determinism and report tests)."""
-    base = tmp_path_factory.mktemp("run-a")
-    return base / "out", run_notebooks(base / "out", base / "notebooks")

@@ -1,5 +1,7 @@
-"""Extending the study: case sets, uncoded cases, parameters, the what-changed report,
-robustness, new cases from the template, and failed runs leaving earlier outputs intact."""
+"""Extending the study: case sets, uncoded cases, parameters, run records, the what-changed
+report, robustness, new cases from the template, and failed runs leaving earlier outputs intact.
+Expected values come from the paper's independent transcription (tests/expected/paper.yaml) and
+from the worked example's own files, never from the implementation."""
 
 from __future__ import annotations
 
@@ -8,174 +10,243 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pandas as pd
 import pytest
+import yaml
+from conftest import ROOT, expected_cases, project_copy
 
-from crosscase import Layout, StudyDataError, analysis, load_study
+from crosscase import analysis, evidence
 from crosscase.cli import main
-from crosscase.runner import ParameterError, check_parameters, execute
+from crosscase.evidence import DiscriminatorRule, Evidence, ThemeEvidence
+from crosscase.model import Theme
+from crosscase.paths import Layout
+from crosscase.problems import StudyDataError
+from crosscase.runner import NotebookFailed, ParameterError, execute, parameters_for
+from crosscase.study import Study, load_study
 
-ROOT = Path(__file__).resolve().parents[1]
 PAPER = ["data/raw/cases"]
+EXAMPLE = ROOT / "examples" / "illustrative"
 WITH_EXAMPLE = [*PAPER, "examples/illustrative/cases"]
 
 
-def themes_of(cases: list[str], rule: analysis.DiscriminatorRule) -> pd.DataFrame:
-    return analysis.second_order_themes(load_study(Layout(ROOT, ROOT), cases), rule)
+def collect(cases: list[str], rule: DiscriminatorRule) -> Evidence:
+    return evidence.collect(load_study(Layout.at(ROOT), cases), rule)
 
 
-def test_compare_discriminators_statuses() -> None:
-    def frame(rows: list[tuple[str, str, bool]]) -> pd.DataFrame:
-        return pd.DataFrame(
-            [
-                {
-                    "theme": t,
-                    "dimension_label": "D",
-                    "label": t.upper(),
-                    "cases": c,
-                    "discriminator": d,
-                }
-                for t, c, d in rows
-            ]
+def _evidence(cases_of: dict[str, list[int]], coded: list[int], min_cases: int = 3) -> Evidence:
+    themes = tuple(
+        ThemeEvidence(
+            Theme(id=t, dimension="d", label=t.upper()), tuple((n, f"{t}{n}") for n in cases)
         )
-
-    before = frame([("a", "1, 2, 3", True), ("b", "1, 2, 3", True), ("c", "1", False)])
-    after = frame(
-        [("a", "1, 2, 3", True), ("b", "1, 2", False), ("c", "1, 4, 5", True), ("d", "6", False)]
+        for t, cases in cases_of.items()
     )
-    out = analysis.compare_discriminators(before, after).set_index("theme")
-    assert out["status"].to_dict() == {
-        "a": "holds",
-        "b": "falls below the rule",
-        "c": "newly qualifies",
-        "d": "below the rule",
+    return Evidence(DiscriminatorRule(min_cases), tuple(coded), themes)
+
+
+def test_change_statuses() -> None:
+    before = _evidence({"a": [1, 2, 3], "b": [1, 2, 3], "c": [1]}, [1, 2, 3, 4])
+    after = _evidence({"a": [1, 2, 3], "b": [1, 2], "c": [1, 4, 5], "d": [6]}, [1, 2, 3, 4, 5, 6])
+    got = {
+        c.current.theme.id: (c.status, c.baseline is None) for c in evidence.changes(before, after)
     }
-    assert out.loc["d", "label"] == "D (new theme)" and out.loc["d", "baseline_cases"] == ""
-
-
-def test_worked_example_adds_a_case_and_a_candidate_theme() -> None:
-    rule = analysis.DiscriminatorRule(3)
-    changes = analysis.compare_discriminators(themes_of(PAPER, rule), themes_of(WITH_EXAMPLE, rule))
-    assert changes["status"].value_counts().to_dict() == {"holds": 19, "below the rule": 1}
-    new = changes[changes["label"].str.endswith("(new theme)")]
-    assert list(new["cases"]) == ["6"]
-
-
-def test_a_share_rule_makes_three_case_discriminators_fall() -> None:
-    paper = themes_of(PAPER, analysis.DiscriminatorRule(3))
-    run = themes_of(WITH_EXAMPLE, analysis.DiscriminatorRule(3, 0.6))  # 60% of 6 cases: 4
-    changes = analysis.compare_discriminators(paper, run).set_index("theme")
-    fell = set(changes.index[changes["status"] == "falls below the rule"])
-    assert fell == {
-        "rationalised-upstream-supply-network",
-        "modular-build-process",
-        "integration-of-design-and-manufacture",
-        "ip-driven-partnerships",
-        "component-rationalisation",
-        "service-repair-offering",
-        "distributed-physical-infrastructure",
+    assert got == {
+        "a": ("holds", False),
+        "b": ("falls below the rule", False),
+        "c": ("newly qualifies", False),
+        "d": ("below the rule", True),
     }
+
+
+def _example_themes() -> set[str]:
+    """The themes the worked example's coding names (read from its file, not through the
+    package)."""
+    data = yaml.safe_load((EXAMPLE / "observations" / "hospital-splints.yaml").read_text())
+    return {t for o in data["observations"] for t in o.get("themes", [])}
+
+
+def _example_new_themes() -> set[str]:
+    return {t["id"] for t in yaml.safe_load((EXAMPLE / "themes.yaml").read_text())["themes"]}
+
+
+def test_worked_example_adds_a_case_and_a_candidate_theme(study: Study, expected: dict) -> None:
+    rule = DiscriminatorRule(3)
+    got = evidence.changes(collect(PAPER, rule), collect(WITH_EXAMPLE, rule))
+    paper = expected_cases(study, expected)
+    new = _example_new_themes()
+    assert {c.current.theme.id for c in got} == set(paper) | new
+    for c in got:
+        if c.current.theme.id in new:
+            assert (c.status, c.baseline, c.current.cases) == ("below the rule", None, (6,))
+        else:  # every paper theme has >= 3 cases (section 4), and adding a case removes none
+            assert c.status == "holds"
+            extra = (6,) if c.current.theme.id in _example_themes() else ()
+            assert c.current.cases == paper[c.current.theme.id] + extra
+
+
+def test_a_share_rule_makes_three_case_discriminators_fall(study: Study, expected: dict) -> None:
+    paper = expected_cases(study, expected)
+    run = collect(WITH_EXAMPLE, DiscriminatorRule(3, 0.6))  # 60% of 6 cases: 4
+    fell = {
+        c.current.theme.id
+        for c in evidence.changes(collect(PAPER, DiscriminatorRule(3)), run)
+        if c.status == "falls below the rule"
+    }
+    example = _example_themes()
+    assert fell == {t for t, cases in paper.items() if len(cases) + (t in example) < 4}
+    assert fell  # the rule matters
 
 
 def test_case_with_narratives_only_is_not_yet_coded(tmp_path: Path) -> None:
     (tmp_path / "cases").mkdir()
-    shutil.copy(ROOT / "examples/illustrative/cases/hospital-splints.yaml", tmp_path / "cases")
-    study = load_study(Layout(ROOT, ROOT), [*PAPER, str(tmp_path / "cases")])
+    shutil.copy(EXAMPLE / "cases" / "hospital-splints.yaml", tmp_path / "cases")
+    study = load_study(Layout.at(ROOT), [*PAPER, str(tmp_path / "cases")])
     assert [c.id for c in study.uncoded_cases] == ["hospital-splints"]
-    themes = analysis.second_order_themes(study, analysis.DiscriminatorRule(3))
-    assert not themes["cases"].str.contains("6").any()
+    ev = evidence.collect(study, DiscriminatorRule(3))
+    assert all(6 not in t.cases for t in ev.themes)
     table3 = analysis.data_display(study)
-    assert (table3["Hospital point-of-care splints (illustrative)"] == "").all()
+    assert (table3[study.cases[-1].name] == "").all()
 
 
-def test_robustness_of_the_paper() -> None:
-    study = load_study(Layout(ROOT, ROOT))
-    rule = analysis.DiscriminatorRule(3)
-    summary = analysis.robustness_summary(study, rule).set_index("theme")
-    stable = set(summary.index[summary["verdict"] == "stable"])
-    assert stable == {
-        "close-proximity-to-end-use",
-        "proliferation-of-manufacturing-sites",
-        "short-lead-time",
-        "centralised-design-expertise",
-        "distributed-production-expertise",
+def test_robustness_of_the_paper(study: Study, expected: dict, evidence: Evidence) -> None:
+    """With five cases and a three-case rule, a theme of four or five cases survives leaving out
+    any one case; a theme of exactly three rests on each of its three (section 4's lists)."""
+    paper = expected_cases(study, expected)
+    n_cases = len(expected["cases"])
+    rows = {r.evidence.theme.id: r for r in _robustness(evidence)}
+    assert {t for t, r in rows.items() if r.verdict == "stable"} == {
+        t for t, cases in paper.items() if len(cases) > 3
     }
-    assert summary.loc["agile-regulation", "pivotal_cases"] == "1, 2, 3"
-    loo = analysis.leave_one_case_out(study, rule)
-    assert loo.shape == (19, 5) and not bool(loo.loc["agile-regulation", 1])
-    sweep = analysis.threshold_sweep(study, [1, 2, 3, 4, 5])
-    assert sweep.sum().to_list() == [19, 19, 19, 5, 2]
+    for t, cases in paper.items():
+        assert rows[t].pivotal == (cases if len(cases) == 3 else ())
+    loo = analysis.leave_one_case_out_table(evidence)
+    assert loo.shape == (len(paper), n_cases)
+    sweep = analysis.threshold_sweep_table(evidence, list(range(1, n_cases + 1)))
+    assert sweep.sum().to_list() == [
+        sum(len(c) >= k for c in paper.values()) for k in range(1, n_cases + 1)
+    ]
 
 
-def test_misspelt_notebook_parameter_is_an_error() -> None:
+def _robustness(ev: Evidence):  # type: ignore[no-untyped-def]
+    from crosscase.evidence import robustness
+
+    return robustness(ev)
+
+
+def test_misspelt_notebook_parameter_is_an_error(tmp_path: Path) -> None:
     nb = ROOT / "notebooks" / "03-second-order-themes.ipynb"
-    check_parameters(nb, {"min_cases": 4, "run": "x"})
+    assert parameters_for(nb, None, {"min_cases": 4, "run": "x"}) == {"min_cases": 4, "run": "x"}
     with pytest.raises(ParameterError, match="min_case"):
-        check_parameters(nb, {"min_case": 4})
-    assert main(["run", str(nb), "/tmp/never-written.ipynb", "-p", "min_case=4"]) == 2
-    assert not Path("/tmp/never-written.ipynb").exists()
+        parameters_for(nb, None, {"min_case": 4})
+    out = tmp_path / "never-written.ipynb"
+    assert main(["run", str(nb), str(out), "-p", "min_case=4"]) == 2
+    assert not out.exists()
+
+
+def test_each_notebook_gets_the_run_parameters_it_declares() -> None:
+    run = {"run": "x", "cases": ["a"], "min_cases": 4, "min_share": None}
+    framework_only = ROOT / "notebooks" / "05-research-framework.ipynb"
+    assert parameters_for(framework_only, run) == {"run": "x"}
+    themes = ROOT / "notebooks" / "03-second-order-themes.ipynb"
+    assert parameters_for(themes, run) == run
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return project_copy(tmp_path)
+
+
+def make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("CROSSCASE_")}
+    return subprocess.run(
+        ["make", *args], cwd=project, capture_output=True, text=True, env=env, timeout=600
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["MIN_CASE=4"], "unknown variable(s) MIN_CASE"),
-        (["MIN_CASES=4"], "RUN=paper is the paper's reproduction"),
-        (["RUN=paper", "CASES=examples/illustrative/cases"], "RUN=paper is the paper's"),
+        (["MIN_CASES=4"], "RUN=paper is the reproduction"),
+        (["RUN=paper", "CASES=examples/illustrative/cases"], "RUN=paper is the reproduction"),
     ],
 )
-def test_make_refuses_misspelt_variables_and_guards_the_paper_run(args, message) -> None:
-    out = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True)
-    assert out.returncode != 0 and message in out.stderr
+def test_make_refuses_misspelt_variables_and_guards_the_paper_run(project, args, message) -> None:
+    out = make(project, "-n", *args)
+    assert out.returncode != 0 and message in out.stderr, out.stderr
 
 
-def test_make_accepts_a_named_run() -> None:
-    out = subprocess.run(
-        ["make", "-n", "RUN=t4", "MIN_CASES=4", "MIN_SHARE=0.6"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+def test_make_validate_takes_any_case_set_without_a_run_name(project: Path) -> None:
+    out = make(project, "validate", "CASES=data/raw/cases examples/illustrative/cases")
     assert out.returncode == 0, out.stderr
-    assert "-p min_cases=4 -p min_share=0.6" in out.stdout and "build/t4/" in out.stdout
+    assert "OK: 6 cases" in out.stdout
 
 
-def test_new_case_from_template(tmp_path: Path, capsys) -> None:
+def test_a_run_remembers_its_case_set_and_rule(project: Path) -> None:
+    first = make(project, "-n", "RUN=t4", "MIN_CASES=4", "MIN_SHARE=0.6")
+    assert first.returncode == 0, first.stderr
+    assert "--run t4" in first.stdout and "build/t4/03-second-order-themes.ipynb" in first.stdout
+    assert not (project / "data/processed/t4/run.yaml").exists(), "a dry run records nothing"
+    record = make(project, "build/t4/inputs.mk", "RUN=t4", "CASES=examples/illustrative/cases")
+    assert record.returncode == 0, record.stderr
+    spec = yaml.safe_load((project / "data/processed/t4/run.yaml").read_text())
+    assert spec == {
+        "run": "t4",
+        "cases": ["examples/illustrative/cases"],
+        "min_cases": 3,
+        "min_share": None,
+    }
+    rules = (project / "build/t4/inputs.mk").read_text()
+    case_file = "examples/illustrative/cases/hospital-splints.yaml"
+    assert "build/t4/01-cases.ipynb: " in rules and case_file in rules
+    assert "build/t4/05-research-framework.ipynb: data/raw/framework.yaml\n" in rules
+    # Later calls without CASES reuse the record; a different set is refused unless OVERWRITE=1.
+    again = make(project, "-n", "RUN=t4")
+    assert again.returncode == 0, again.stderr
+    other = make(project, "-n", "RUN=t4", "CASES=data/raw/cases")
+    assert (
+        other.returncode != 0 and "was made with" in other.stderr and "OVERWRITE=1" in other.stderr
+    )
+    assert make(project, "-n", "RUN=t4", "CASES=data/raw/cases", "OVERWRITE=1").returncode == 0
+
+
+def test_new_case_from_template(tmp_path: Path) -> None:
     into = tmp_path / "my-set"
     assert main(["new-case", "--id", "my-case", "--name", "My case", "--into", str(into)]) == 0
     assert main(["new-case", "--id", "my-case", "--name", "x", "--into", str(into)]) == 1
     assert main(["new-case", "--id", "../bad", "--name", "x", "--into", str(into)]) == 2
+    layout = Layout.at(ROOT)
+    framework = load_study(layout).framework
     with pytest.raises(StudyDataError) as err:
-        load_study(Layout(ROOT, ROOT), [*PAPER, str(into / "cases")])
+        load_study(layout, [*PAPER, str(into / "cases")])
     empty = [p for p in err.value.problems if p.message == "empty text"]
-    assert len(empty) == 6 + 7 and all(p.case == "my-case" for p in empty)
+    assert len(empty) == len(framework.case_protocol) + len(framework.dimensions)
+    assert all(p.case == "my-case" for p in empty)
     text = (into / "cases" / "my-case.yaml").read_text()
     (into / "cases" / "my-case.yaml").write_text(text.replace('""', '"Filled in."'))
-    study = load_study(Layout(ROOT, ROOT), [*PAPER, str(into / "cases")])
-    assert [c.number for c in study.cases] == [1, 2, 3, 4, 5, 6]
+    study = load_study(layout, [*PAPER, str(into / "cases")])
+    assert [c.number for c in study.cases] == [*range(1, len(study.cases) + 1)]
     assert [c.id for c in study.uncoded_cases] == ["my-case"]
 
 
 def test_failed_run_writes_nothing_and_keeps_earlier_outputs(tmp_path: Path, monkeypatch) -> None:
-    project = tmp_path / "project"
-    shutil.copytree(ROOT / "data" / "raw", project / "data" / "raw")
-    (project / "pyproject.toml").write_text("[tool.crosscase]\n")
+    project = project_copy(tmp_path / "project")
     monkeypatch.setenv("CROSSCASE_ROOT", str(project))
     monkeypatch.setenv("CROSSCASE_OUTPUT_ROOT", str(project))
     nb = ROOT / "notebooks" / "01-cases.ipynb"
-    execute(nb, tmp_path / "ok.ipynb", {"run": "kept"}, cwd=project)
+    executed = tmp_path / "01.ipynb"
+    execute(nb, executed, {"run": "kept"}, cwd=project)
     out = project / "data" / "processed" / "kept"
 
     def snapshot() -> dict[str, str]:
-        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()}
+        files = [*out.iterdir(), executed]
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
     before = snapshot()
-    assert len(before) == 4
     case = project / "data" / "raw" / "cases" / "customised-insoles.yaml"
     case.write_text(case.read_text().replace("id: customised-insoles", "id: ../insoles"))
-    with pytest.raises(Exception, match="not a safe identifier"):
-        execute(nb, tmp_path / "bad.ipynb", {"run": "kept"}, cwd=project)
-    assert snapshot() == before
+    with pytest.raises(NotebookFailed, match="not a safe identifier") as err:
+        execute(nb, executed, {"run": "kept"}, cwd=project)
+    assert "Traceback" not in err.value.message
+    assert snapshot() == before, "tables and the earlier executed notebook are left as they were"
 
 
 def test_the_reproduction_run_only_takes_the_study_cases(monkeypatch) -> None:

@@ -8,7 +8,14 @@ from difflib import SequenceMatcher
 
 import pytest
 
-from crosscase import Study, analysis
+from crosscase import analysis
+from crosscase.evidence import Evidence
+from crosscase.study import Study
+
+
+@pytest.fixture(scope="module")
+def themes(study: Study, evidence: Evidence):
+    return analysis.second_order_themes(study, evidence)
 
 
 def _labels(study: Study) -> dict[str, set[str]]:
@@ -48,9 +55,10 @@ def test_table2_shape_and_labels(study: Study, expected: dict) -> None:
         assert _same_label(computed, printed, study), (computed, printed)
 
 
-def test_table3_shape_and_labels(study: Study, expected: dict, themes) -> None:
-    t3 = analysis.data_display(study, analysis.themes_by_dimension(themes))
-    assert t3.shape == (7, 2 + 6)
+def test_table3_shape_and_labels(study: Study, expected: dict, evidence: Evidence) -> None:
+    t3 = analysis.data_display(study, evidence)
+    assert list(t3.columns[-1:]) == expected["table3"]["columns"][-1:]
+    assert t3.shape == (len(expected["dimensions"]), 2 + len(expected["table3"]["columns"]))
     for computed, printed in zip(t3["Dimension"], expected["table3"]["row_labels"], strict=True):
         assert _same_label(computed, printed, study)
     # The paper prints "Field ready" in Table 3 and "Field-ready" in Table 2 (see errata).
@@ -105,13 +113,15 @@ def test_table3_theme_labels_where_they_survive(themes, expected: dict) -> None:
         assert got[(want["dimension"], want["label"])] == ", ".join(map(str, want["cases"]))
 
 
-def test_discriminator_rule_keeps_every_theme(themes) -> None:
-    assert themes["discriminator"].all()
-    assert len(themes) == 19
+def test_discriminator_rule_keeps_every_theme(themes, expected: dict) -> None:
+    assert themes["qualifies"].all()
+    assert len(themes) == len(expected["themes"])
 
 
-def test_table4_shape_labels_and_discriminators(study: Study, expected: dict, themes) -> None:
-    t4 = analysis.comparison_table(study, themes)
+def test_table4_shape_labels_and_discriminators(
+    study: Study, expected: dict, evidence: Evidence
+) -> None:
+    t4 = analysis.comparison_table(study, evidence)
     assert list(t4.columns[2:]) == expected["table4"]["columns"]
     for computed, printed in zip(t4["Dimension"], expected["table4"]["row_labels"], strict=True):
         assert _same_label(computed, printed, study)
@@ -120,8 +130,8 @@ def test_table4_shape_labels_and_discriminators(study: Study, expected: dict, th
         assert disc[dim] == "; ".join(labels), dim
 
 
-def test_design_rules(study: Study, expected: dict, themes) -> None:
-    rules = analysis.design_rules_table(study, analysis.discriminators_table(study, themes))
+def test_design_rules(study: Study, expected: dict, evidence: Evidence) -> None:
+    rules = analysis.design_rules_table(study, evidence)
     assert list(rules["Rule"]) == [r["number"] for r in expected["design_rules"]]
     assert list(rules["Design rule"]) == [r["text"] for r in expected["design_rules"]]
     assert list(rules["Perspective"]) == [r["perspective"] for r in expected["design_rules"]]

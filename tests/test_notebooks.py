@@ -71,9 +71,3 @@ def test_paper_map_names_the_notebook_that_writes_each_output() -> None:
             assert f"data/processed/paper/{name}.csv" in manifest, (item["item"], name)
         for name in item.get("figures", []):
             assert f"figures/paper/{name}.png" in manifest, (item["item"], name)
-
-
-def test_all_names_resolve() -> None:
-    import crosscase
-
-    assert all(getattr(crosscase, name) for name in crosscase.__all__)

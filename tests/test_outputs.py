@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from crosscase import outputs
+from crosscase import figures, outputs
 from crosscase.paths import check_run_name
 
 
@@ -40,7 +40,7 @@ def test_figures_are_byte_identical_and_carry_no_timestamp() -> None:
         fig, ax = plt.subplots()
         ax.plot([1, 2, 3], [3, 1, 2])
         ax.set_title("x")
-        out = outputs.figure_bytes(fig, "png"), outputs.figure_bytes(fig, "svg")
+        out = figures.figure_bytes(fig, "png"), figures.figure_bytes(fig, "svg")
         plt.close(fig)
         return out
 
@@ -49,3 +49,15 @@ def test_figures_are_byte_identical_and_carry_no_timestamp() -> None:
     png, svg = first
     assert b"Software" not in png and b"matplotlib" not in png.lower()
     assert b"<dc:date>" not in svg and b"Matplotlib v" not in svg
+
+
+def test_outputs_follow_the_umask(tmp_path: Path) -> None:
+    """Outputs are readable by colleagues on a shared server (umask 022 gives 0644), not 0600."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = outputs.atomic_write(tmp_path / "t.csv", "a\n")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

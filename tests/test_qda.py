@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crosscase import Layout, load_study, qda
+from crosscase import qda
+from crosscase.paths import Layout
+from crosscase.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "data" / "external" / "refi-qda"
@@ -15,7 +17,7 @@ SCHEMAS = ROOT / "data" / "external" / "refi-qda"
 
 @pytest.fixture(scope="module")
 def study():
-    return load_study(Layout(ROOT, ROOT))
+    return load_study(Layout.at(ROOT))
 
 
 def test_codebook_is_valid(study) -> None:

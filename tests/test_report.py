@@ -16,11 +16,12 @@ import nbformat
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import NOTEBOOKS, ROOT
 
-from crosscase import Layout
 from crosscase.outputs import to_markdown
+from crosscase.paths import Layout
 from crosscase.report import build_report
+from crosscase.study import load_description
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOT = ROOT / "build" / "test-artifacts" / "report-index.png"
@@ -34,18 +35,22 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+_PAPER = yaml.safe_load((ROOT / "tests" / "expected" / "paper.yaml").read_text(encoding="utf-8"))
+#: Row counts of the paper's tables, from the independent transcription.
 EXPECTED_ROWS = {
-    "table-1-case-protocols": 5,
-    "table-2-within-case-narratives": 7,
-    "table-3-cross-case-data-display": 7,
-    "table-4-production-model-comparison": 7,
-    "design-rules": 7,
-    "appendix-interview-protocol": 7,
+    "table-1-case-protocols": _PAPER["table1"]["rows"],
+    "table-2-within-case-narratives": len(_PAPER["table2"]["row_labels"]),
+    "table-3-cross-case-data-display": len(_PAPER["table3"]["row_labels"]),
+    "table-4-production-model-comparison": len(_PAPER["table4"]["row_labels"]),
+    "design-rules": len(_PAPER["design_rules"]),
+    "appendix-interview-protocol": len(_PAPER["dimensions"]),
 }
 
-if CHROMIUM is None:  # CI installs Debian's chromium (.ci/run); elsewhere say how
+if CHROMIUM is None:  # .ci/run installs Debian's chromium and sets CI: there it must run
     if os.environ.get("CI"):
-        raise RuntimeError("the browser test needs Debian's chromium package")
+        raise RuntimeError(
+            "the browser test needs Debian's chromium package (apt-get install chromium)"
+        )
     pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
 
 
@@ -99,18 +104,18 @@ def _visit(browser, url: str, origin: str, screenshot: Path | None = None) -> tu
 
 
 @pytest.fixture(scope="module")
-def report(executed_run, tmp_path_factory) -> Path:
-    out_root, notebooks = executed_run
+def report(workflow, tmp_path_factory) -> Path:
     paper_map = yaml.safe_load((ROOT / "notebooks" / "paper-map.yaml").read_text())["items"]
     out = tmp_path_factory.mktemp("report")
-    build_report(Layout(ROOT, out_root), "paper", notebooks, out, paper_map)
+    layout = Layout(ROOT, workflow.output_root)
+    build_report(layout, "paper", workflow.notebooks, out, paper_map, load_description(layout))
     return out
 
 
 def test_every_page_loads_offline_without_errors(browser, serve, report: Path) -> None:
     origin = serve(report)
     pages = sorted(p.name for p in report.glob("*.html"))
-    assert len(pages) == 8  # the index and seven notebooks
+    assert len(pages) == 1 + len(NOTEBOOKS)  # the index and a page per notebook
     for name in pages:
         page, _ = _visit(
             browser, origin + name, origin, SCREENSHOT if name == "index.html" else None
@@ -160,7 +165,10 @@ def test_tables_in_notebook_pages_have_their_rows(browser, serve, report: Path) 
     origin = serve(report)
     page, _ = _visit(browser, origin + "01-cases.html", origin)
     rows = page.eval_on_selector_all("main table", "ts => ts.map(t => t.tBodies[0].rows.length)")
-    assert rows[:2] == [5, 7]  # Table 1 (cases), Table 2 (dimensions)
+    assert rows[:2] == [  # Table 1 (cases), Table 2 (dimensions)
+        EXPECTED_ROWS["table-1-case-protocols"],
+        EXPECTED_ROWS["table-2-within-case-narratives"],
+    ]
     page.close()
 
 

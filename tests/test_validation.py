@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from crosscase import Layout, StudyDataError, load_study
 from crosscase.cli import main
+from crosscase.paths import Layout
+from crosscase.problems import StudyDataError
+from crosscase.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = "medical-diagnostic-devices"
@@ -25,7 +27,7 @@ def project(tmp_path: Path) -> Path:
 
 def problems(project: Path) -> list[str]:
     with pytest.raises(StudyDataError) as err:
-        load_study(Layout(project, project))
+        load_study(Layout.at(project))
     return [str(p) for p in err.value.problems]
 
 
@@ -44,7 +46,7 @@ def obs_file(project: Path, case: str = CASE) -> Path:
 
 
 def test_the_paper_data_are_valid(project: Path) -> None:
-    study = load_study(Layout(project, project))
+    study = load_study(Layout.at(project))
     assert len(study.cases) == 5
 
 
@@ -160,3 +162,14 @@ def test_comparison_naming_an_unknown_theme_names_its_line(project: Path) -> Non
     assert re.match(r"data/raw/production-models\.yaml:\d+: ", p), p
     assert "unknown theme 'proliferation'" in p
     assert "field discriminators[0].themes[0]" in p
+
+
+def test_duplicate_observation_id_names_each_file_and_line(project: Path) -> None:
+    edit(obs_file(project, "lighting-fixtures"), "id: c4-sns-1", "id: c1-sns-1")
+    found = [p for p in problems(project) if "duplicate observation id 'c1-sns-1'" in p]
+    assert len(found) == 2, found
+    assert {p.split(":")[0] for p in found} == {
+        "data/raw/observations/lighting-fixtures.yaml",
+        f"data/raw/observations/{CASE}.yaml",
+    }
+    assert all(re.match(r"[^:]+\.yaml:\d+: ", p) for p in found), found

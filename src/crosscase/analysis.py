@@ -1,53 +1,69 @@
-"""Cross-case analysis: the tables of a multiple-case study, computed from a :class:`Study`.
+"""The tables of a multiple-case study, computed from a :class:`Study` and its :class:`Evidence`.
 
-Every function returns a plain :class:`pandas.DataFrame` of text and integers in a fixed order
-(cases by number, dimensions and themes in framework order), so that the same data always give
-the same table.
+This is the edge where results become :class:`pandas.DataFrame` s of text and integers in a fixed
+order (cases by number, dimensions and themes in framework order), so that the same data always
+give the same table. Which cases evidence a theme and whether it qualifies is decided once, in
+:mod:`crosscase.evidence`; nothing here recomputes it. Headers that a publication prints come
+from the study's description (``data/raw/study.yaml``).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 import pandas as pd
 
-from .model import Framework
+from .evidence import (
+    Evidence,
+    ThemeEvidence,
+    case_list,
+    changes,
+    discriminator_statuses,
+    leave_one_case_out,
+    robustness,
+    threshold_sweep,
+)
+from .model import Framework, Headers
 from .study import Study
 
-THEMES_COLUMN = "Emerging constructs (2nd order themes), with case study sources"
+
+def headers(study: Study) -> Headers:
+    """The table headers of the study (its description's, or generic ones)."""
+    return study.description.headers if study.description else Headers()
 
 
-def _dimension_labels(study: Study) -> dict[str, str]:
-    return {d.id: d.label for d in study.framework.dimensions}
+def _frame(rows: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
 
 
-def _perspective_of(study: Study) -> dict[str, str]:
-    labels = {p.id: p.label for p in study.framework.perspectives}
-    return {d.id: labels[d.perspective] for d in study.framework.dimensions}
+# -----------------------------------------------------------------------------------------------
+# Cases and the framework
 
 
-def case_protocol_table(study: Study, case_prefix: str = "Case") -> pd.DataFrame:
-    """The case-protocol table (Table 1): one row a case, one column a protocol field.
+def case_protocol_table(study: Study) -> pd.DataFrame:
+    """The case-protocol table: one row a case, one column a protocol field.
 
-    The first protocol field is the row label, prefixed with the case number.
+    The first protocol field is the row label, prefixed with the case number ("Case 1: ...");
+    a value that already carries that prefix is not prefixed twice.
     """
     fields = study.framework.case_protocol
+    prefix = headers(study).case_prefix
     rows = []
     for case in study.cases:
-        row = {f.label: case.protocol.get(f.id, "") for f in fields}
+        row: dict[str, object] = {f.label: case.protocol.get(f.id, "") for f in fields}
         if fields:
-            first = fields[0].label
-            row[first] = f"{case_prefix} {case.number}: {row[first]}"
+            first, label = fields[0].label, f"{prefix} {case.number}:"
+            value = str(row[first])
+            row[first] = value if value.startswith(label) else f"{label} {value}"
         rows.append(row)
-    return pd.DataFrame(rows, columns=[f.label for f in fields])
+    return _frame(rows, [f.label for f in fields])
 
 
 def interview_protocol_table(framework: Framework) -> pd.DataFrame:
-    """The interview protocol (the paper's Appendix): each dimension's question under its
-    perspective's question, with the dimension's coding keywords."""
+    """The interview protocol: each dimension's question under its perspective's question, with
+    the dimension's coding keywords."""
     persp = {p.id: p for p in framework.perspectives}
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "Perspective": persp[d.perspective].label,
             "Perspective question": persp[d.perspective].question or "",
@@ -57,26 +73,44 @@ def interview_protocol_table(framework: Framework) -> pd.DataFrame:
         }
         for d in framework.dimensions
     ]
-    return pd.DataFrame(
-        rows,
-        columns=["Perspective", "Perspective question", "Dimension", "Question", "Coding keywords"],
+    return _frame(
+        rows, ["Perspective", "Perspective question", "Dimension", "Question", "Coding keywords"]
     )
 
 
 def narratives_table(study: Study) -> pd.DataFrame:
-    """Within-case narratives (Table 2): one row a dimension, one column a case."""
+    """Within-case narratives: one row a dimension, one column a case."""
     rows = []
     for dim in study.framework.dimensions:
-        row = {"Dimension": dim.label}
+        row: dict[str, object] = {"Dimension": dim.label}
         row.update({c.name: c.narratives.get(dim.id, "") for c in study.cases})
         rows.append(row)
-    return pd.DataFrame(rows, columns=["Dimension", *(c.name for c in study.cases)])
+    return _frame(rows, ["Dimension", *(c.name for c in study.cases)])
+
+
+# -----------------------------------------------------------------------------------------------
+# First-order coding
+
+
+OBSERVATION_COLUMNS = [
+    "case",
+    "case_number",
+    "dimension",
+    "observation",
+    "text",
+    "themes",
+    "evidence",
+    "evidence_dimension",
+    "evidence_start",
+    "evidence_end",
+    "source",
+]
 
 
 def observations_table(study: Study) -> pd.DataFrame:
     """All first-order observations, long form, with their located evidence."""
-    number = {c.id: c.number for c in study.cases}
-    rows = [
+    number = study.case_numbers
+    rows: list[dict[str, object]] = [
         {
             "case": co.case,
             "case_number": number[co.case],
@@ -92,46 +126,43 @@ def observations_table(study: Study) -> pd.DataFrame:
         }
         for co in study.observations
     ]
-    columns = [
-        "case",
-        "case_number",
-        "dimension",
-        "observation",
-        "text",
-        "themes",
-        "evidence",
-        "evidence_dimension",
-        "evidence_start",
-        "evidence_end",
-        "source",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return _frame(rows, OBSERVATION_COLUMNS)
+
+
+def themes_column(study: Study, evidence: Evidence, separator: str = "; ") -> dict[str, str]:
+    """The data display's last column: per dimension, 'Label (1, 4, 5)' for each qualifying
+    theme."""
+    out: dict[str, list[str]] = {}
+    for t in evidence.themes:
+        if t.theme.id in evidence.qualified:
+            out.setdefault(t.theme.dimension, []).append(f"{t.theme.label} ({case_list(t.cases)})")
+    return {d: separator.join(v) for d, v in out.items()}
 
 
 def data_display(
-    study: Study, themes_column: pd.Series | None = None, separator: str = "; "
+    study: Study, evidence: Evidence | None = None, separator: str = "; "
 ) -> pd.DataFrame:
-    """The cross-case data display (Table 3): dimensions x cases, observations in the cells.
+    """The cross-case data display: dimensions x cases, first-order observations in the cells.
 
-    With ``themes_column`` (from :func:`themes_by_dimension`), the last column lists each
-    dimension's second-order themes with their case sources.
+    With ``evidence``, a last column lists each dimension's qualifying second-order themes with
+    their case sources.
     """
     cells: dict[tuple[str, str], list[str]] = {}
     for co in study.observations:
         cells.setdefault((co.observation.dimension, co.case), []).append(co.observation.text)
-    perspective = _perspective_of(study)
+    perspective = study.perspective_of
+    column = headers(study).themes_column
+    last = themes_column(study, evidence, separator) if evidence is not None else None
     rows = []
     for dim in study.framework.dimensions:
-        row = {"Perspective": perspective[dim.id], "Dimension": dim.label}
+        row: dict[str, object] = {"Perspective": perspective[dim.id], "Dimension": dim.label}
         for c in study.cases:
             row[c.name] = separator.join(cells.get((dim.id, c.id), []))
-        if themes_column is not None:
-            row[THEMES_COLUMN] = str(themes_column.get(dim.id, ""))
+        if last is not None:
+            row[column] = last.get(dim.id, "")
         rows.append(row)
     columns = ["Perspective", "Dimension", *(c.name for c in study.cases)]
-    if themes_column is not None:
-        columns.append(THEMES_COLUMN)
-    return pd.DataFrame(rows, columns=columns)
+    return _frame(rows, columns + ([column] if last is not None else []))
 
 
 def coverage_matrix(study: Study) -> pd.DataFrame:
@@ -146,7 +177,7 @@ def coverage_matrix(study: Study) -> pd.DataFrame:
         n_themed[key] = n_themed.get(key, 0) + bool(co.observation.themes)
         if co.start is not None and co.end is not None and co.evidence_dimension:
             spans.setdefault((co.case, co.evidence_dimension), []).append((co.start, co.end))
-    rows = []
+    rows: list[dict[str, object]] = []
     for case in study.cases:
         for dim in study.framework.dimensions:
             text = case.narratives.get(dim.id, "")
@@ -162,7 +193,18 @@ def coverage_matrix(study: Study) -> pd.DataFrame:
                     "evidence_coverage_percent": round(100 * covered / len(text)) if text else 0,
                 }
             )
-    return pd.DataFrame(rows)
+    return _frame(
+        rows,
+        [
+            "case",
+            "case_number",
+            "dimension",
+            "observations",
+            "themed_observations",
+            "narrative_characters",
+            "evidence_coverage_percent",
+        ],
+    )
 
 
 def _union_length(spans: list[tuple[int, int]]) -> int:
@@ -175,84 +217,40 @@ def _union_length(spans: list[tuple[int, int]]) -> int:
     return total
 
 
-@dataclass(frozen=True)
-class DiscriminatorRule:
-    """A second-order theme is a discriminator when enough cases evidence it.
-
-    ``min_cases`` is an absolute minimum; ``min_share`` a minimum share of the coded cases
-    (0 < share <= 1). With both, the stricter applies.
-    """
-
-    min_cases: int | None = 3
-    min_share: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.min_cases is None and self.min_share is None:
-            raise ValueError("a discriminator rule needs min_cases, min_share or both")
-        if self.min_cases is not None and self.min_cases < 1:
-            raise ValueError(f"min_cases must be at least 1, not {self.min_cases}")
-        if self.min_share is not None and not 0 < self.min_share <= 1:
-            raise ValueError(f"min_share must be in (0, 1], not {self.min_share}")
-
-    def threshold(self, n_cases: int) -> int:
-        """The number of cases a theme needs, out of ``n_cases`` coded cases."""
-        need = self.min_cases or 1
-        if self.min_share is not None:
-            need = max(need, math.ceil(self.min_share * n_cases - 1e-9))
-        return need
-
-    def describe(self, n_cases: int) -> str:
-        parts = []
-        if self.min_cases is not None:
-            parts.append(f"at least {self.min_cases} cases")
-        if self.min_share is not None:
-            parts.append(f"at least {self.min_share:.0%} of the {n_cases} coded cases")
-        return " and ".join(parts) + f" (threshold: {self.threshold(n_cases)} cases)"
+# -----------------------------------------------------------------------------------------------
+# Second-order themes
 
 
-def theme_case_matrix(study: Study) -> pd.DataFrame:
+def theme_case_matrix(study: Study, evidence: Evidence) -> pd.DataFrame:
     """Theme x case: how many first-order observations of the case evidence the theme."""
-    counts: dict[tuple[str, str], int] = {}
-    for co in study.observations:
-        for t in co.observation.themes:
-            counts[(t, co.case)] = counts.get((t, co.case), 0) + 1
-    data = [[counts.get((t.id, c.id), 0) for c in study.cases] for t in study.themes]
+    numbers = [c.number for c in study.cases]
     return pd.DataFrame(
-        data,
-        index=pd.Index([t.id for t in study.themes], name="theme"),
-        columns=pd.Index([c.number for c in study.cases], name="case"),
+        [[t.counts.get(n, 0) for n in numbers] for t in evidence.themes],
+        index=pd.Index([t.theme.id for t in evidence.themes], name="theme"),
+        columns=pd.Index(numbers, name="case"),
     )
 
 
-def second_order_themes(study: Study, rule: DiscriminatorRule) -> pd.DataFrame:
-    """Each second-order theme with the cases that evidence it and whether it is a discriminator."""
-    matrix = theme_case_matrix(study)
-    counts = {
-        str(t): [int(x) for x in row]
-        for t, row in zip(matrix.index, matrix.to_numpy(), strict=True)
-    }
-    numbers = [int(c) for c in matrix.columns]
-    n_coded = len(study.coded_cases)
-    need = rule.threshold(n_coded)
-    labels = _dimension_labels(study)
-    rows = []
-    for t in study.themes:
-        cases = [n for n, k in zip(numbers, counts[t.id], strict=True) if k > 0]
-        rows.append(
-            {
-                "theme": t.id,
-                "dimension": t.dimension,
-                "dimension_label": labels[t.dimension],
-                "label": t.label,
-                "cases": ", ".join(map(str, cases)),
-                "n_cases": len(cases),
-                "n_observations": sum(counts[t.id]),
-                "discriminator": len(cases) >= need,
-            }
-        )
-    return pd.DataFrame(
+def second_order_themes(study: Study, evidence: Evidence) -> pd.DataFrame:
+    """Each second-order theme with the cases that evidence it and whether it qualifies as a
+    discriminator under the rule."""
+    labels = study.dimension_labels
+    rows: list[dict[str, object]] = [
+        {
+            "theme": t.theme.id,
+            "dimension": t.theme.dimension,
+            "dimension_label": labels[t.theme.dimension],
+            "label": t.theme.label,
+            "cases": case_list(t.cases),
+            "n_cases": len(t.cases),
+            "n_observations": len(t.observations),
+            "qualifies": t.theme.id in evidence.qualified,
+        }
+        for t in evidence.themes
+    ]
+    return _frame(
         rows,
-        columns=[
+        [
             "theme",
             "dimension",
             "dimension_label",
@@ -260,234 +258,122 @@ def second_order_themes(study: Study, rule: DiscriminatorRule) -> pd.DataFrame:
             "cases",
             "n_cases",
             "n_observations",
-            "discriminator",
+            "qualifies",
         ],
     )
 
 
-def themes_by_dimension(
-    themes: pd.DataFrame, only_discriminators: bool = True, separator: str = "; "
-) -> pd.Series:
-    """Table 3's last column: per dimension, 'Label (1, 4, 5)' for each (discriminating) theme."""
-    kept = themes[themes["discriminator"]] if only_discriminators else themes
-    out: dict[str, str] = {}
-    for dim, group in kept.groupby("dimension", sort=False):
-        out[str(dim)] = separator.join(f"{r.label} ({r.cases})" for r in group.itertuples())
-    return pd.Series(out, dtype=object)
+# -----------------------------------------------------------------------------------------------
+# The comparison of production models, its discriminators, and the design rules
 
 
 def _cite(text: str, citations: list[str]) -> str:
     return f"{text} ({'; '.join(citations)})" if citations else text
 
 
-def comparison_table(
-    study: Study,
-    themes: pd.DataFrame,
-    separator: str = "; ",
-    discriminators_label: str = "Emerging discriminators (based on case studies)",
-) -> pd.DataFrame:
-    """The comparison of production models (Table 4): dimensions x models, with the discriminators
-    whose themes qualify under the rule (and the asserted ones that rest on no theme)."""
-    if study.comparison is None:
-        raise ValueError("the study has no comparison file")
-    comp = study.comparison
-    qualified = set(themes.loc[themes["discriminator"], "theme"])
-    perspective = _perspective_of(study)
+def comparison_table(study: Study, evidence: Evidence, separator: str = "; ") -> pd.DataFrame:
+    """The comparison of production models: dimensions x models (the literature's
+    characteristics), with the discriminators that hold under the rule (and the asserted ones)."""
+    if study.production_models is None:
+        raise ValueError("the study has no comparison of production models")
+    comp, head = study.production_models, headers(study)
+    perspective = study.perspective_of
     model_cols = {
-        m.id: f"{i}. {m.label} (based on {m.basis})"
+        m.id: head.production_model_column.format(number=i, label=m.label, basis=m.basis)
         for i, m in enumerate(comp.production_models, start=1)
     }
+    statuses = discriminator_statuses(comp, evidence)
     rows = []
     for dim in study.framework.dimensions:
-        row = {"Perspective": perspective[dim.id], "Dimension": dim.label}
+        row: dict[str, object] = {"Perspective": perspective[dim.id], "Dimension": dim.label}
         for m in comp.production_models:
             row[model_cols[m.id]] = separator.join(
                 _cite(c.text, c.citations)
                 for c in comp.characteristics
                 if c.model == m.id and c.dimension == dim.id
             )
-        row[discriminators_label] = separator.join(
-            d.label
-            for d in comp.discriminators
-            if d.dimension == dim.id and (not d.themes or all(t in qualified for t in d.themes))
+        row[head.discriminators_column] = separator.join(
+            s.discriminator.label
+            for s in statuses
+            if s.discriminator.dimension == dim.id and s.holds
         )
         rows.append(row)
-    return pd.DataFrame(
-        rows, columns=["Perspective", "Dimension", *model_cols.values(), discriminators_label]
+    return _frame(
+        rows, ["Perspective", "Dimension", *model_cols.values(), head.discriminators_column]
     )
 
 
-def discriminators_table(study: Study, themes: pd.DataFrame) -> pd.DataFrame:
+def discriminators_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     """Each discriminator of the comparison with its themes, their cases, and whether it holds."""
-    if study.comparison is None:
-        raise ValueError("the study has no comparison file")
-    info = themes.set_index("theme")
-    rows = []
-    for d in study.comparison.discriminators:
-        if d.themes:
-            cases = sorted(
-                {int(x) for t in d.themes for x in str(info.loc[t, "cases"]).split(", ") if x}
-            )
-            holds = bool(all(info.loc[t, "discriminator"] for t in d.themes))
-            basis = "cases"
-        else:
-            cases, holds, basis = [], True, f"asserted: {d.basis}"
-        rows.append(
-            {
-                "discriminator": d.id,
-                "dimension": d.dimension,
-                "label": d.label,
-                "themes": "; ".join(d.themes),
-                "cases": ", ".join(map(str, cases)),
-                "holds": holds,
-                "basis": basis,
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["discriminator", "dimension", "label", "themes", "cases", "holds", "basis"]
+    if study.production_models is None:
+        raise ValueError("the study has no comparison of production models")
+    rows: list[dict[str, object]] = [
+        {
+            "discriminator": s.discriminator.id,
+            "dimension": s.discriminator.dimension,
+            "label": s.discriminator.label,
+            "themes": "; ".join(s.discriminator.themes),
+            "cases": case_list(s.cases),
+            "holds": s.holds,
+            "basis": f"asserted: {s.discriminator.basis}" if s.asserted else "cases",
+        }
+        for s in discriminator_statuses(study.production_models, evidence)
+    ]
+    return _frame(
+        rows, ["discriminator", "dimension", "label", "themes", "cases", "holds", "basis"]
     )
 
 
-def design_rules_table(study: Study, discriminators: pd.DataFrame) -> pd.DataFrame:
-    """The design rules, each with the discriminators it states and whether all of them hold."""
-    info = discriminators.set_index("discriminator")
+def design_rules_table(study: Study, evidence: Evidence) -> pd.DataFrame:
+    """The design rules, each with the discriminators it states and how many of them hold."""
+    statuses = (
+        {s.discriminator.id: s for s in discriminator_statuses(study.production_models, evidence)}
+        if study.production_models
+        else {}
+    )
     persp = {p.id: p.label for p in study.framework.perspectives}
-    labels = _dimension_labels(study)
-    rows = []
+    labels = study.dimension_labels
+    rows: list[dict[str, object]] = []
     for r in study.design_rules:
-        holding = [d for d in r.discriminators if bool(info.loc[d, "holds"])]
+        stated = [statuses[d] for d in r.discriminators]
         rows.append(
             {
                 "Rule": r.number,
                 "Perspective": persp[r.perspective],
                 "Dimension": labels[r.dimension],
                 "Design rule": r.text,
-                "Discriminators": "; ".join(str(info.loc[d, "label"]) for d in r.discriminators),
-                "Holding": f"{len(holding)} of {len(r.discriminators)}",
+                "Discriminators": "; ".join(s.discriminator.label for s in stated),
+                "Holding": f"{sum(s.holds for s in stated)} of {len(stated)}",
             }
         )
-    return pd.DataFrame(
+    return _frame(
+        rows, ["Rule", "Perspective", "Dimension", "Design rule", "Discriminators", "Holding"]
+    )
+
+
+# -----------------------------------------------------------------------------------------------
+# Robustness and what changed
+
+
+def robustness_table(study: Study, evidence: Evidence) -> pd.DataFrame:
+    """Per theme: its cases, its margin over the threshold, the cases it rests on, the verdict."""
+    labels = study.dimension_labels
+    rows: list[dict[str, object]] = [
+        {
+            "theme": r.evidence.theme.id,
+            "dimension_label": labels[r.evidence.theme.dimension],
+            "label": r.evidence.theme.label,
+            "cases": case_list(r.evidence.cases),
+            "n_cases": len(r.evidence.cases),
+            "margin": r.margin,
+            "pivotal_cases": case_list(r.pivotal),
+            "verdict": r.verdict,
+        }
+        for r in robustness(evidence)
+    ]
+    return _frame(
         rows,
-        columns=["Rule", "Perspective", "Dimension", "Design rule", "Discriminators", "Holding"],
-    )
-
-
-def compare_discriminators(baseline: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-    """What changed between two runs' second-order themes (from :func:`second_order_themes`).
-
-    Status: ``holds`` (a discriminator in both), ``falls below the rule`` (only in the baseline),
-    ``newly qualifies`` (only now), ``below the rule`` (in neither); themes the baseline does
-    not have are marked ``(new theme)``.
-    """
-    base = {str(r["theme"]): r for r in baseline.to_dict("records")}
-    rows = []
-    for r in current.to_dict("records"):
-        old = base.get(str(r["theme"]))
-        was = bool(old["discriminator"]) if old else False
-        now = bool(r["discriminator"])
-        status = {
-            (True, True): "holds",
-            (True, False): "falls below the rule",
-            (False, True): "newly qualifies",
-            (False, False): "below the rule",
-        }[(was, now)]
-        rows.append(
-            {
-                "theme": str(r["theme"]),
-                "dimension_label": str(r["dimension_label"]),
-                "label": str(r["label"]) + ("" if old else " (new theme)"),
-                "baseline_cases": str(old["cases"]) if old else "",
-                "cases": str(r["cases"]),
-                "status": status,
-            }
-        )
-    return pd.DataFrame(
-        rows,
-        columns=["theme", "dimension_label", "label", "baseline_cases", "cases", "status"],
-    )
-
-
-def _evidence_sets(study: Study) -> tuple[list[int], dict[str, set[int]]]:
-    """Numbers of the coded cases, and for each theme the set of cases that evidence it."""
-    number = {c.id: c.number for c in study.cases}
-    coded = sorted(number[c] for c in study.coded_cases)
-    sets: dict[str, set[int]] = {t.id: set() for t in study.themes}
-    for co in study.observations:
-        for t in co.observation.themes:
-            sets[t].add(number[co.case])
-    return coded, sets
-
-
-def leave_one_case_out(study: Study, rule: DiscriminatorRule) -> pd.DataFrame:
-    """Theme x left-out case: is the theme still a discriminator without that case?
-
-    Computed from the evidence sets directly (no re-analysis per case, no set copied per cell:
-    without case ``c`` a theme keeps ``len(cases) - (c in cases)`` cases), so it costs
-    O(themes x cases).
-    """
-    coded, sets = _evidence_sets(study)
-    need = rule.threshold(len(coded) - 1)
-    data = [[len(s) - (c in s) >= need for c in coded] for s in (sets[t.id] for t in study.themes)]
-    return pd.DataFrame(
-        data,
-        index=pd.Index([t.id for t in study.themes], name="theme"),
-        columns=pd.Index(coded, name="left_out_case"),
-    )
-
-
-def threshold_sweep(study: Study, thresholds: list[int]) -> pd.DataFrame:
-    """Theme x minimum number of cases: is the theme a discriminator under that threshold?"""
-    _, sets = _evidence_sets(study)
-    data = [[len(sets[t.id]) >= k for k in thresholds] for t in study.themes]
-    return pd.DataFrame(
-        data,
-        index=pd.Index([t.id for t in study.themes], name="theme"),
-        columns=pd.Index(thresholds, name="min_cases"),
-    )
-
-
-def robustness_summary(study: Study, rule: DiscriminatorRule) -> pd.DataFrame:
-    """Per theme: is it a discriminator, and does it survive leaving out any one case?
-
-    ``stable``: a discriminator without any one of the cases; ``rests on a single case``: a
-    discriminator that falls below the rule when one of the ``pivotal_cases`` is left out;
-    ``not a discriminator``: below the rule with all cases.
-    """
-    coded, sets = _evidence_sets(study)
-    loo = leave_one_case_out(study, rule)
-    # Rows of the leave-one-out matrix as plain arrays: one pass, no .loc lookup per cell.
-    left_out = [int(c) for c in loo.columns]
-    holds = dict(zip(loo.index, loo.to_numpy(dtype=bool), strict=True))
-    need = rule.threshold(len(coded))
-    labels = _dimension_labels(study)
-    rows = []
-    for t in study.themes:
-        cases = sorted(sets[t.id])
-        is_disc = len(cases) >= need
-        pivotal = (
-            [c for c, ok in zip(left_out, holds[t.id], strict=True) if not ok] if is_disc else []
-        )
-        if not is_disc:
-            verdict = "not a discriminator"
-        elif pivotal:
-            verdict = "rests on a single case"
-        else:
-            verdict = "stable"
-        rows.append(
-            {
-                "theme": t.id,
-                "dimension_label": labels[t.dimension],
-                "label": t.label,
-                "cases": ", ".join(map(str, cases)),
-                "n_cases": len(cases),
-                "margin": len(cases) - need,
-                "pivotal_cases": ", ".join(map(str, pivotal)),
-                "verdict": verdict,
-            }
-        )
-    return pd.DataFrame(
-        rows,
-        columns=[
+        [
             "theme",
             "dimension_label",
             "label",
@@ -498,3 +384,48 @@ def robustness_summary(study: Study, rule: DiscriminatorRule) -> pd.DataFrame:
             "verdict",
         ],
     )
+
+
+def _boolean_matrix(
+    values: dict[str, dict[int, bool]],
+    themes: Iterable[ThemeEvidence],
+    columns: list[int],
+    name: str,
+) -> pd.DataFrame:
+    ids = [t.theme.id for t in themes]
+    return pd.DataFrame(
+        [[values[t][c] for c in columns] for t in ids],
+        index=pd.Index(ids, name="theme"),
+        columns=pd.Index(columns, name=name),
+    )
+
+
+def leave_one_case_out_table(evidence: Evidence) -> pd.DataFrame:
+    """Theme x left-out case: does the theme still qualify without that case?"""
+    return _boolean_matrix(
+        leave_one_case_out(evidence), evidence.themes, list(evidence.coded_cases), "left_out_case"
+    )
+
+
+def threshold_sweep_table(evidence: Evidence, thresholds: list[int]) -> pd.DataFrame:
+    """Theme x minimum number of cases: does the theme qualify at that minimum?"""
+    return _boolean_matrix(
+        threshold_sweep(evidence, thresholds), evidence.themes, thresholds, "min_cases"
+    )
+
+
+def changes_table(study: Study, baseline: Evidence, current: Evidence) -> pd.DataFrame:
+    """What changed between a baseline and the current run, theme by theme."""
+    labels = study.dimension_labels
+    rows: list[dict[str, object]] = [
+        {
+            "theme": c.current.theme.id,
+            "dimension_label": labels[c.current.theme.dimension],
+            "label": c.current.theme.label + ("" if c.baseline else " (new theme)"),
+            "baseline_cases": case_list(c.baseline.cases) if c.baseline else "",
+            "cases": case_list(c.current.cases),
+            "status": c.status,
+        }
+        for c in changes(baseline, current)
+    ]
+    return _frame(rows, ["theme", "dimension_label", "label", "baseline_cases", "cases", "status"])

@@ -1,29 +1,53 @@
-"""Command line: ``crosscase validate`` and ``crosscase run``."""
+"""The ``crosscase`` command: check study data, make runs, and the tools around them.
+
+Every subcommand reports a problem in the data or the request as one clear message on stderr
+(no traceback) and exits non-zero; nothing is written when it fails.
+"""
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
 
 from .paths import Layout
 from .problems import StudyDataError
-from .study import load_study
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _spec(args: argparse.Namespace, layout: Layout):  # type: ignore[no-untyped-def]
+    from .runs import resolve
+
+    return resolve(
+        layout,
+        args.run,
+        args.cases or None,
+        getattr(args, "min_cases", None),
+        getattr(args, "min_share", None),
+        getattr(args, "overwrite", False),
+    )
+
+
+def _load(layout: Layout, cases: Sequence[str], require_theme_evidence: bool | None = None):  # type: ignore[no-untyped-def]
+    from .study import load_study
+
+    if require_theme_evidence is None:  # as the notebooks do (see notebook.start)
+        sources = {layout.resolve(c).resolve() for c in cases}
+        require_theme_evidence = layout.cases_dir.resolve() in sources
+    return load_study(layout, list(cases), require_theme_evidence=require_theme_evidence)
 
 
 def _validate(args: argparse.Namespace) -> int:
     layout = Layout.discover()
-    try:
-        study = load_study(
-            layout, args.cases or None, require_theme_evidence=not args.allow_unevidenced_themes
-        )
-    except StudyDataError as exc:
-        print(exc.report(), file=sys.stderr)
-        return 1
+    cases = (
+        list(args.cases) if args.cases else (list(_spec(args, layout).cases) if args.run else [])
+    )
+    require = False if args.allow_unevidenced_themes else None
+    study = _load(layout, cases or [layout.relative(layout.cases_dir)], require)
     print(
         f"OK: {len(study.cases)} cases, {len(study.observations)} first-order observations, "
         f"{len(study.themes)} second-order themes; {len(study.uncoded_cases)} not yet coded."
@@ -31,8 +55,26 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _record(args: argparse.Namespace) -> int:
+    from .casesets import case_set_files
+    from .runs import make_rules, write_record
+
+    layout = Layout.discover()
+    spec = _spec(args, layout)
+    if not args.dry_run:
+        write_record(layout, spec)
+    if args.make:
+        from .outputs import atomic_write
+
+        text = make_rules(layout, spec, case_set_files(layout, spec.cases))
+        target = Path(args.make)
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            atomic_write(target, text)
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
-    from .runner import ParameterError, execute
+    from .runner import execute
 
     params: dict[str, object] = {}
     for item in args.parameter or []:
@@ -41,23 +83,96 @@ def _run(args: argparse.Namespace) -> int:
             print(f"parameter {item!r}: expected NAME=VALUE (VALUE is YAML)", file=sys.stderr)
             return 2
         params[key] = yaml.safe_load(value)
-    try:
-        execute(
-            Path(args.notebook),
-            Path(args.output),
-            params,
-            kernel=args.kernel,
-            cwd=Layout.discover().root,
-        )
-    except ParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    layout = Layout.discover()
+    run_parameters = _spec(args, layout).parameters() if args.run else None
+    execute(
+        Path(args.notebook),
+        Path(args.output),
+        params,
+        kernel=args.kernel,
+        cwd=layout.root,
+        run_parameters=run_parameters,
+    )
+    return 0
+
+
+def _outputs(args: argparse.Namespace) -> int:
+    from .papermap import output_map
+    from .paths import REPRODUCTION_RUN
+
+    layout = Layout.discover()
+    if args.run == REPRODUCTION_RUN:
+        print(output_map(layout, args.run))
+        return 0
+    spec = _spec(args, layout)
+    print(
+        f"Run {args.run} ({spec.command_line()}): tables in "
+        f"{layout.relative(layout.tables_dir(args.run))}/, figures in "
+        f"{layout.relative(layout.figures_dir(args.run))}/, notebooks in "
+        f"{layout.relative(layout.executed_dir(args.run))}/"
+    )
+    changes = layout.tables_dir(args.run) / "discriminator-changes.csv"
+    if changes.is_file():
+        import csv
+
+        print(f"What changed against the paper ({layout.relative(changes)}):")
+        with changes.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                print(f"  {row['status']:<22} {row['label']} ({row['cases'] or 'no case'})")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .papermap import load_map
+    from .report import build_report
+    from .study import load_description
+
+    layout = Layout.discover()
+    spec = _spec(args, layout)
+    folder = layout.executed_dir(args.run)
+    notebooks = [folder / nb.name for nb in layout.notebooks() if (folder / nb.name).is_file()]
+    if not notebooks:
+        print(f"error: no executed notebooks in {layout.relative(folder)}: run `make` first")
+        return 1
+    out = Path(args.out) if args.out else layout.report_dir(args.run)
+    pages = build_report(
+        layout,
+        args.run,
+        notebooks,
+        out,
+        load_map(layout),
+        load_description(layout),
+        spec.describe(),
+    )
+    print(f"wrote {len(pages)} pages to {layout.relative(out)}/ (open index.html)")
+    return 0
+
+
+def _qda(args: argparse.Namespace) -> int:
+    from . import qda
+    from .outputs import atomic_write
+
+    layout = Layout.discover()
+    spec = _spec(args, layout)
+    study = _load(layout, spec.cases)
+    name = study.description.short_title if study.description else args.run
+    out = layout.tables_dir(args.run)
+    qdc = atomic_write(out / "codebook.qdc", qda.codebook_xml(study))
+    qdpx = atomic_write(out / "project.qdpx", qda.project_archive(study, name))
+    back = qda.read_project(qdpx.read_bytes())
+    print(
+        f"wrote {layout.relative(qdc)} and {layout.relative(qdpx)}: {len(back.codes)} codes, "
+        f"{len(back.selections)} coded selections, {len(back.cases)} cases, "
+        f"{back.notes} notes (observations with no evidence passage)"
+    )
     return 0
 
 
 def _new_case(args: argparse.Namespace) -> int:
+    import re
+
+    from .casefiles import new_case, next_case_number
     from .study import load_framework
-    from .templates import new_case
 
     layout = Layout.discover()
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", args.id):
@@ -68,34 +183,25 @@ def _new_case(args: argparse.Namespace) -> int:
         )
         return 2
     folder = layout.resolve(args.into)
-    if args.number is None:
-        numbers = [0]
-        for d in (layout.cases_dir, folder / "cases"):
-            for f in d.glob("*.yaml") if d.is_dir() else []:
-                m = re.search(r"^number:\s*(\d+)", f.read_text(encoding="utf-8"), re.M)
-                numbers.append(int(m.group(1)) if m else 0)
-        args.number = max(numbers) + 1
+    number = args.number or next_case_number(layout, folder)
     try:
-        written = new_case(load_framework(layout), folder, args.id, args.number, args.name)
+        written = new_case(load_framework(layout), folder, args.id, number, args.name)
     except FileExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for p in written:
         print(f"wrote {layout.relative(p)}")
-    print("Next: fill in the empty fields, then `crosscase validate` (see README, Adding a case).")
+    cases = f"{layout.relative(layout.cases_dir)} {layout.relative(folder / 'cases')}"
+    print(f'Next: fill in the empty fields, then `make validate CASES="{cases}"`.')
     return 0
 
 
 def _suggest(args: argparse.Namespace) -> int:
-    from .coding import suggest_dimensions
+    from .assisted import suggest_dimensions
     from .outputs import atomic_write, to_csv
 
     layout = Layout.discover()
-    try:
-        study = load_study(layout, args.cases or None)
-    except StudyDataError as exc:
-        print(exc.report(), file=sys.stderr)
-        return 1
+    study = _load(layout, args.cases or [layout.relative(layout.cases_dir)])
     raw = Path(args.text)
     try:
         text = raw.read_text(encoding="utf-8")
@@ -118,58 +224,21 @@ def _suggest(args: argparse.Namespace) -> int:
 
 
 def _suggest_themes(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from .coding import ThemeAssigner, theme_examples
+    from .assisted import suggest_themes
     from .outputs import atomic_write, to_csv
 
     layout = Layout.discover()
-    try:
-        study = load_study(layout, args.cases or None, require_theme_evidence=False)
-    except StudyDataError as exc:
-        print(exc.report(), file=sys.stderr)
-        return 1
-    case = next((c for c in study.cases if c.id == args.case), None)
-    if case is None:
+    study = _load(layout, args.cases or [layout.relative(layout.cases_dir)], False)
+    if args.case not in study.case_numbers:
         print(f"error: no case {args.case!r} among the cases loaded", file=sys.stderr)
         return 1
-    others = theme_examples(study, exclude_case=case.id)
-    assigner = ThemeAssigner(study.themes, others, args.threshold)
-    rows = []
-    for co in study.observations:
-        if co.case != case.id:
-            continue
-        theme, score = assigner.suggest(co.observation.text, co.observation.dimension)
-        rows.append(
-            {
-                "observation": co.observation.id,
-                "dimension": co.observation.dimension,
-                "text": co.observation.text,
-                "coded_themes": "; ".join(co.observation.themes),
-                "suggested_theme": theme,
-                "score": score,
-            }
-        )
-    out = Path(args.out)
-    atomic_write(
-        out,
-        to_csv(
-            pd.DataFrame(
-                rows,
-                columns=[
-                    "observation",
-                    "dimension",
-                    "text",
-                    "coded_themes",
-                    "suggested_theme",
-                    "score",
-                ],
-            )
-        ),
-    )
+    table = suggest_themes(study, args.case, args.threshold)
+    table = table.rename(columns={"reference": "coded_themes", "suggested": "suggested_theme"})
+    columns = ["observation", "dimension", "text", "coded_themes", "suggested_theme", "score"]
+    atomic_write(Path(args.out), to_csv(table[columns]))
     print(
-        f"wrote {len(rows)} theme suggestions for case {case.id} to {out} (learned from the "
-        f"other {len(study.cases) - 1} cases; 'new theme' below similarity {args.threshold})"
+        f"wrote {len(table)} theme suggestions for case {args.case} to {args.out} (learned from "
+        f"the other {len(study.cases) - 1} cases; 'new theme' below similarity {args.threshold})"
     )
     return 0
 
@@ -177,12 +246,12 @@ def _suggest_themes(args: argparse.Namespace) -> int:
 def _accept(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from .casefiles import case_text
+    from .outputs import atomic_write
     from .study import load_framework
-    from .templates import CASE_HEADER, case_text
 
     layout = Layout.discover()
     framework = load_framework(layout)
-    dims = [d.id for d in framework.dimensions]
     table = pd.read_csv(args.suggestions, dtype=str, keep_default_na=False)
     missing = {"segment", "text", "dimension", "accept"} - set(table.columns)
     if missing:
@@ -191,7 +260,7 @@ def _accept(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    narratives: dict[str, list[str]] = {d: [] for d in dims}
+    narratives: dict[str, list[str]] = {d.id: [] for d in framework.dimensions}
     bad = []
     for row in table.to_dict("records"):
         choice = (str(row["accept"]) or str(row["dimension"])).strip()
@@ -211,17 +280,9 @@ def _accept(args: argparse.Namespace) -> int:
     if path.exists():
         print(f"error: {path} exists: not overwritten", file=sys.stderr)
         return 1
-    from .outputs import atomic_write
-
-    text = case_text(
-        args.id,
-        args.number,
-        args.name,
-        {f.id: "" for f in framework.case_protocol},
-        {d: " ".join(v) for d, v in narratives.items()},
-        header=CASE_HEADER,
-    )
-    atomic_write(path, text)
+    protocol = {f.id: "" for f in framework.case_protocol}
+    texts = {d: " ".join(v) for d, v in narratives.items()}
+    atomic_write(path, case_text(args.id, args.number, args.name, protocol, texts))
     empty = [d for d, v in narratives.items() if not v]
     print(
         f"wrote {path} with the accepted segments as narratives"
@@ -233,7 +294,7 @@ def _accept(args: argparse.Namespace) -> int:
 def _agreement(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .coding import agreement
+    from .assisted import agreement
 
     frames = []
     for path in (args.coder_a, args.coder_b):
@@ -257,79 +318,99 @@ def _agreement(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _run_arguments(p: argparse.ArgumentParser, rule: bool = True) -> None:
+    p.add_argument("--run", default="paper", help="run name (default: paper, the reproduction)")
+    p.add_argument("--cases", nargs="*", help="case folders or files (default: the run's record)")
+    if rule:
+        p.add_argument("--min-cases", type=int, help="discriminator rule: minimum cases")
+        p.add_argument("--min-share", type=float, help="... and/or minimum share of coded cases")
+        p.add_argument("--overwrite", action="store_true", help="re-make a run with new settings")
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crosscase", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("validate", help="check the study data and report every problem")
-    v.add_argument("cases", nargs="*", help="case folders or files (default: data/raw/cases)")
+
+    def command(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=handler)
+        return p
+
+    v = command("validate", _validate, "check the study data and report every problem")
+    v.add_argument("cases", nargs="*", help="case folders or files (default: the study's own)")
+    v.add_argument("--run", help="validate the case set recorded for this run")
     v.add_argument(
         "--allow-unevidenced-themes",
         action="store_true",
         help="do not report themes that no observation evidences",
     )
-    v.set_defaults(func=_validate)
-    r = sub.add_parser(
-        "run", help="execute a notebook with papermill, rejecting unknown parameters"
-    )
-    r.add_argument("notebook")
-    r.add_argument("output")
-    r.add_argument(
-        "-p",
-        "--parameter",
-        action="append",
-        metavar="NAME=VALUE",
-        help="a notebook parameter; VALUE is read as YAML",
-    )
-    r.add_argument("-k", "--kernel", help="Jupyter kernel name")
-    r.set_defaults(func=_run)
-    n = sub.add_parser(
-        "new-case", help="start a new case (and its observation file) from the template"
-    )
+    r = command("record", _record, "record a run's case set and rule (refusing a changed one)")
+    _run_arguments(r)
+    r.add_argument("--make", help="also write the make rules of the run's inputs to this file")
+    r.add_argument("--dry-run", action="store_true", help="check only; record nothing")
+    x = command("run", _run, "execute a notebook with papermill, with the run's parameters")
+    x.add_argument("notebook")
+    x.add_argument("output")
+    x.add_argument("--run", help="give the notebook this run's parameters (from its record)")
+    x.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE", help="YAML value")
+    x.add_argument("-k", "--kernel", help="Jupyter kernel name")
+    x.set_defaults(cases=None)
+    o = command("outputs", _outputs, "say where a run's tables and figures were written")
+    _run_arguments(o, rule=False)
+    p = command("report", _report, "static HTML report of a run (offline)")
+    _run_arguments(p, rule=False)
+    p.add_argument("--out", help="folder to write (default: build/<run>/report)")
+    q = command("qda", _qda, "export a run's study as REFI-QDA codebook (.qdc) and project (.qdpx)")
+    _run_arguments(q, rule=False)
+    n = command("new-case", _new_case, "start a new case (and its observation file)")
     n.add_argument("--id", required=True, help="case id: lowercase letters, digits, hyphens")
     n.add_argument("--name", required=True, help="case name (a table column header)")
-    n.add_argument(
-        "--into",
-        default="data/extensions/cases-new",
-        help="case-set folder to create cases/ and observations/ in",
-    )
+    n.add_argument("--into", default="data/extensions/my-study", help="case-set folder")
     n.add_argument("--number", type=int, help="case number (default: the next free one)")
-    n.set_defaults(func=_new_case)
-    g = sub.add_parser("suggest", help="segment a raw text and suggest a dimension per segment")
+    g = command("suggest", _suggest, "segment a raw text and suggest a dimension per segment")
     g.add_argument("text", help="a UTF-8 text file (e.g. interview notes of a new case)")
     g.add_argument("--out", required=True, help="the suggestions CSV to write")
-    g.add_argument(
-        "--cases", nargs="*", help="case folders or files to learn from (default: the study's)"
-    )
-    g.set_defaults(func=_suggest)
-    t = sub.add_parser(
-        "suggest-themes",
-        help="suggest a second-order theme for each observation of a case (or 'new theme')",
-    )
+    g.add_argument("--cases", nargs="*", help="case folders or files to learn from")
+    t = command("suggest-themes", _suggest_themes, "suggest a theme for each observation of a case")
     t.add_argument("case", help="the case id whose observations to suggest themes for")
     t.add_argument("--out", required=True, help="the suggestions CSV to write")
     t.add_argument("--cases", nargs="*", help="case folders or files (default: the study's)")
-    t.add_argument(
-        "--threshold",
-        type=float,
-        default=0.05,
-        help="cosine similarity below which 'new theme' is suggested",
-    )
-    t.set_defaults(func=_suggest_themes)
-    a = sub.add_parser("accept", help="turn reviewed suggestions into a new case file")
+    t.add_argument("--threshold", type=float, default=None, help="similarity for 'new theme'")
+    a = command("accept", _accept, "turn reviewed suggestions into a new case file")
     a.add_argument("suggestions", help="the reviewed suggestions CSV")
     a.add_argument("--id", required=True)
     a.add_argument("--name", required=True)
     a.add_argument("--number", type=int, required=True)
-    a.add_argument("--into", default="data/extensions/cases-new")
-    a.set_defaults(func=_accept)
-    m = sub.add_parser("agreement", help="agreement of two coders' codings of the same units")
+    a.add_argument("--into", default="data/extensions/my-study")
+    m = command("agreement", _agreement, "agreement of two coders' codings of the same units")
     m.add_argument("coder_a", help="CSV of coder A (the reference for precision and recall)")
     m.add_argument("coder_b", help="CSV of coder B")
     m.add_argument("--unit", default="segment", help="column identifying the unit")
     m.add_argument("--code", default="dimension", help="column holding the code")
-    m.set_defaults(func=_agreement)
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .runner import NotebookFailed, ParameterError
+    from .runs import RunError
+
+    args = _parser().parse_args(argv)
+    if getattr(args, "threshold", 0) is None:
+        from .assisted import NEW_THEME_THRESHOLD
+
+        args.threshold = NEW_THEME_THRESHOLD
+    try:
+        return int(args.func(args))
+    except StudyDataError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    except NotebookFailed as exc:
+        print(f"{exc.notebook.name} failed:\n{exc.message}", file=sys.stderr)
+        print(f"(the failed notebook is in {exc.saved})", file=sys.stderr)
+        return 1
+    except (RunError, ParameterError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

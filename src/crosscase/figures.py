@@ -1,10 +1,16 @@
-"""Figures drawn from the study data: the research framework and the theme x case heatmap."""
+"""Figures drawn from the study data, and writing them deterministically.
+
+Figures are written as PNG and SVG with no timestamps, version strings or random ids, so that
+the same data give byte-identical files (:func:`figure_bytes`, :func:`write_figure`).
+"""
 
 from __future__ import annotations
 
+import io
 import math
 import textwrap
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 import matplotlib
 
@@ -15,8 +21,49 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
+from matplotlib.transforms import Bbox
 
 from .model import Framework
+from .outputs import atomic_write
+
+#: Fixed salt for the ids matplotlib writes into SVG files (otherwise random per run).
+SVG_HASH_SALT = "crosscase"
+
+
+def _tight_bbox(fig: Figure) -> Bbox:
+    """The figure's tight bounding box, padded as ``bbox_inches="tight"`` pads it: computed once
+    and given to both formats (savefig would otherwise draw the figure an extra time for each)."""
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    return fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
+
+
+def figure_bytes(fig: Figure, fmt: str, dpi: int = 150, bbox: Bbox | None = None) -> bytes:
+    """Render ``fig`` to PNG or SVG bytes with no timestamps, software versions or random ids;
+    SVG text stays text (searchable, and independent of how glyphs are outlined)."""
+    buf = io.BytesIO()
+    metadata: dict[str, str | None]
+    if fmt == "png":
+        metadata = {"Software": None}
+    elif fmt == "svg":
+        metadata = {"Date": None, "Creator": None}
+    else:
+        raise ValueError(f"unsupported figure format {fmt!r}")
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT, "svg.fonttype": "none"}):
+        fig.savefig(
+            buf, format=fmt, dpi=dpi, metadata=metadata, bbox_inches=bbox or _tight_bbox(fig)
+        )
+    return buf.getvalue()
+
+
+def write_figure(fig: Figure, folder: Path, name: str) -> list[Path]:
+    """Write ``<name>.png`` and ``<name>.svg`` into ``folder``; return their paths."""
+    bbox = _tight_bbox(fig)
+    return [
+        atomic_write(folder / f"{name}.{fmt}", figure_bytes(fig, fmt, bbox=bbox))
+        for fmt in ("png", "svg")
+    ]
+
 
 _FILLS = ["#dbe9f6", "#fde9d0", "#e3f1dd", "#eee0f3"]
 _EDGES = ["#2f6690", "#b5651d", "#3c7a3c", "#6a3d7a"]
@@ -58,8 +105,8 @@ def _box(
 
 def framework_figure(framework: Framework, title: str | None = None) -> Figure:
     """Draw the framework as nested perspectives: the first perspective innermost, each later one
-    a frame around it with its dimensions in a band along the bottom (as in Srai et al.'s Figure 1,
-    where the supply network configuration is embedded in infrastructural provisioning)."""
+    a frame around it with its dimensions in a band along the bottom (a framework in which one
+    perspective is embedded in another)."""
     persp = framework.perspectives
     dims = {p.id: [d for d in framework.dimensions if d.perspective == p.id] for p in persp}
     inner = dims[persp[0].id]
@@ -224,9 +271,12 @@ def robustness_figure(
 
 
 def confusion_figure(
-    confusion: pd.DataFrame, labels: list[str], title: str | None = None
+    confusion: pd.DataFrame,
+    labels: list[str],
+    title: str | None = None,
+    reference: str = "Reference coding",
 ) -> Figure:
-    """Heatmap of a confusion matrix (rows: reference coding, columns: suggested)."""
+    """Heatmap of a confusion matrix (rows: the ``reference`` coding, columns: suggested)."""
     with _style():
         fig, ax = plt.subplots(figsize=(2.5 + 0.9 * len(labels), 1.5 + 0.6 * len(labels)))
         data = confusion.copy()
@@ -234,7 +284,7 @@ def confusion_figure(
         data.columns = pd.Index(labels)
         _counts(data, ax)
         ax.set_xlabel("Suggested")
-        ax.set_ylabel("Reference (the paper's coding)")
+        ax.set_ylabel(reference)
         ax.tick_params(axis="x", rotation=30)
         for tick in ax.get_xticklabels():
             tick.set_horizontalalignment("right")

@@ -1,10 +1,15 @@
-"""Schemas of the study data: what a framework, case, observation, theme and comparison file hold.
+"""Schemas of the study data: what each file of a multiple-case study holds.
 
-The models are generic for a multiple-case study: a framework of perspectives and dimensions, cases
-with a protocol (the fields the framework declares) and one narrative per dimension, first-order
-observations coded from the narratives, second-order themes, and an optional comparison with other
-(production) models and the design rules drawn from it. Every model forbids unknown fields, so a
-misspelt field is reported rather than silently ignored.
+The models are generic: a framework of perspectives and dimensions, cases with a protocol (the
+fields the framework declares) and one narrative per dimension, first-order observations coded
+from the narratives, second-order themes, an optional comparison with other production models
+(with its discriminators) and the design rules drawn from it, and a description of the study
+(its citation and the headers of its tables). Every model forbids unknown fields, so a misspelt
+field is reported rather than silently ignored.
+
+Fields that *define* an identifier are safe slugs (they become file names and URLs); fields that
+*refer* to one (a dimension, a theme) are plain text, checked against what is defined by the
+loader, which can then name the known alternatives.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ ObservationId = Annotated[
 ]
 #: Non-empty text; surrounding white space is stripped.
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+#: A reference to something defined elsewhere (a dimension, a theme, a model): checked by the
+#: loader against what is defined.
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
 class _Model(BaseModel):
@@ -43,7 +51,7 @@ class Dimension(_Model):
     """One analytical dimension of the framework: a coding category for the narratives."""
 
     id: Slug
-    perspective: Slug
+    perspective: Ref
     label: Text
     aliases: list[Text] = Field(default_factory=list)
     definition: Text | None = None
@@ -72,21 +80,21 @@ class Case(_Model):
     id: Slug
     number: int = Field(ge=1)
     name: Text
-    protocol: dict[FieldName, Text] = Field(default_factory=dict)
-    narratives: dict[Slug, Text]
+    protocol: dict[str, Text] = Field(default_factory=dict)
+    narratives: dict[str, Text]
 
 
 class Observation(_Model):
     """A first-order thematic observation: a reduction of a case narrative for one dimension.
 
     ``evidence`` is the passage of the case's narratives the observation rests on (where there is
-    one); ``themes`` the second-order themes it evidences (none, one, or several).
+    one); ``themes`` the second-order themes it evidences (none, one, or several), by id or label.
     """
 
     id: ObservationId
-    dimension: Slug
+    dimension: Ref
     text: Text
-    themes: list[Slug] = Field(default_factory=list)
+    themes: list[Ref] = Field(default_factory=list)
     evidence: Text | None = None
     source: Text | None = None
     note: Text | None = None
@@ -103,7 +111,7 @@ class Theme(_Model):
     """A second-order theme (emerging construct) within one dimension."""
 
     id: Slug
-    dimension: Slug
+    dimension: Ref
     label: Text
 
 
@@ -112,7 +120,7 @@ class ThemeFile(_Model):
 
 
 class ProductionModel(_Model):
-    """A model the study's phenomenon is compared with (a column of the comparison table)."""
+    """A production model the study's phenomenon is compared with (a comparison column)."""
 
     id: Slug
     label: Text
@@ -120,29 +128,32 @@ class ProductionModel(_Model):
 
 
 class Characteristic(_Model):
-    """What the literature says of one model on one dimension, with its citations."""
+    """What the literature says of one production model on one dimension, with citations."""
 
-    model: Slug
-    dimension: Slug
+    model: Ref
+    dimension: Ref
     text: Text
     citations: list[Text] = Field(default_factory=list)
 
 
 class Discriminator(_Model):
-    """A discriminating construct of the comparison table's last column.
+    """A discriminator of the comparison's last column.
 
     It restates one or more second-order ``themes``; one with no theme rests on the ``basis`` given
     (such a discriminator is asserted, not computed from the cases).
     """
 
     id: Slug
-    dimension: Slug
+    dimension: Ref
     label: Text
-    themes: list[Slug] = Field(default_factory=list)
+    themes: list[Ref] = Field(default_factory=list)
     basis: Text | None = None
 
 
-class ComparisonFile(_Model):
+class ProductionModels(_Model):
+    """The comparison of production models: their literature characteristics, per dimension, and
+    the discriminators that emerge from the cases."""
+
     production_models: list[ProductionModel] = Field(min_length=1)
     characteristics: list[Characteristic] = Field(default_factory=list)
     discriminators: list[Discriminator] = Field(default_factory=list)
@@ -152,11 +163,34 @@ class DesignRule(_Model):
     """A design rule and the discriminators it states."""
 
     number: int = Field(ge=1)
-    perspective: Slug
-    dimension: Slug
+    perspective: Ref
+    dimension: Ref
     text: Text
-    discriminators: list[Slug] = Field(min_length=1)
+    discriminators: list[Ref] = Field(min_length=1)
 
 
 class DesignRuleFile(_Model):
     design_rules: list[DesignRule] = Field(min_length=1)
+
+
+class Headers(_Model):
+    """Headers and labels of the study's tables, as the publication prints them.
+
+    ``production_model_column`` is a format string with ``{number}``, ``{label}`` and ``{basis}``.
+    """
+
+    themes_column: Text = "Second-order themes (cases)"
+    discriminators_column: Text = "Discriminators"
+    production_model_column: Text = "{label}"
+    case_prefix: Text = "Case"
+
+
+class StudyDescription(_Model):
+    """What the study is and how to cite it; the headers of its tables."""
+
+    title: Text
+    short_title: Text
+    citation: Text
+    doi: Text | None = None
+    licence: Text | None = None
+    headers: Headers = Field(default_factory=Headers)

@@ -3,6 +3,7 @@
 A notebook stays thin: its parameters cell, one :func:`start`, then calls into the analysis and
 :meth:`Run.table` / :meth:`Run.figure` for each output, and :meth:`Run.close` at the end, which
 prints the files written with their checksums (so nbval locks the figures' bytes too).
+Plotting and display libraries are imported only by the notebooks that use them.
 """
 
 from __future__ import annotations
@@ -10,18 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
-import pandas as pd
-from matplotlib.figure import Figure
-
+from .evidence import DiscriminatorRule, Evidence, collect
 from .model import Framework
-from .outputs import figure_bytes, manifest, to_markdown, write_figure, write_table
-from .paths import Layout, check_run_name
+from .outputs import manifest, to_markdown, write_table
+from .paths import REPRODUCTION_RUN, Layout, check_run_name
 from .study import Study, load_framework, load_study
 
-#: The run that reproduces the study from its own cases; no other case set may write there.
-REPRODUCTION_RUN = "paper"
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 
 def _display_markdown(text: str) -> None:
@@ -47,6 +47,14 @@ class Run:
     def figures_dir(self) -> Path:
         return self.layout.figures_dir(self.name)
 
+    def evidence(self, min_cases: int | None = 3, min_share: float | None = None) -> Evidence:
+        """The study's evidence under the rule given (and say which rule it is)."""
+        assert self.study is not None, "this run reads the framework only"
+        rule = DiscriminatorRule(min_cases, min_share)
+        ev = collect(self.study, rule)
+        print("Discriminator rule:", rule.describe(len(ev.coded_cases)))
+        return ev
+
     def table(self, table: pd.DataFrame, name: str, title: str, show: bool = True) -> None:
         """Write ``table`` as CSV and Markdown and show it in full under ``title``."""
         self.written += write_table(table, self.tables_dir, name)
@@ -57,11 +65,15 @@ class Run:
 
     def figure(self, fig: Figure, name: str, title: str) -> None:
         """Write ``fig`` as PNG and SVG and show it."""
+        import matplotlib.pyplot as plt
         from IPython.display import Image, display
 
-        self.written += write_figure(fig, self.figures_dir, name)
+        from .figures import write_figure
+
+        written = write_figure(fig, self.figures_dir, name)
+        self.written += written
         _display_markdown(f"**{title}** (`{name}.png`, `{name}.svg`)")
-        display(Image(data=figure_bytes(fig, "png")))
+        display(Image(data=written[0].read_bytes()))  # the PNG just written, not drawn again
         plt.close(fig)
 
     def close(self) -> None:
@@ -73,8 +85,8 @@ class Run:
 
 
 def start(
-    run: str = "paper",
-    cases: Sequence[str | Path] | None = None,
+    run: str = REPRODUCTION_RUN,
+    cases: Sequence[str | Path] | str | None = None,
     require_theme_evidence: bool | None = None,
 ) -> Run:
     """Validate the parameters, load and check the study data (raising one report of every
@@ -94,16 +106,15 @@ def start(
         # subset or another case set it is a result (the theme is simply not evidenced there).
         require_theme_evidence = layout.cases_dir.resolve() in sources
     study = load_study(layout, cases, require_theme_evidence=require_theme_evidence)
-    n_obs = len(study.observations)
-    uncoded = study.uncoded_cases
     lines = [
         f"Run {run!r}: {len(study.cases)} cases, {len(study.framework.dimensions)} dimensions, "
-        f"{n_obs} first-order observations, {len(study.themes)} second-order themes.",
+        f"{len(study.observations)} first-order observations, {len(study.themes)} second-order "
+        "themes.",
     ]
-    if uncoded:
+    if study.uncoded_cases:
         lines.append(
             "Not yet coded (no observations, counted in no theme): "
-            + ", ".join(f"{c.number} {c.name}" for c in uncoded)
+            + ", ".join(f"{c.number} {c.name}" for c in study.uncoded_cases)
             + "."
         )
     print("\n".join(lines))
@@ -117,7 +128,7 @@ class FrameworkRun(Run):
     framework: Framework | None = None
 
 
-def start_framework(run: str = "paper") -> FrameworkRun:
+def start_framework(run: str = REPRODUCTION_RUN) -> FrameworkRun:
     """Like :func:`start`, for a notebook that reads the framework file only."""
     check_run_name(run)
     layout = Layout.discover()
@@ -131,10 +142,4 @@ def start_framework(run: str = "paper") -> FrameworkRun:
 
 def load_baseline(cases: Sequence[str | Path] | str) -> Study:
     """The study on a baseline case set (to compare a run with), validated like any other."""
-    layout = Layout.discover()
-    return load_study(layout, [cases] if isinstance(cases, str) else cases)
-
-
-def same_case_set(a: Study, b: Study) -> bool:
-    """Whether two studies analyse the same cases with the same coding."""
-    return a.cases == b.cases and a.observations == b.observations and a.themes == b.themes
+    return load_study(Layout.discover(), [cases] if isinstance(cases, str) else cases)

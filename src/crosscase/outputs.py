@@ -1,38 +1,43 @@
-"""Writing tables and figures: atomically, deterministically, in canonical and readable forms.
+"""Writing outputs: atomically, deterministically, in canonical and readable forms.
 
-Tables are written as CSV (the canonical form) and as Markdown (for reading); figures as PNG and
-SVG with no timestamps, version strings or random ids, so that the same data give byte-identical
-files. Every file is written to a temporary name in its folder and then renamed, so an interrupted
-run never leaves a half-written output behind.
+Tables are written as CSV (the canonical form) and as Markdown (for reading), so that the same
+data give byte-identical files (figures: :mod:`crosscase.figures`). Every file is written to a
+temporary name in its folder and then renamed, so an interrupted run never leaves a half-written
+output behind.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
-import io
+import math
 import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib as mpl
-import pandas as pd
-from matplotlib.figure import Figure
-from tabulate import tabulate
+if TYPE_CHECKING:  # imported where used: writing a file does not need pandas
+    import pandas as pd
 
-#: Fixed salt for the ids matplotlib writes into SVG files (otherwise random per run).
-SVG_HASH_SALT = "crosscase"
+
+def _file_mode() -> int:
+    """The mode a new file gets from the process's umask (e.g. 0644 under umask 022)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def atomic_write(path: Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` via a temporary file and an atomic rename."""
+    """Write ``data`` to ``path`` via a temporary file and an atomic rename. The file gets the
+    permissions any new file would (the temporary file's private 0600 is not kept)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -41,13 +46,15 @@ def atomic_write(path: Path, data: bytes | str) -> Path:
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
     # Case text is data: escape anything HTML-like, and the pipes that delimit Markdown cells.
     return html.escape(" ".join(text.split()), quote=False).replace("|", "\\|")
 
 
 def to_markdown(table: pd.DataFrame) -> str:
     """A complete Markdown rendering (no truncation) of ``table``, with cell text escaped."""
+    from tabulate import tabulate
+
     rows = [[_cell(v) for v in row] for row in table.itertuples(index=False, name=None)]
     headers = [_cell(c) for c in table.columns]
     return tabulate(rows, headers=headers, tablefmt="pipe", disable_numparse=True) + "\n"
@@ -66,34 +73,14 @@ def write_table(table: pd.DataFrame, folder: Path, name: str) -> list[Path]:
     ]
 
 
-def figure_bytes(fig: Figure, fmt: str, dpi: int = 150) -> bytes:
-    """Render ``fig`` to PNG or SVG bytes with no timestamps, software versions or random ids."""
-    buf = io.BytesIO()
-    metadata: dict[str, str | None]
-    if fmt == "png":
-        metadata = {"Software": None}
-    elif fmt == "svg":
-        metadata = {"Date": None, "Creator": None}
-    else:
-        raise ValueError(f"unsupported figure format {fmt!r}")
-    with mpl.rc_context({"svg.hashsalt": SVG_HASH_SALT, "svg.fonttype": "path"}):
-        fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata, bbox_inches="tight")
-    return buf.getvalue()
-
-
-def write_figure(fig: Figure, folder: Path, name: str) -> list[Path]:
-    """Write ``<name>.png`` and ``<name>.svg`` into ``folder``; return their paths."""
-    return [
-        atomic_write(folder / f"{name}.{fmt}", figure_bytes(fig, fmt)) for fmt in ("png", "svg")
-    ]
-
-
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def manifest(paths: Iterable[Path], relative_to: Path) -> pd.DataFrame:
     """File, size and SHA-256 of each output, for the record (and for nbval to lock)."""
+    import pandas as pd
+
     rows = []
     for p in paths:
         try:

@@ -1,9 +1,9 @@
-"""Where things are: one module that knows the project root.
+"""Where things are: the one module that knows the project root and the folders under it.
 
 A notebook runs from different working directories under papermill (the caller's), nbval (the
 notebook's folder) and JupyterLab (wherever the server started), so nothing in the compendium
-builds a path from the working directory. Everything goes through :func:`project_root` and the
-:class:`Layout` built on it.
+builds a path from the working directory or spells a folder name: everything goes through
+:func:`project_root` and the :class:`Layout` built on it.
 
 The root is, in order of precedence:
 
@@ -12,8 +12,9 @@ The root is, in order of precedence:
    declaring a ``[tool.crosscase]`` table;
 3. the same search upwards from this file (an editable install inside the project).
 
-Outputs (tables and figures) go under the root unless ``CROSSCASE_OUTPUT_ROOT`` points elsewhere:
-the tests use that to re-execute notebooks without touching the outputs of ``make``.
+Outputs (tables, figures, executed notebooks, reports) go under the root unless
+``CROSSCASE_OUTPUT_ROOT`` points elsewhere: the tests use that to re-execute notebooks without
+touching the outputs of ``make``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ OUTPUT_ROOT_ENV = "CROSSCASE_OUTPUT_ROOT"
 _MARKER = "[tool.crosscase]"
 #: A run name (an output folder) is one path segment of safe characters.
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+#: The run that reproduces the study from its own cases under its own rule.
+REPRODUCTION_RUN = "paper"
 
 
 def _is_root(folder: Path) -> bool:
@@ -65,8 +68,9 @@ def project_root() -> Path:
 class Layout:
     """The folders of a compendium, derived from its root.
 
-    ``data/raw`` holds the inputs (read-only by convention: nothing in the workflow writes
-    there); ``data/processed/<run>`` and ``figures/<run>`` hold the outputs of one run.
+    Inputs: ``data/raw`` (read-only by convention: nothing in the workflow writes there) and
+    ``notebooks/``. Outputs of one run: ``data/processed/<run>`` (tables, and the run's record),
+    ``figures/<run>``, ``build/<run>`` (executed notebooks) and ``build/<run>/report``.
     """
 
     root: Path
@@ -78,6 +82,13 @@ class Layout:
         out = os.environ.get(OUTPUT_ROOT_ENV)
         return cls(root=root, output_root=Path(out).resolve() if out else root)
 
+    @classmethod
+    def at(cls, root: Path) -> Layout:
+        """The layout of a project at ``root`` whose outputs also go there."""
+        return cls(root=root, output_root=root)
+
+    # Inputs ----------------------------------------------------------------------------------
+
     @property
     def raw(self) -> Path:
         return self.root / "data" / "raw"
@@ -85,6 +96,11 @@ class Layout:
     @property
     def framework_file(self) -> Path:
         return self.raw / "framework.yaml"
+
+    @property
+    def study_file(self) -> Path:
+        """The study's description: title, citation, and the headers of its tables."""
+        return self.raw / "study.yaml"
 
     @property
     def cases_dir(self) -> Path:
@@ -106,6 +122,26 @@ class Layout:
     def design_rules_file(self) -> Path:
         return self.raw / "design-rules.yaml"
 
+    @property
+    def extensions_dir(self) -> Path:
+        """Where researchers keep case sets of their own (one folder per set)."""
+        return self.root / "data" / "extensions"
+
+    @property
+    def notebooks_dir(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def paper_map_file(self) -> Path:
+        """Which notebook makes each table and figure of the paper (``paper-map.yaml``)."""
+        return self.notebooks_dir / "paper-map.yaml"
+
+    def notebooks(self) -> list[Path]:
+        """The workflow's numbered notebooks, in order."""
+        return sorted(self.notebooks_dir.glob("[0-9][0-9]-*.ipynb"))
+
+    # Outputs of one run -----------------------------------------------------------------------
+
     def tables_dir(self, run: str) -> Path:
         """Folder of the tables (CSV and Markdown) of one run."""
         return self.output_root / "data" / "processed" / check_run_name(run)
@@ -113,6 +149,20 @@ class Layout:
     def figures_dir(self, run: str) -> Path:
         """Folder of the figures (PNG and SVG) of one run."""
         return self.output_root / "figures" / check_run_name(run)
+
+    def executed_dir(self, run: str) -> Path:
+        """Folder of the executed copies of the notebooks of one run."""
+        return self.output_root / "build" / check_run_name(run)
+
+    def report_dir(self, run: str) -> Path:
+        """Folder of the HTML report of one run."""
+        return self.executed_dir(run) / "report"
+
+    def run_record(self, run: str) -> Path:
+        """The record of a run: its case set and rule, stored with its tables."""
+        return self.tables_dir(run) / "run.yaml"
+
+    # Paths given by users ---------------------------------------------------------------------
 
     def resolve(self, path: str | Path) -> Path:
         """A path given relative to the project root (as in notebook parameters), made absolute."""
@@ -123,7 +173,7 @@ class Layout:
         """``path`` relative to the output root or project root, with forward slashes."""
         for base in (self.output_root, self.root):
             try:
-                return path.resolve().relative_to(base).as_posix()
+                return path.resolve().relative_to(base.resolve()).as_posix()
             except ValueError:
                 continue
         return path.as_posix()

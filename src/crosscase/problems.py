@@ -1,18 +1,22 @@
 """Problems found in study data, and reading YAML so that every problem can name its line.
 
-Loading never stops at the first problem: each reader appends to a shared list, and the caller
-raises one :class:`StudyDataError` holding them all, before anything is written.
+Loading never stops at the first problem: each check returns the problems it finds, and the
+caller raises one :class:`StudyDataError` holding them all, before anything is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 try:  # libyaml's parser is several times faster; the pure-Python one gives the same nodes
     from yaml import CSafeLoader as _Loader
@@ -20,6 +24,10 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 Loc = tuple[str | int, ...]
+
+#: The largest data file read (bytes). A case file of seven long interview narratives is a few
+#: hundred kilobytes; a larger file is refused before it is parsed.
+MAX_FILE_BYTES = 4 * 2**20
 
 
 @dataclass(frozen=True, order=True)
@@ -33,8 +41,12 @@ class Problem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: case {self.case or '-'}: field {self.field or '-'}: {self.message}"
+        parts = [f"{self.file}:{self.line}" if self.line else self.file]
+        if self.case:
+            parts.append(f"case {self.case}")
+        if self.field:
+            parts.append(f"field {self.field}")
+        return ": ".join([*parts, self.message])
 
 
 class StudyDataError(ValueError):
@@ -48,6 +60,18 @@ class StudyDataError(ValueError):
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in the study data (nothing was written):"
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+def unknown(kind: str, value: str, known: Sequence[str]) -> str:
+    """``unknown dimension 'supply_chain' (did you mean 'supply-chain'? known: ...)``."""
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+    if not close:  # a spelling with other separators ("supply_chain" for "supply-chain")
+        folded = {re.sub(r"[\W_]+", "", k.lower()): k for k in known}
+        match = folded.get(re.sub(r"[\W_]+", "", value.lower()))
+        close = [match] if match else []
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    listed = ", ".join(known) if len(known) <= 30 else ", ".join(known[:30]) + ", ..."
+    return f"unknown {kind} {value!r} ({hint}known: {listed})"
 
 
 def format_loc(loc: Loc) -> str:
@@ -106,13 +130,67 @@ def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem])
             _walk(item, (*loc, i), doc, problems)
 
 
+_KEY = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z0-9_][\w.-]*)\s*:")
+
+
+def _field_at(text: str, line: int) -> str | None:
+    """The dotted path of the mapping key on (or above) ``line`` (1-based), from indentation: a
+    best guess for a file that does not parse, so that the report can name a field."""
+    lines = text.splitlines()[:line]
+    path: list[tuple[int, str]] = []
+    for raw in lines:
+        m = _KEY.match(raw)
+        if not m:
+            continue
+        indent = len(m.group(1)) + (2 if raw.lstrip().startswith("-") else 0)
+        while path and path[-1][0] >= indent:
+            path.pop()
+        path.append((indent, m.group(2)))
+    return ".".join(k for _, k in path) or None
+
+
+def _syntax_problem(display: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """A YAML syntax error, placed at the line where the broken token starts.
+
+    libyaml reports an unclosed quote where it gave up (often the end of the file) and gives the
+    line where the token started as the context; that line is the one to fix.
+    """
+    context, problem = exc.context_mark, exc.problem_mark
+    starts = context or problem
+    line = starts.line + 1 if starts else None
+    message = f"YAML syntax error: {exc.problem or 'cannot parse'}"
+    if context and problem and context.line != problem.line:
+        message = (
+            f"YAML syntax error: {exc.context} that starts on this line is not closed "
+            f"({exc.problem} at line {problem.line + 1}); check its quotes or brackets"
+        )
+    elif exc.context:
+        message = f"YAML syntax error: {exc.context}: {exc.problem}"
+    return Problem(display, None, _field_at(text, line) if line else None, message, line)
+
+
 def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument | None:
-    """Parse ``path``; on failure (empty, not UTF-8, bad YAML) append a problem, return None."""
+    """Parse ``path``; on failure (too large, empty, not UTF-8, bad YAML) append a problem and
+    return None."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            problems.append(
+                Problem(
+                    display,
+                    None,
+                    None,
+                    f"file too large: {size:,} bytes (the limit is {MAX_FILE_BYTES:,} bytes; "
+                    "see data/README.md, Limits)",
+                )
+            )
+            return None
         raw = path.read_bytes()
     except OSError as exc:
         problems.append(Problem(display, None, None, f"cannot read file: {exc.strerror}"))
         return None
+    if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, as some editors write
+        raw = raw[3:]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -137,13 +215,7 @@ def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(x for x in (exc.context, exc.problem) if x)
-        problems.append(
-            Problem(
-                display, None, None, f"YAML syntax error: {what}", mark.line + 1 if mark else None
-            )
-        )
+        problems.append(_syntax_problem(display, text, exc))
         return None
     except yaml.YAMLError as exc:
         problems.append(Problem(display, None, None, f"YAML error: {exc}"))
@@ -169,11 +241,14 @@ def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument
     return doc
 
 
-def schema_problems(doc: YamlDocument, case: str | None, exc: ValidationError) -> list[Problem]:
-    """Turn pydantic's errors into problems naming field and line."""
+def schema_problems(
+    doc: YamlDocument, case: str | None, exc: ValidationError, prefix: Loc = ()
+) -> list[Problem]:
+    """Turn pydantic's errors into problems naming field and line (``prefix``: where in the file
+    the validated part sits)."""
     out = []
     for err in exc.errors(include_url=False):
-        loc: Loc = tuple(err["loc"])
+        loc: Loc = (*prefix, *err["loc"])
         msg = err["msg"]
         if err["type"] == "string_too_short":
             msg = "empty text"

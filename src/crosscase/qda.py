@@ -1,5 +1,5 @@
 """Export a study in the REFI-QDA exchange formats (QDA-XML 1.0), for NVivo, ATLAS.ti, MAXQDA,
-QualCoder and other QDA tools, and read an export back.
+QualCoder and other QDA tools, and read an export back (``crosscase qda``).
 
 - The codebook (``.qdc``): perspectives (not codable) > dimensions > second-order themes.
 - The project (``.qdpx``, a zip holding ``project.qde`` and ``sources/``): the same codebook; one
@@ -254,34 +254,3 @@ def read_project(archive: bytes) -> ReadBack:
             refs = [r.get("targetGUID") for r in sel.iterfind("q:Coding/q:CodeRef", ns)]
             selections[sel.get("guid")] = (sel.get("name"), text[start:end], refs)
     return ReadBack(codes, cases, selections, len(root.findall(".//q:Note", ns)))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m crosscase.qda``: export the study's codebook (.qdc) and project (.qdpx)."""
-    import argparse
-
-    from .outputs import atomic_write
-    from .paths import Layout
-    from .study import load_study
-
-    parser = argparse.ArgumentParser(prog="python -m crosscase.qda", description=main.__doc__)
-    parser.add_argument("--run", default="paper", help="output folder under data/processed/")
-    parser.add_argument("--cases", nargs="*", help="case folders or files (default: the study's)")
-    parser.add_argument("--name", default="Srai et al. (2020) distributed manufacturing")
-    args = parser.parse_args(argv)
-    layout = Layout.discover()
-    study = load_study(layout, args.cases or None)
-    out = layout.tables_dir(args.run)
-    qdc = atomic_write(out / "codebook.qdc", codebook_xml(study))
-    qdpx = atomic_write(out / "project.qdpx", project_archive(study, args.name))
-    back = read_project(qdpx.read_bytes())
-    print(
-        f"wrote {layout.relative(qdc)} and {layout.relative(qdpx)}: {len(back.codes)} codes, "
-        f"{len(back.selections)} coded selections, {len(back.cases)} cases, "
-        f"{back.notes} notes (observations with no evidence passage)"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,30 +1,32 @@
 """A static HTML report of a run, built from its executed notebooks, that works offline.
 
-``python -m crosscase.report --run paper --out build/report`` writes ``index.html`` (every table
-and figure of the paper mapped to its section, notebook page and output files, with their row
-counts, and the run's provenance: commit, package versions, date of the data), one page per
-executed notebook (nbconvert's ``basic`` template: no scripts, no CDN), and copies of the output
-files under ``files/``. Case text is data: it reaches the pages as escaped text (the notebooks
-show tables as Markdown with HTML escaped), and the pages carry no scripts.
+:func:`build_report` writes ``index.html`` (every table and figure of the paper mapped to its
+section, notebook page and output files, with their row counts, and the run's provenance:
+commit, package versions, date of the data), one page per executed notebook (nbconvert's
+``basic`` template: no scripts, no CDN), and copies of the output files under ``files/``.
+
+Pages are rendered from Jinja2 templates (``crosscase/html/``) with autoescaping on: every name
+that comes from the data, the paper map or a file name reaches the page as text. Case text inside
+the notebooks' tables is already escaped by the notebooks (their tables are Markdown with HTML
+escaped), and nbconvert's output is the only markup passed through.
 """
 
 from __future__ import annotations
 
-import argparse
-import html
 import shutil
 import subprocess
 from collections.abc import Sequence
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 import nbformat
-import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from nbconvert import HTMLExporter
 
+from .model import StudyDescription
 from .outputs import atomic_write
-from .papermap import DEFAULT_MAP, load_map
 from .paths import Layout, check_run_name
 
 PACKAGES = [
@@ -41,30 +43,17 @@ PACKAGES = [
     "nbval",
 ]
 
-CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1d2a33;
-       line-height: 1.45; }
-header { background: #2f6690; color: white; padding: 0.8rem 1.5rem; }
-header a { color: white; margin-right: 1rem; }
-main { padding: 1rem 1.5rem; max-width: 110rem; }
-table { border-collapse: collapse; margin: 0.6rem 0 1.2rem; font-size: 0.85rem; }
-th, td { border: 1px solid #c9d3da; padding: 0.3rem 0.5rem; vertical-align: top; text-align: left; }
-th { background: #eef3f7; }
-img { max-width: 100%; height: auto; border: 1px solid #e3e8ec; }
-pre { background: #f6f8fa; padding: 0.5rem; overflow-x: auto; font-size: 0.8rem; }
-.jp-InputPrompt, .jp-OutputPrompt { display: none; }
-.provenance td:first-child { font-weight: 600; }
-"""
 
-
-def _page(title: str, body: str, nav: list[tuple[str, str]]) -> str:
-    links = "".join(f'<a href="{html.escape(href)}">{html.escape(text)}</a>' for text, href in nav)
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        f"<header><strong>{html.escape(title)}</strong><nav>{links}</nav></header>\n"
-        f"<main>\n{body}\n</main>\n</body>\n</html>\n"
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("crosscase", "html"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        keep_trailing_newline=True,
     )
+
+
+def _css() -> str:
+    return resources.files("crosscase").joinpath("html/report.css").read_text(encoding="utf-8")
 
 
 def _git(root: Path, *args: str) -> str:
@@ -75,19 +64,27 @@ def _git(root: Path, *args: str) -> str:
     return out.stdout.strip()
 
 
-def provenance(layout: Layout) -> list[tuple[str, str]]:
-    """Commit, working-tree state, data date and package versions of this run."""
+def provenance(
+    layout: Layout, description: StudyDescription | None, run_facts: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The study, the run (case set, rule), commit, working-tree state, data date and package
+    versions."""
     root = layout.root
     commit = _git(root, "rev-parse", "HEAD") or "unknown (not a git checkout)"
-    dirty = _git(root, "status", "--porcelain", "--", "data/raw", "src", "notebooks")
-    data_date = _git(root, "log", "-1", "--format=%cs", "--", "data/raw") or "unknown"
-    rows = [
-        ("Study", "Srai et al. (2020), IJOPM 40(6), 697-727, doi:10.1108/IJOPM-08-2019-0600"),
+    inputs = [layout.relative(p) for p in (layout.raw, layout.notebooks_dir, root / "src")]
+    dirty = _git(root, "status", "--porcelain", "--", *inputs)
+    data_date = _git(root, "log", "-1", "--format=%cs", "--", layout.relative(layout.raw))
+    rows: list[tuple[str, str]] = []
+    if description:
+        doi = f", doi:{description.doi}" if description.doi else ""
+        rows.append(("Study", f"{description.citation}{doi}"))
+    rows += list(run_facts)
+    rows += [
         (
             "Commit",
             commit + (" (with uncommitted changes to data, code or notebooks)" if dirty else ""),
         ),
-        ("Date of the data (last commit to data/raw)", data_date),
+        ("Date of the data (last commit to the raw data)", data_date or "unknown"),
     ]
     for pkg in PACKAGES:
         try:
@@ -97,10 +94,13 @@ def provenance(layout: Layout) -> list[tuple[str, str]]:
     return rows
 
 
-def _notebook_page(path: Path, exporter: HTMLExporter) -> str:
-    nb = nbformat.read(path, as_version=4)
-    body, _ = exporter.from_notebook_node(nb)
-    return str(body)
+def _rows(csv: Path) -> int:
+    """Data rows of a CSV table (a header line, then one line per row; cells may span lines)."""
+    if not csv.exists():
+        return 0
+    import pandas as pd
+
+    return len(pd.read_csv(csv, dtype=str, keep_default_na=False))
 
 
 def build_report(
@@ -109,92 +109,47 @@ def build_report(
     notebooks: Sequence[Path],
     out: Path,
     paper_map: list[dict[str, Any]] | None = None,
+    description: StudyDescription | None = None,
+    run_facts: Sequence[tuple[str, str]] = (),
 ) -> list[Path]:
     """Write the report of ``run`` into ``out``; return the pages written."""
     check_run_name(run)
-    tables_dir, figures_dir = layout.tables_dir(run), layout.figures_dir(run)
+    env, css = _environment(), _css()
     files = out / "files"
     files.mkdir(parents=True, exist_ok=True)
-    for src in [*sorted(tables_dir.glob("*")), *sorted(figures_dir.glob("*"))]:
-        if src.is_file():
-            shutil.copyfile(src, files / src.name)
+    for folder in (layout.tables_dir(run), layout.figures_dir(run)):
+        for src in sorted(folder.glob("*")):
+            if src.is_file():
+                shutil.copyfile(src, files / src.name)
     exporter = HTMLExporter(template_name="basic")
     nav = [("Index", "index.html")] + [(p.stem, f"{p.stem}.html") for p in notebooks]
+    page = env.get_template("page.html.j2")
     pages = []
     for nb in notebooks:
-        page = _page(f"{nb.stem} ({run})", _notebook_page(nb, exporter), nav)
-        pages.append(atomic_write(out / f"{nb.stem}.html", page))
-    rows = []
-    for item in paper_map or []:
-        outputs = []
-        for name in item.get("tables", []):
-            csv = files / f"{name}.csv"
-            n = len(pd.read_csv(csv)) if csv.exists() else 0
-            outputs.append(
-                f'<a href="files/{name}.csv">{name}.csv</a> (<span class="rows" '
-                f'data-table="{name}">{n}</span> rows, <a href="files/{name}.md">md</a>)'
-            )
-        for name in item.get("figures", []):
-            outputs.append(
-                f'<a href="files/{name}.png">{name}.png</a> (<a href="files/{name}.svg">svg</a>)'
-            )
-        nb_stem = Path(item["notebook"]).stem
-        rows.append(
-            f"<tr><td>{html.escape(item['item'])}</td><td>{html.escape(item['title'])}</td>"
-            f"<td>{html.escape(item['section'])}</td>"
-            f'<td><a href="{nb_stem}.html">{html.escape(item["notebook"])}</a></td>'
-            f"<td>{'<br>'.join(outputs)}</td></tr>"
-        )
-    figures = "".join(
-        f'<figure><img src="files/{html.escape(p.name)}" alt="{html.escape(p.stem)}">'
-        f"<figcaption>{html.escape(p.stem)}</figcaption></figure>"
-        for p in sorted(files.glob("*.png"))
+        body, _ = exporter.from_notebook_node(nbformat.read(nb, as_version=4))
+        html = page.render(title=f"{nb.stem} ({run})", css=css, nav=nav, body=Markup(body))
+        pages.append(atomic_write(out / f"{nb.stem}.html", html))
+    items = [
+        {
+            **item,
+            "page": f"{Path(item['notebook']).stem}.html",
+            "tables": [
+                {"name": t, "rows": _rows(files / f"{t}.csv")} for t in item.get("tables", [])
+            ],
+            "figures": item.get("figures", []),
+        }
+        for item in paper_map or []
+    ]
+    index = env.get_template("index.html.j2").render(
+        title=f"Report: {run}",
+        css=css,
+        nav=nav,
+        run=run,
+        citation=description.citation if description else None,
+        licence=description.licence if description else None,
+        items=items,
+        figures=[p.stem for p in sorted(files.glob("*.png"))],
+        provenance=provenance(layout, description, run_facts),
     )
-    prov = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
-        for k, v in provenance(layout)
-    )
-    body = (
-        "<p>A re-execution of Srai, J.S., Graham, G., Hennelly, P., Phillips, W., Kapletia, D. "
-        "and Lorentz, H. (2020), &ldquo;Distributed manufacturing: a new form of localised "
-        "production?&rdquo;, <em>International Journal of Operations &amp; Production "
-        "Management</em>, 40(6), 697&ndash;727 (CC BY 4.0): every table and figure recomputed "
-        f"from the study data by the notebooks of run <code>{html.escape(run)}</code>.</p>"
-        "<h2>Tables and figures of the paper</h2>"
-        '<table class="map"><thead><tr><th>Paper</th><th>Title</th><th>Section</th>'
-        f"<th>Notebook</th><th>Output files</th></tr></thead><tbody>{''.join(rows)}</tbody>"
-        "</table><h2>Figures</h2>"
-        + figures
-        + f'<h2>Provenance</h2><table class="provenance"><tbody>{prov}</tbody></table>'
-    )
-    pages.insert(0, atomic_write(out / "index.html", _page(f"Report: {run}", body, nav)))
+    pages.insert(0, atomic_write(out / "index.html", index))
     return pages
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crosscase.report", description=__doc__)
-    parser.add_argument("--run", default="paper")
-    parser.add_argument(
-        "--notebooks", default=None, help="folder of executed notebooks (default: build/<run>)"
-    )
-    parser.add_argument("--out", default="build/report")
-    parser.add_argument("--map", default=DEFAULT_MAP)
-    parser.add_argument(
-        "--list",
-        action="store_true",
-        help="only print where each table and figure of the paper was written",
-    )
-    args = parser.parse_args(argv)
-    layout = Layout.discover()
-    folder = layout.resolve(args.notebooks or f"build/{args.run}")
-    notebooks = sorted(folder.glob("[0-9][0-9]-*.ipynb"))
-    if not notebooks:
-        parser.error(f"no executed notebooks in {folder}: run `make` first")
-    paper_map = load_map(layout.resolve(args.map))
-    pages = build_report(layout, args.run, notebooks, layout.resolve(args.out), paper_map)
-    print(f"wrote {len(pages)} pages to {layout.resolve(args.out)} (open index.html)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

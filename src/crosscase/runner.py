@@ -1,14 +1,18 @@
 """Execute a parameterised notebook with papermill, strictly, and keep it clean for git.
 
-papermill only warns about a parameter the notebook does not declare and runs with the default;
-:func:`execute` refuses it instead. :func:`clean` removes what papermill and Jupyter stamp on a
-notebook on every run (timings, random ids of the injected cell), so that re-executing a notebook
-with unchanged inputs leaves it byte-identical.
+The parameters of a notebook are known in one place, its cell tagged ``parameters``:
+:func:`execute` gives a notebook exactly the run-level parameters it declares (run name, case
+set, rule) and refuses an explicit parameter it does not declare (papermill alone only warns and
+runs with the default). The notebook is executed into a temporary file and moved into place only
+when it succeeds, so a failed run leaves the earlier executed notebook intact; :func:`clean`
+removes what papermill and Jupyter stamp on a notebook on every run (timings, random ids), so
+that re-executing it with unchanged inputs leaves it byte-identical.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,21 +22,86 @@ class ParameterError(ValueError):
     """A parameter the notebook does not declare (probably misspelt)."""
 
 
+class NotebookFailed(RuntimeError):
+    """A notebook stopped with an error; ``message`` says what, ``saved`` where the failed copy
+    is (for inspection)."""
+
+    def __init__(self, notebook: Path, message: str, saved: Path) -> None:
+        self.notebook, self.message, self.saved = notebook, message, saved
+        super().__init__(f"{notebook.name}: {message}")
+
+
 def declared_parameters(notebook: Path) -> dict[str, Any]:
-    """The parameters a notebook declares in its cell tagged ``parameters``."""
-    import papermill
+    """The parameters a notebook declares in its cell tagged ``parameters`` (name -> default
+    as written), read from the notebook's JSON without starting anything."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get(
+            "tags", []
+        ):
+            import ast
 
-    return dict(papermill.inspect_notebook(str(notebook)))
+            source = "".join(cell.get("source", []))
+            names: dict[str, Any] = {}
+            for node in ast.parse(source).body:
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            names[target.id] = ast.get_source_segment(source, node.value)
+                elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                    names[node.target.id] = ast.get_source_segment(source, node.value or node)
+            return names
+    return {}
 
 
-def check_parameters(notebook: Path, parameters: Mapping[str, object]) -> None:
+def parameters_for(
+    notebook: Path,
+    run_parameters: Mapping[str, object] | None = None,
+    parameters: Mapping[str, object] | None = None,
+) -> dict[str, object]:
+    """The parameters to give ``notebook``: the run-level ones it declares, then the explicit
+    ones (each of which it must declare)."""
     declared = declared_parameters(notebook)
-    unknown = sorted(set(parameters) - set(declared))
+    explicit = dict(parameters or {})
+    unknown = sorted(set(explicit) - set(declared))
     if unknown:
         raise ParameterError(
             f"{notebook.name}: unknown parameter(s) {', '.join(unknown)}; "
             f"this notebook declares: {', '.join(declared) or 'none'}"
         )
+    given = {k: v for k, v in (run_parameters or {}).items() if k in declared}
+    given.update(explicit)
+    return given
+
+
+def _ipc_kernel_manager() -> type:
+    """A kernel manager whose kernels talk over local IPC sockets, not TCP: nothing listens on a
+    port, and the kernel has no reason to warn about unencrypted TCP on every run."""
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            # Socket files of concurrent kernels must not collide: a prefix of their own.
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(parents=True, exist_ok=True)
+            self.ip = str(runtime / f"crosscase-{uuid.uuid4().hex}")
+
+    return IPCKernelManager
+
+
+def _error_text(exc: BaseException) -> str:
+    """The notebook's own error, without papermill's traceback: a StudyDataError's report, or the
+    exception's last line."""
+    name = getattr(exc, "ename", type(exc).__name__)
+    value = str(getattr(exc, "evalue", exc))
+    if name == "StudyDataError":
+        return value
+    return f"{name}: {value}"
 
 
 def execute(
@@ -41,22 +110,38 @@ def execute(
     parameters: Mapping[str, object] | None = None,
     kernel: str | None = None,
     cwd: Path | None = None,
+    run_parameters: Mapping[str, object] | None = None,
 ) -> None:
-    """Check the parameters, execute ``notebook`` into ``output`` and clean the result."""
+    """Execute ``notebook`` into ``output`` with its parameters (see :func:`parameters_for`) and
+    clean the result; on failure keep ``output`` as it was and raise :class:`NotebookFailed`."""
     import papermill
+    from papermill.exceptions import PapermillExecutionError
 
-    parameters = dict(parameters or {})
-    check_parameters(notebook, parameters)
+    given = parameters_for(notebook, run_parameters, parameters)
     output.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
-        str(notebook),
-        str(output),
-        parameters=parameters or None,
-        kernel_name=kernel,
-        cwd=str(cwd) if cwd else None,
-        progress_bar=False,
-    )
-    clean(output)
+    partial = output.with_name(f".{output.stem}.running.ipynb")
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(partial),
+            parameters=given or None,
+            kernel_name=kernel,
+            cwd=str(cwd) if cwd else None,
+            progress_bar=False,
+            log_output=False,
+            kernel_manager_class=_ipc_kernel_manager(),
+        )
+    except PapermillExecutionError as exc:
+        failed = output.parent / "failed" / output.name
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        if partial.exists():
+            os.replace(partial, failed)
+        raise NotebookFailed(notebook, _error_text(exc), failed) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    clean(partial)
+    os.replace(partial, output)
 
 
 def clean(path: Path) -> None:

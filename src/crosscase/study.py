@@ -1,56 +1,52 @@
 """Load and cross-check the data of a multiple-case study.
 
 :func:`load_study` reads the framework, the case files (one per case), their first-order coding
-(one observation file per case), the second-order themes and, where present, the comparison with
-other models and the design rules. It checks each file against its schema and the files against
-each other, and raises one :class:`~crosscase.problems.StudyDataError` listing every problem.
+(one observation file per case), the second-order themes and, where present, the comparison of
+production models, the design rules and the study's description (:mod:`crosscase.reading`). It
+runs every cross-check that the readable parts allow (:mod:`crosscase.checks`) and raises one
+:class:`~crosscase.problems.StudyDataError` listing every problem, each with file and line.
 
-Conventions: a case file ``<set>/cases/<case-id>.yaml`` has its observations in
-``<set>/observations/<case-id>.yaml``; a case with no observation file is *not yet coded*. File
-names starting with ``_`` or ``.`` (templates, drafts) are not cases.
+Where the files of a case set are: :mod:`crosscase.casesets`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import TypeAdapter
 
+from .casesets import extra_theme_files, find_case_files, observation_file_for, observation_folders
+from .checks import (
+    CodedObservation,
+    ThemeIndex,
+    check_case_against_framework,
+    check_case_identity,
+    check_design_rules,
+    check_framework,
+    check_observation_files,
+    check_observation_ids,
+    check_observations,
+    check_production_models,
+    check_theme_evidence,
+    check_themes,
+)
 from .model import (
     Case,
-    ComparisonFile,
     DesignRule,
-    DesignRuleFile,
     Framework,
     Observation,
-    ObservationFile,
+    ProductionModels,
+    Slug,
+    StudyDescription,
     Theme,
-    ThemeFile,
 )
 from .paths import Layout
-from .problems import Problem, StudyDataError, YamlDocument, read_yaml, schema_problems
+from .problems import Problem, StudyDataError
+from .reading import ParsedCase, Reader
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def normalise_space(text: str) -> str:
-    """Collapse runs of white space (line breaks of folded YAML included) to single spaces."""
-    return " ".join(text.split())
-
-
-@dataclass(frozen=True)
-class CodedObservation:
-    """A first-order observation with its case and the located evidence passage."""
-
-    case: str
-    observation: Observation
-    evidence_dimension: str | None = None
-    start: int | None = None
-    end: int | None = None
+__all__ = ["CodedObservation", "Study", "load_description", "load_framework", "load_study"]
 
 
 @dataclass(frozen=True)
@@ -62,96 +58,47 @@ class Study:
     observations: tuple[CodedObservation, ...]
     themes: tuple[Theme, ...]
     coded_cases: frozenset[str]
-    comparison: ComparisonFile | None = None
+    production_models: ProductionModels | None = None
     design_rules: tuple[DesignRule, ...] = ()
-    files: tuple[Path, ...] = field(default_factory=tuple)
+    description: StudyDescription | None = None
 
     @property
     def uncoded_cases(self) -> tuple[Case, ...]:
-        """Cases that arrived with narratives only (no observation file yet)."""
+        """Cases that arrived with narratives only (no observations yet)."""
         return tuple(c for c in self.cases if c.id not in self.coded_cases)
 
+    @property
+    def case_numbers(self) -> dict[str, int]:
+        """Case id -> case number."""
+        return {c.id: c.number for c in self.cases}
 
-class _Loader:
-    def __init__(self, layout: Layout) -> None:
-        self.layout = layout
-        self.problems: list[Problem] = []
-        self.files: list[Path] = []
+    @property
+    def dimension_labels(self) -> dict[str, str]:
+        return {d.id: d.label for d in self.framework.dimensions}
 
-    def display(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.layout.root).as_posix()
-        except ValueError:
-            return path.as_posix()
-
-    def parse(
-        self, path: Path, model: type[M], case: str | None = None, normalise: Sequence[str] = ()
-    ) -> tuple[M, YamlDocument] | None:
-        self.files.append(path)
-        doc = read_yaml(path, self.display(path), self.problems)
-        if doc is None:
-            return None
-        data = doc.data
-        for key in normalise:  # narrative-like text: fold white space before checks
-            if isinstance(data.get(key), dict):
-                data[key] = {
-                    k: normalise_space(v) if isinstance(v, str) else v for k, v in data[key].items()
-                }
-        if case is None and isinstance(data.get("id"), str):
-            case = data["id"]
-        try:
-            return model.model_validate(data), doc
-        except ValidationError as exc:
-            self.problems.extend(schema_problems(doc, case, exc))
-            return None
-
-    def problem(
-        self,
-        file: Path | str,
-        case: str | None,
-        field_: str | None,
-        message: str,
-        line: int | None = None,
-    ) -> None:
-        shown = self.display(file) if isinstance(file, Path) else file
-        self.problems.append(Problem(shown, case, field_, message, line))
+    @property
+    def perspective_of(self) -> dict[str, str]:
+        """Dimension id -> the label of its perspective."""
+        labels = {p.id: p.label for p in self.framework.perspectives}
+        return {d.id: labels[d.perspective] for d in self.framework.dimensions}
 
 
-def _case_files(sources: Iterable[Path], loader: _Loader) -> list[Path]:
-    files: list[Path] = []
-    for src in sources:
-        if src.is_dir():
-            found = sorted(p for p in src.glob("*.yaml") if not p.name.startswith(("_", ".")))
-            if not found:
-                loader.problem(src, None, None, "no case files (*.yaml) in this folder")
-            files.extend(found)
-        elif src.is_file():
-            files.append(src)
-        else:
-            loader.problem(src, None, None, "no such case file or folder")
-    seen: set[Path] = set()
-    unique = []
-    for f in files:
-        if f.resolve() not in seen:
-            seen.add(f.resolve())
-            unique.append(f)
-    return unique
-
-
-def extra_theme_files(layout: Layout, sources: Sequence[Path]) -> list[Path]:
-    """Theme files that case sets add: ``<set>/themes.yaml`` beside a ``<set>/cases`` folder."""
+def _observation_files(sources: Sequence[Path], cases: Sequence[ParsedCase]) -> list[Path]:
+    """The observation file of each case, and every observation file of a given case folder
+    (which must then name a loaded case)."""
     found: dict[Path, None] = {}
-    for src in sources:
-        folder = src.parent if src.is_dir() else src.parent.parent
-        candidate = (folder / "themes.yaml").resolve()
-        if candidate.is_file() and candidate != layout.themes_file.resolve():
-            found[candidate] = None
+    for c in cases:
+        obs = observation_file_for(c.path)
+        if obs.exists():
+            found[obs.resolve()] = None
+    for folder in observation_folders(sources):
+        for p in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            if not p.name.startswith(("_", ".")):
+                found[p.resolve()] = None
     return list(found)
 
 
-def observation_file_for(case_file: Path) -> Path:
-    """Where the first-order coding of a case file lives (see the module docstring)."""
-    return case_file.parent.parent / "observations" / case_file.name
+_SLUG: TypeAdapter[str] = TypeAdapter(Slug)
 
 
 def load_study(
@@ -167,343 +114,110 @@ def load_study(
     evidences (switch it off to analyse a subset of the cases).
     """
     layout = layout or Layout.discover()
-    ld = _Loader(layout)
-
-    fw = ld.parse(layout.framework_file, Framework)
-    framework = fw[0] if fw else None
-    th = ld.parse(layout.themes_file, ThemeFile)
-    comparison, comparison_doc = None, None
-    if layout.production_models_file.exists():
-        cmp_ = ld.parse(layout.production_models_file, ComparisonFile)
-        comparison, comparison_doc = cmp_ if cmp_ else (None, None)
-    rules: tuple[DesignRule, ...] = ()
-    rules_doc = None
-    if layout.design_rules_file.exists():
-        dr = ld.parse(layout.design_rules_file, DesignRuleFile)
-        if dr:
-            rules, rules_doc = tuple(dr[0].design_rules), dr[1]
-
+    reader = Reader(layout)
     sources = [layout.resolve(c) for c in (cases or [layout.cases_dir])]
-    case_files = _case_files(sources, ld)
-    loaded: list[tuple[Case, YamlDocument, Path]] = []
-    unreadable: set[str] = set()  # cases whose file failed: already reported, not cross-checked
-    for path in case_files:
-        parsed = ld.parse(path, Case, case=path.stem, normalise=("narratives",))
-        if parsed:
-            loaded.append((parsed[0], parsed[1], path))
-        else:
-            unreadable.add(path.stem)
 
-    # Duplicate ids and numbers across case files; file named after its case.
-    ids = Counter(c.id for c, _, _ in loaded)
-    numbers = Counter(c.number for c, _, _ in loaded)
-    for case, doc, path in loaded:
-        if path.stem != case.id:
-            ld.problems.append(
-                doc.problem(
-                    case.id,
-                    ("id",),
-                    f"case id {case.id!r} differs from the file name "
-                    f"{path.name!r} (name the file {case.id}.yaml)",
-                )
+    fw = reader.whole(layout.framework_file, Framework)
+    framework = fw.model if fw else None
+    description = (
+        reader.whole(layout.study_file, StudyDescription) if layout.study_file.exists() else None
+    )
+    theme_files = [
+        themes
+        for path in [layout.themes_file, *extra_theme_files(layout, sources)]
+        if (themes := reader.items(path, "themes", Theme)) is not None
+    ]
+    pm = (
+        reader.whole(layout.production_models_file, ProductionModels)
+        if layout.production_models_file.exists()
+        else None
+    )
+    rules = (
+        reader.items(layout.design_rules_file, "design_rules", DesignRule)
+        if layout.design_rules_file.exists()
+        else None
+    )
+    case_files, missing = find_case_files(sources)
+    reader.problems += [Problem(reader.display(p), None, None, why) for p, why in missing]
+    parsed_cases = [c for path in case_files if (c := reader.case(path)) is not None]
+    unreadable = {p.stem for p in case_files} - {c.case.id for c in parsed_cases}
+    obs_files = [
+        coding
+        for path in _observation_files(sources, parsed_cases)
+        if (
+            coding := reader.items(
+                path, "observations", Observation, {"case": _SLUG}, path.stem, False
             )
-        if ids[case.id] > 1:
-            ld.problems.append(doc.problem(case.id, ("id",), f"duplicate case id {case.id!r}"))
-        if numbers[case.number] > 1:
-            ld.problems.append(
-                doc.problem(case.id, ("number",), f"duplicate case number {case.number}")
-            )
+        )
+        is not None
+    ]
 
-    dims = {d.id: d for d in framework.dimensions} if framework else {}
-    # The study's themes, then those a case set adds (a themes.yaml beside its cases/ folder).
-    theme_docs: list[tuple[Theme, YamlDocument, int]] = []
-    if th:
-        theme_docs += [(t, th[1], i) for i, t in enumerate(th[0].themes)]
-    for extra in extra_theme_files(layout, sources):
-        parsed_themes = ld.parse(extra, ThemeFile)
-        if parsed_themes:
-            theme_docs += [(t, parsed_themes[1], i) for i, t in enumerate(parsed_themes[0].themes)]
-    theme_list = tuple(t for t, _, _ in theme_docs)
-    themes = {t.id: t for t in theme_list}
-
-    if framework and fw:
-        _check_framework(ld, framework, fw[1])
-        fields = [f.id for f in framework.case_protocol]
-        for case, doc, _ in loaded:
-            for dim_id in dims:
-                if dim_id not in case.narratives:
-                    ld.problems.append(
-                        doc.problem(
-                            case.id, ("narratives",), f"missing narrative for dimension {dim_id!r}"
-                        )
-                    )
-            for key in case.narratives:
-                if key not in dims:
-                    ld.problems.append(
-                        doc.problem(
-                            case.id,
-                            ("narratives", key),
-                            f"unknown dimension {key!r} (known: {', '.join(dims)})",
-                        )
-                    )
-            for f in fields:
-                if f not in case.protocol:
-                    ld.problems.append(
-                        doc.problem(case.id, ("protocol",), f"missing protocol field {f!r}")
-                    )
-            for key in case.protocol:
-                if key not in fields:
-                    ld.problems.append(
-                        doc.problem(case.id, ("protocol", key), f"unknown protocol field {key!r}")
-                    )
-
-    seen_themes: set[str] = set()
-    for t, tdoc, i in theme_docs:
-        if dims and t.dimension not in dims:
-            ld.problems.append(
-                tdoc.problem(None, ("themes", i, "dimension"), f"unknown dimension {t.dimension!r}")
-            )
-        if t.id in seen_themes:
-            ld.problems.append(
-                tdoc.problem(None, ("themes", i, "id"), f"duplicate theme id {t.id!r}")
-            )
-        seen_themes.add(t.id)
-
-    # First-order coding: one observation file per case, next to the case files.
-    by_id = {c.id: c for c, _, _ in loaded}
-    coded: set[str] = set()
+    problems = reader.problems
+    theme_list = tuple(t for f in theme_files for _, t in f.items)
+    index = ThemeIndex(theme_list)
+    by_id = {c.case.id: c for c in parsed_cases}
+    if fw is not None:
+        problems += check_framework(fw)
+    problems += check_case_identity(parsed_cases)
+    if framework is not None:
+        for c in parsed_cases:
+            problems += check_case_against_framework(c, framework)
+    problems += check_themes(theme_files, framework)
+    problems += check_observation_files(obs_files, by_id, unreadable)
+    problems += check_observation_ids(obs_files)
     observations: list[CodedObservation] = []
-    obs_ids: Counter[str] = Counter()
-    obs_files: dict[Path, None] = {}
-    for _case, _, path in loaded:
-        obs_path = observation_file_for(path)
-        if obs_path.exists():
-            obs_files[obs_path.resolve()] = None
-    for src in sources:  # every observation file of a given case folder must name a loaded case
-        folder = src.parent / "observations" if src.is_dir() else None
-        if folder is not None and folder.is_dir():
-            for p in sorted(folder.glob("*.yaml")):
-                if not p.name.startswith(("_", ".")):
-                    obs_files[p.resolve()] = None
-    for obs_path in obs_files:
-        parsed_obs = ld.parse(obs_path, ObservationFile, case=obs_path.stem)
-        if not parsed_obs:
-            continue
-        ofile, odoc = parsed_obs
-        case_ = by_id.get(ofile.case)
-        if case_ is None and ofile.case in unreadable:
-            continue
-        if case_ is None:
-            ld.problems.append(
-                odoc.problem(
-                    ofile.case,
-                    ("case",),
-                    f"unknown case {ofile.case!r}: no case file "
-                    f"{ofile.case}.yaml among the cases loaded",
-                )
-            )
-            continue
-        if obs_path.stem != ofile.case:
-            ld.problems.append(
-                odoc.problem(
-                    ofile.case,
-                    ("case",),
-                    f"observations of case {ofile.case!r} are in "
-                    f"{obs_path.name!r} (name the file {ofile.case}.yaml)",
-                )
-            )
-        if ofile.observations:  # an empty coding file (a template) is not yet coded
-            coded.add(case_.id)
-        for i, o in enumerate(ofile.observations):
-            obs_ids[o.id] += 1
-            loc = ("observations", i)
-            if dims and o.dimension not in dims:
-                ld.problems.append(
-                    odoc.problem(
-                        case_.id,
-                        (*loc, "dimension"),
-                        f"observation {o.id}: unknown dimension {o.dimension!r}",
-                    )
-                )
-            for j, theme_id in enumerate(o.themes):
-                theme = themes.get(theme_id)
-                if theme is None:
-                    ld.problems.append(
-                        odoc.problem(
-                            case_.id,
-                            (*loc, "themes", j),
-                            f"observation {o.id}: unknown theme {theme_id!r}",
-                        )
-                    )
-                elif theme.dimension != o.dimension:
-                    ld.problems.append(
-                        odoc.problem(
-                            case_.id,
-                            (*loc, "themes", j),
-                            f"observation {o.id} ({o.dimension}) cannot evidence theme "
-                            f"{theme_id!r} of dimension {theme.dimension!r}",
-                        )
-                    )
-            located = CodedObservation(case_.id, o)
-            if o.evidence is not None:
-                located = _locate(case_, o)
-                if located.start is None:
-                    ld.problems.append(
-                        odoc.problem(
-                            case_.id,
-                            (*loc, "evidence"),
-                            f"observation {o.id}: evidence passage not "
-                            f"found in the narratives of case {case_.id}",
-                        )
-                    )
-            observations.append(located)
-    for ident, n in obs_ids.items():
-        if n > 1:
-            ld.problem(
-                layout.observations_dir,
-                None,
-                "observations.id",
-                f"duplicate observation id {ident!r} ({n} times)",
-            )
-
+    coded: set[str] = set()
+    for f in obs_files:
+        case = by_id.get(str(f.head.get("case")))
+        if case is not None and f.doc.path.stem == case.case.id and f.items:
+            coded.add(case.case.id)
+        located, found = check_observations(f, case, index, framework)
+        observations += located
+        problems += found
     if require_theme_evidence and coded:
-        used = {t for co in observations for t in co.observation.themes}
-        for t, tdoc, i in theme_docs:
-            if t.id not in used:
-                ld.problems.append(
-                    tdoc.problem(None, ("themes", i), f"theme {t.id!r} has no observations")
-                )
+        problems += check_theme_evidence(theme_files, observations)
+    if pm is not None and framework is not None:
+        problems += check_production_models(pm, framework, index)
+    if rules is not None and framework is not None:
+        problems += check_design_rules(rules, framework, pm.model if pm else None)
 
-    if comparison is not None and framework is not None:
-        assert comparison_doc is not None
-        _check_comparison(ld, comparison_doc, comparison, dims, themes)
-    if rules and framework is not None and rules_doc is not None:
-        discs = {d.id for d in comparison.discriminators} if comparison else set()
-        persp_ids = {p.id for p in framework.perspectives}
-        for i, r in enumerate(rules):
-            if r.perspective not in persp_ids:
-                ld.problems.append(
-                    rules_doc.problem(
-                        None,
-                        ("design_rules", i, "perspective"),
-                        f"unknown perspective {r.perspective!r}",
-                    )
-                )
-            if r.dimension not in dims:
-                ld.problems.append(
-                    rules_doc.problem(
-                        None, ("design_rules", i, "dimension"), f"unknown dimension {r.dimension!r}"
-                    )
-                )
-            for j, disc in enumerate(r.discriminators):
-                if disc not in discs:
-                    ld.problems.append(
-                        rules_doc.problem(
-                            None,
-                            ("design_rules", i, "discriminators", j),
-                            f"rule {r.number}: unknown discriminator {disc!r}",
-                        )
-                    )
-
-    if ld.problems:
-        raise StudyDataError(ld.problems)
+    if problems:
+        raise StudyDataError(problems)
     assert framework is not None
-    order = {d: i for i, d in enumerate(dims)}
-    cases_sorted = tuple(sorted(by_id.values(), key=lambda c: c.number))
-    case_order = {c.id: c.number for c in cases_sorted}
-    observations.sort(key=lambda co: (case_order[co.case], order[co.observation.dimension]))
+    order = {d.id: i for i, d in enumerate(framework.dimensions)}
+    ordered = tuple(sorted((c.case for c in parsed_cases), key=lambda c: c.number))
+    number = {c.id: c.number for c in ordered}
+    observations.sort(key=lambda co: (number[co.case], order[co.observation.dimension]))
     return Study(
         framework=framework,
-        cases=cases_sorted,
+        cases=ordered,
         observations=tuple(observations),
         themes=theme_list,
         coded_cases=frozenset(coded),
-        comparison=comparison,
-        design_rules=rules,
-        files=tuple(ld.files),
+        production_models=pm.model if pm else None,
+        design_rules=tuple(r for _, r in rules.items) if rules else (),
+        description=description.model if description else None,
     )
-
-
-def _locate(case: Case, obs: Observation) -> CodedObservation:
-    """Find the evidence passage, in the observation's own dimension first."""
-    assert obs.evidence is not None
-    passage = normalise_space(obs.evidence)
-    order = [obs.dimension, *(d for d in case.narratives if d != obs.dimension)]
-    for dim in order:
-        text = case.narratives.get(dim)
-        if text is None:
-            continue
-        at = text.find(passage)
-        if at >= 0:
-            return CodedObservation(case.id, obs, dim, at, at + len(passage))
-    return CodedObservation(case.id, obs)
-
-
-def _check_comparison(
-    ld: _Loader,
-    doc: YamlDocument,
-    comparison: ComparisonFile,
-    dims: Mapping[str, object],
-    themes: Mapping[str, Theme],
-) -> None:
-    """Characteristics and discriminators name known models, dimensions and themes."""
-    models = {m.id for m in comparison.production_models}
-
-    def problem(loc: tuple[str | int, ...], message: str) -> None:
-        ld.problems.append(doc.problem(None, loc, message))
-
-    for i, c in enumerate(comparison.characteristics):
-        if c.model not in models:
-            problem(("characteristics", i, "model"), f"unknown model {c.model!r}")
-        if c.dimension not in dims:
-            problem(("characteristics", i, "dimension"), f"unknown dimension {c.dimension!r}")
-    seen: set[str] = set()
-    for i, d in enumerate(comparison.discriminators):
-        if d.dimension not in dims:
-            problem(("discriminators", i, "dimension"), f"unknown dimension {d.dimension!r}")
-        for j, t in enumerate(d.themes):
-            if t not in themes:
-                problem(
-                    ("discriminators", i, "themes", j), f"discriminator {d.id}: unknown theme {t!r}"
-                )
-        if not d.themes and not d.basis:
-            problem(
-                ("discriminators", i),
-                f"discriminator {d.id} has no theme: say on what it rests (basis)",
-            )
-        if d.id in seen:
-            problem(("discriminators", i, "id"), f"duplicate discriminator id {d.id!r}")
-        seen.add(d.id)
 
 
 def load_framework(layout: Layout | None = None) -> Framework:
     """Load and check the framework file alone (for outputs that depend on nothing else)."""
     layout = layout or Layout.discover()
-    ld = _Loader(layout)
-    parsed = ld.parse(layout.framework_file, Framework)
-    if parsed:
-        _check_framework(ld, *parsed)
-    if ld.problems or not parsed:
-        raise StudyDataError(ld.problems)
-    return parsed[0]
+    reader = Reader(layout)
+    fw = reader.whole(layout.framework_file, Framework)
+    problems = reader.problems + (check_framework(fw) if fw else [])
+    if problems or fw is None:
+        raise StudyDataError(problems)
+    return fw.model
 
 
-def _check_framework(ld: _Loader, framework: Framework, doc: YamlDocument) -> None:
-    """Dimensions name a known perspective; perspective and dimension ids are unique."""
-    persp = {p.id for p in framework.perspectives}
-    for i, d in enumerate(framework.dimensions):
-        if d.perspective not in persp:
-            ld.problems.append(
-                doc.problem(
-                    None, ("dimensions", i, "perspective"), f"unknown perspective {d.perspective!r}"
-                )
-            )
-    for kind, items in (
-        ("perspective", framework.perspectives),
-        ("dimension", framework.dimensions),
-    ):
-        for ident, n in Counter(x.id for x in items).items():
-            if n > 1:
-                ld.problems.append(
-                    doc.problem(None, (f"{kind}s",), f"duplicate {kind} id {ident!r}")
-                )
+def load_description(layout: Layout | None = None) -> StudyDescription | None:
+    """The study's description alone (title, citation, table headers), if it has one."""
+    layout = layout or Layout.discover()
+    if not layout.study_file.exists():
+        return None
+    reader = Reader(layout)
+    parsed = reader.whole(layout.study_file, StudyDescription)
+    if parsed is None:
+        raise StudyDataError(reader.problems)
+    return parsed.model

@@ -1,6 +1,8 @@
 """Benchmark of the workflow's stages on synthetic case sets of growing size.
 
-``python -m crosscase.bench --sizes 5 50 500 2000 --out DIR --figures DIR [--seed 0]``
+``make bench``, or ``python benchmarks/bench.py --sizes 5 50 500 2000 --out DIR --figures DIR``.
+
+A harness for the compendium, not part of the ``crosscase`` package: it measures the package.
 
 For each size N, a case set of N synthetic cases is generated into a temporary project (a
 ``pyproject.toml`` with ``[tool.crosscase]`` and a ``data/raw`` folder holding copies of the real
@@ -21,10 +23,11 @@ The stages, run in this process one after the other on each case set:
 
 - ``load``: :func:`crosscase.study.load_study` (YAML parsing, validation, evidence location);
 - ``first-order``: ``data_display``, ``observations_table``, ``coverage_matrix``;
-- ``second-order``: ``second_order_themes`` (``DiscriminatorRule(3)``), ``themes_by_dimension``,
-  ``theme_case_matrix``, ``data_display`` with the themes column;
+- ``second-order``: :func:`crosscase.evidence.collect` (``DiscriminatorRule(3)``),
+  ``second_order_themes``, ``theme_case_matrix``, ``data_display`` with the themes column;
 - ``comparison``: ``comparison_table``, ``discriminators_table``, ``design_rules_table``;
-- ``robustness``: ``robustness_summary``, ``leave_one_case_out``, ``threshold_sweep`` (1..10);
+- ``robustness``: ``robustness_table``, ``leave_one_case_out_table``, ``threshold_sweep_table``
+  (1..10);
 - ``write``: :func:`crosscase.outputs.write_table` of the six tables of the first-order and
   second-order stages (CSV and Markdown) into a temporary folder.
 
@@ -74,11 +77,12 @@ import yaml
 from matplotlib.figure import Figure
 from tqdm import tqdm  # type: ignore[import-untyped]
 
-from . import analysis
-from .analysis import DiscriminatorRule
-from .outputs import to_markdown, write_figure, write_table
-from .paths import Layout, project_root
-from .study import Study, load_study
+from crosscase import analysis
+from crosscase.evidence import DiscriminatorRule, Evidence, collect
+from crosscase.figures import write_figure
+from crosscase.outputs import to_markdown, write_table
+from crosscase.paths import Layout, project_root
+from crosscase.study import Study, load_study
 
 try:  # libyaml's emitter is much faster; both give the same data back
     from yaml import CSafeDumper as _Dumper
@@ -181,14 +185,20 @@ def generate_case_set(
     """
     if n_cases < 1:
         raise ValueError(f"a case set needs at least one case, not {n_cases}")
-    source = source or Layout(project_root(), project_root())
-    layout = Layout(root, root)
+    source = source or Layout.at(project_root())
+    layout = Layout.at(root)
     layout.cases_dir.mkdir(parents=True, exist_ok=True)
     layout.observations_dir.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(
-        '[tool.crosscase]\nstudy = "synthetic case set for crosscase.bench"\n', encoding="utf-8"
+        '[tool.crosscase]\nstudy = "synthetic case set for benchmarks/bench.py"\n', encoding="utf-8"
     )
-    for name in ("framework_file", "themes_file", "production_models_file", "design_rules_file"):
+    for name in (
+        "framework_file",
+        "themes_file",
+        "production_models_file",
+        "design_rules_file",
+        "study_file",
+    ):
         shutil.copyfile(getattr(source, name), getattr(layout, name))
 
     framework = yaml.safe_load(layout.framework_file.read_text(encoding="utf-8"))
@@ -243,11 +253,11 @@ def generate_case_set(
 
     for case_id, case, obs_file in cases:
         (layout.cases_dir / f"{case_id}.yaml").write_text(
-            _dump(case, "# Synthetic case (crosscase.bench): pseudo-text, not data.\n"),
+            _dump(case, "# Synthetic case (benchmarks/bench.py): pseudo-text, not data.\n"),
             encoding="utf-8",
         )
         (layout.observations_dir / f"{case_id}.yaml").write_text(
-            _dump(obs_file, "# Synthetic first-order coding (crosscase.bench).\n"),
+            _dump(obs_file, "# Synthetic first-order coding (benchmarks/bench.py).\n"),
             encoding="utf-8",
         )
     return layout
@@ -263,6 +273,7 @@ class _State:
     out: Path
     rule: DiscriminatorRule = field(default_factory=lambda: DiscriminatorRule(3))
     study_: Study | None = None
+    evidence: Evidence | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     results: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -283,26 +294,24 @@ def _first_order(s: _State) -> None:
 
 
 def _second_order(s: _State) -> None:
-    themes = analysis.second_order_themes(s.study, s.rule)
-    s.tables["second-order-themes"] = themes
-    s.tables["theme-case-matrix"] = analysis.theme_case_matrix(s.study).reset_index()
-    s.tables["table-3-cross-case-data-display"] = analysis.data_display(
-        s.study, analysis.themes_by_dimension(themes)
-    )
+    ev = s.evidence = collect(s.study, s.rule)
+    s.tables["second-order-themes"] = analysis.second_order_themes(s.study, ev)
+    s.tables["theme-case-matrix"] = analysis.theme_case_matrix(s.study, ev).reset_index()
+    s.tables["table-3-cross-case-data-display"] = analysis.data_display(s.study, ev)
 
 
 def _comparison(s: _State) -> None:
-    themes = s.tables["second-order-themes"]
-    s.results["comparison"] = analysis.comparison_table(s.study, themes)
-    discriminators = analysis.discriminators_table(s.study, themes)
-    s.results["discriminators"] = discriminators
-    s.results["design-rules"] = analysis.design_rules_table(s.study, discriminators)
+    assert s.evidence is not None, "the second-order stage runs first"
+    s.results["comparison"] = analysis.comparison_table(s.study, s.evidence)
+    s.results["discriminators"] = analysis.discriminators_table(s.study, s.evidence)
+    s.results["design-rules"] = analysis.design_rules_table(s.study, s.evidence)
 
 
 def _robustness(s: _State) -> None:
-    s.results["robustness-summary"] = analysis.robustness_summary(s.study, s.rule)
-    s.results["leave-one-case-out"] = analysis.leave_one_case_out(s.study, s.rule)
-    s.results["threshold-sweep"] = analysis.threshold_sweep(s.study, THRESHOLDS)
+    assert s.evidence is not None, "the second-order stage runs first"
+    s.results["robustness-summary"] = analysis.robustness_table(s.study, s.evidence)
+    s.results["leave-one-case-out"] = analysis.leave_one_case_out_table(s.evidence)
+    s.results["threshold-sweep"] = analysis.threshold_sweep_table(s.evidence, THRESHOLDS)
 
 
 def _write(s: _State) -> None:
@@ -487,7 +496,7 @@ def target_total(table: pd.DataFrame, target: int = TARGET_CASES) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m crosscase.bench",
+        prog="benchmarks/bench.py",
         description="Time every stage of the workflow on synthetic case sets of growing size.",
     )
     parser.add_argument(

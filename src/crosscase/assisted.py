@@ -39,6 +39,9 @@ from .model import Framework, Theme
 from .study import Study
 
 NEW_THEME = "new theme"
+#: Cosine similarity below which a theme suggestion is "new theme" (one default for the
+#: command line, the notebook and the measures).
+NEW_THEME_THRESHOLD = 0.05
 _SEGMENTER = pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
@@ -300,7 +303,7 @@ class ThemeAssigner:
 
     themes: Sequence[Theme]
     examples: pd.DataFrame  # columns: text, theme (one row per observation and theme)
-    threshold: float = 0.1
+    threshold: float = NEW_THEME_THRESHOLD
 
     def __post_init__(self) -> None:
         docs = [*self.examples["text"].astype(str), *(t.label for t in self.themes)]
@@ -334,40 +337,50 @@ def theme_examples(study: Study, exclude_case: str | None = None) -> pd.DataFram
     return pd.DataFrame(rows, columns=["case", "text", "theme"])
 
 
-def theme_assignment_loco(study: Study, threshold: float = 0.1) -> pd.DataFrame:
-    """Leave-one-case-out theme assignment of every themed observation: a suggestion is correct
-    when it is one of the themes the observation evidences."""
+def suggest_themes(
+    study: Study, case: str, threshold: float = NEW_THEME_THRESHOLD, themed_only: bool = False
+) -> pd.DataFrame:
+    """A theme suggestion for each first-order observation of ``case``, learned from the other
+    cases' coding (so a case's own coding never informs its suggestions)."""
+    assigner = ThemeAssigner(study.themes, theme_examples(study, case), threshold)
+    number = study.case_numbers
     rows = []
-    number = {c.id: c.number for c in study.cases}
-    for case in study.cases:
-        assigner = ThemeAssigner(study.themes, theme_examples(study, case.id), threshold)
-        for co in study.observations:
-            if co.case != case.id or not co.observation.themes:
-                continue
-            theme, score = assigner.suggest(co.observation.text, co.observation.dimension)
-            rows.append(
-                {
-                    "case_number": number[co.case],
-                    "observation": co.observation.id,
-                    "dimension": co.observation.dimension,
-                    "reference": "; ".join(co.observation.themes),
-                    "suggested": theme,
-                    "score": score,
-                    "correct": theme in co.observation.themes,
-                }
-            )
+    for co in study.observations:
+        if co.case != case or (themed_only and not co.observation.themes):
+            continue
+        theme, score = assigner.suggest(co.observation.text, co.observation.dimension)
+        rows.append(
+            {
+                "case_number": number[co.case],
+                "observation": co.observation.id,
+                "dimension": co.observation.dimension,
+                "text": co.observation.text,
+                "reference": "; ".join(co.observation.themes),
+                "suggested": theme,
+                "score": score,
+                "correct": theme in co.observation.themes,
+            }
+        )
     return pd.DataFrame(
         rows,
         columns=[
             "case_number",
             "observation",
             "dimension",
+            "text",
             "reference",
             "suggested",
             "score",
             "correct",
         ],
     )
+
+
+def theme_assignment_loco(study: Study, threshold: float = NEW_THEME_THRESHOLD) -> pd.DataFrame:
+    """Leave-one-case-out theme assignment of every themed observation: a suggestion is correct
+    when it is one of the themes the observation evidences."""
+    frames = [suggest_themes(study, c.id, threshold, themed_only=True) for c in study.cases]
+    return pd.concat(frames, ignore_index=True).drop(columns="text")
 
 
 @dataclass(frozen=True)
@@ -441,17 +454,20 @@ def clustering_table(clusterings: Sequence[Clustering], study: Study) -> pd.Data
 
 
 def accuracy_by_threshold(study: Study, thresholds: Sequence[float]) -> pd.DataFrame:
-    """Leave-one-case-out theme-assignment accuracy at each new-theme threshold."""
+    """Leave-one-case-out theme-assignment accuracy at each new-theme threshold. The scores do
+    not depend on the threshold, so the suggestions are made once and thresholded after."""
+    loco = theme_assignment_loco(study, threshold=-1.0)  # every best theme, with its score
     rows = []
     for t in thresholds:
-        loco = theme_assignment_loco(study, t)
+        new = loco["score"] < t
+        correct = loco["correct"] & ~new
         rows.append(
             {
                 "threshold": t,
                 "observations": len(loco),
-                "correct": int(loco["correct"].sum()),
-                "suggested_new_theme": int((loco["suggested"] == NEW_THEME).sum()),
-                "accuracy": round(float(loco["correct"].mean()), 3) if len(loco) else 0.0,
+                "correct": int(correct.sum()),
+                "suggested_new_theme": int(new.sum()),
+                "accuracy": round(float(correct.mean()), 3) if len(loco) else 0.0,
             }
         )
     return pd.DataFrame(rows)
@@ -461,7 +477,7 @@ def dendrogram_panels(
     clusterings: Sequence[Clustering], study: Study
 ) -> list[tuple[str, object, list[str]]]:
     """Panels for :func:`crosscase.figures.dendrogram_figure`: leaves named by observation id
-    and the paper's theme."""
+    and the reference theme."""
     dims = {d.id: d.label for d in study.framework.dimensions}
     themes = {t.id: t.label for t in study.themes}
     return [

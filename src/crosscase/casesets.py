@@ -1,0 +1,80 @@
+"""Which files make a case set: its case files, their observation files, an added themes file.
+
+A case file ``<set>/cases/<case-id>.yaml`` has its first-order coding in
+``<set>/observations/<case-id>.yaml``; a case set may add themes in ``<set>/themes.yaml``. File
+names starting with ``_`` or ``.`` (templates, drafts) are not cases. Path logic only (no
+parsing), so that ``make`` can ask for a run's inputs cheaply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .paths import Layout
+
+
+def find_case_files(sources: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The case files of the given folders and files, each once, in order; and the sources that
+    hold none, each with what is wrong."""
+    files: list[Path] = []
+    missing: list[tuple[Path, str]] = []
+    for src in sources:
+        if src.is_dir():
+            found = sorted(p for p in src.glob("*.yaml") if not p.name.startswith(("_", ".")))
+            if not found:
+                missing.append((src, "no case files (*.yaml) here"))
+            files.extend(found)
+        elif src.is_file():
+            files.append(src)
+        else:
+            missing.append((src, "no such case file or folder"))
+    return list({f.resolve(): f for f in files}.values()), missing
+
+
+def observation_file_for(case_file: Path) -> Path:
+    """Where the first-order coding of a case file lives."""
+    return case_file.parent.parent / "observations" / case_file.name
+
+
+def observation_folders(sources: Sequence[Path]) -> list[Path]:
+    """The observation folders beside the given case folders."""
+    return [src.parent / "observations" for src in sources if src.is_dir()]
+
+
+def extra_theme_files(layout: Layout, sources: Sequence[Path]) -> list[Path]:
+    """Theme files that case sets add: ``<set>/themes.yaml`` beside a ``<set>/cases`` folder."""
+    found: dict[Path, None] = {}
+    for src in sources:
+        folder = src.parent if src.is_dir() else src.parent.parent
+        candidate = (folder / "themes.yaml").resolve()
+        if candidate.is_file() and candidate != layout.themes_file.resolve():
+            found[candidate] = None
+    return list(found)
+
+
+def study_files(layout: Layout) -> list[Path]:
+    """The study-wide input files that exist (framework, themes, comparison, rules, description)."""
+    candidates = [
+        layout.framework_file,
+        layout.themes_file,
+        layout.production_models_file,
+        layout.design_rules_file,
+        layout.study_file,
+    ]
+    return [p for p in candidates if p.exists()]
+
+
+def case_set_files(layout: Layout, cases: Sequence[str | Path]) -> list[Path]:
+    """Every file a run on ``cases`` reads: the study-wide files, the case files, their
+    observation files, and the themes files the case sets add."""
+    sources = [layout.resolve(c) for c in cases]
+    case_files, _ = find_case_files(sources)
+    out = study_files(layout)
+    for case_file in case_files:
+        out.append(case_file)
+        if observation_file_for(case_file).is_file():
+            out.append(observation_file_for(case_file))
+    for folder in observation_folders(sources):
+        out += sorted(p for p in folder.glob("*.yaml") if p not in out)
+    return list(dict.fromkeys(out + extra_theme_files(layout, sources)))

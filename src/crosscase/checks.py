@@ -1,0 +1,408 @@
+"""The cross-checks of a study's files, each a named function that returns the problems it finds,
+each problem with its file and line.
+
+Checks run on whatever could be read (:mod:`crosscase.reading`): a file with a broken entry is
+still cross-checked for the rest, so that one report lists every problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .model import Case, DesignRule, Framework, Observation, ProductionModels, Theme
+from .problems import Loc, Problem, YamlDocument, unknown
+from .reading import Parsed, ParsedCase, ParsedItems, normalise_space
+
+#: The longest narrative accepted (characters). A two-hour interview transcript is about 100,000
+#: characters; a narrative ten times longer is refused with this limit named.
+MAX_NARRATIVE_CHARS = 1_000_000
+
+
+@dataclass(frozen=True)
+class CodedObservation:
+    """A first-order observation with its case and the located evidence passage.
+
+    ``observation.themes`` holds theme ids (labels in the file are resolved on loading).
+    """
+
+    case: str
+    observation: Observation
+    evidence_dimension: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+def reference(
+    doc: YamlDocument,
+    case: str | None,
+    loc: Loc,
+    kind: str,
+    value: str,
+    known: Sequence[str],
+    prefix: str = "",
+) -> list[Problem]:
+    """No problem when ``value`` is among ``known``; otherwise one naming the known ones."""
+    if value in known:
+        return []
+    return [doc.problem(case, loc, prefix + unknown(kind, value, known))]
+
+
+def check_framework(fw: Parsed[Framework]) -> list[Problem]:
+    """Dimensions name a known perspective; perspective and dimension ids are unique."""
+    framework, doc = fw.model, fw.doc
+    out = []
+    persp = [p.id for p in framework.perspectives]
+    for i, d in enumerate(framework.dimensions):
+        out += reference(
+            doc, None, ("dimensions", i, "perspective"), "perspective", d.perspective, persp
+        )
+    for kind, items in (
+        ("perspective", framework.perspectives),
+        ("dimension", framework.dimensions),
+    ):
+        for ident, n in Counter(x.id for x in items).items():
+            if n > 1:
+                out.append(doc.problem(None, (f"{kind}s",), f"duplicate {kind} id {ident!r}"))
+    return out
+
+
+def check_case_identity(cases: Sequence[ParsedCase]) -> list[Problem]:
+    """Each case file is named after its case; case ids and numbers are unique in the set."""
+    out = []
+    ids = Counter(c.case.id for c in cases)
+    numbers = Counter(c.case.number for c in cases)
+    for c in cases:
+        case, doc = c.case, c.doc
+        if c.path.stem != case.id:
+            out.append(
+                doc.problem(
+                    case.id,
+                    ("id",),
+                    f"case id {case.id!r} differs from the file name {c.path.name!r} "
+                    f"(name the file {case.id}.yaml)",
+                )
+            )
+        if ids[case.id] > 1:
+            out.append(doc.problem(case.id, ("id",), f"duplicate case id {case.id!r}"))
+        if numbers[case.number] > 1:
+            others = sorted(o.case.id for o in cases if o.case.number == case.number and o is not c)
+            out.append(
+                doc.problem(
+                    case.id,
+                    ("number",),
+                    f"duplicate case number {case.number} (also case {', '.join(others)})",
+                )
+            )
+    return out
+
+
+def check_case_against_framework(c: ParsedCase, framework: Framework) -> list[Problem]:
+    """One narrative per dimension of the framework, no other; the protocol's fields exactly;
+    narratives within the stated limit."""
+    case, doc = c.case, c.doc
+    dims = [d.id for d in framework.dimensions]
+    fields = [f.id for f in framework.case_protocol]
+    out = []
+    for d in dims:
+        if d not in case.narratives and d not in c.broken:
+            out.append(
+                doc.problem(case.id, ("narratives",), f"missing narrative for dimension {d!r}")
+            )
+    for key, text in case.narratives.items():
+        out += reference(doc, case.id, ("narratives", key), "dimension", key, dims)
+        if len(text) > MAX_NARRATIVE_CHARS:
+            out.append(
+                doc.problem(
+                    case.id,
+                    ("narratives", key),
+                    f"narrative too long: {len(text):,} characters (the limit is "
+                    f"{MAX_NARRATIVE_CHARS:,}; see data/README.md, Limits)",
+                )
+            )
+    for f in fields:
+        if f not in case.protocol and f not in c.broken:
+            out.append(doc.problem(case.id, ("protocol",), f"missing protocol field {f!r}"))
+    for key in case.protocol:
+        out += reference(doc, case.id, ("protocol", key), "protocol field", key, fields)
+    return out
+
+
+def check_themes(files: Sequence[ParsedItems[Theme]], framework: Framework | None) -> list[Problem]:
+    """Themes belong to a known dimension; theme ids are unique across the theme files."""
+    dims = [d.id for d in framework.dimensions] if framework else []
+    out = []
+    seen: dict[str, str] = {}
+    for f in files:
+        for i, t in f.items:
+            if dims:
+                out += reference(
+                    f.doc, None, ("themes", i, "dimension"), "dimension", t.dimension, dims
+                )
+            if t.id in seen:
+                out.append(
+                    f.doc.problem(
+                        None,
+                        ("themes", i, "id"),
+                        f"duplicate theme id {t.id!r} (also in {seen[t.id]})",
+                    )
+                )
+            seen.setdefault(t.id, f.doc.display)
+    return out
+
+
+class ThemeIndex:
+    """Themes by id and by label (case and white space folded), to resolve an observation's
+    ``themes`` entries and to name the known ones when an entry resolves to none."""
+
+    def __init__(self, themes: Sequence[Theme]) -> None:
+        self.by_id = {t.id: t for t in themes}
+        self.by_label = {normalise_space(t.label).casefold(): t for t in themes}
+
+    def resolve(self, ref: str) -> Theme | None:
+        return self.by_id.get(ref) or self.by_label.get(normalise_space(ref).casefold())
+
+    def known(self, dimension: str) -> list[str]:
+        return [t.id for t in self.by_id.values() if t.dimension == dimension] or list(self.by_id)
+
+
+def locate(case: Case, obs: Observation) -> CodedObservation:
+    """Find the evidence passage, in the observation's own dimension first."""
+    if obs.evidence is None:
+        return CodedObservation(case.id, obs)
+    passage = normalise_space(obs.evidence)
+    order = [obs.dimension, *(d for d in case.narratives if d != obs.dimension)]
+    for dim in order:
+        text = case.narratives.get(dim)
+        if text is None:
+            continue
+        at = text.find(passage)
+        if at >= 0:
+            return CodedObservation(case.id, obs, dim, at, at + len(passage))
+    return CodedObservation(case.id, obs)
+
+
+def _nearest_passage(case: Case, passage: str, limit: int = 5000) -> str:
+    """A hint for an evidence passage not found: the narrative sentence most like it (cheap
+    bounds first, the exact ratio for the best few; at most ``limit`` sentences looked at)."""
+    sentences = [s for text in case.narratives.values() for s in re.split(r"(?<=[.!?;])\s+", text)][
+        :limit
+    ]
+    rough = sorted(
+        sentences,
+        key=lambda s: difflib.SequenceMatcher(None, passage, s, autojunk=False).quick_ratio(),
+        reverse=True,
+    )[:10]
+    scored = [(difflib.SequenceMatcher(None, passage, s, autojunk=False).ratio(), s) for s in rough]
+    score, best = max(scored, default=(0.0, ""))
+    if score < 0.5:
+        return ""
+    shown = best if len(best) <= 160 else best[:157] + "..."
+    return f"; the closest narrative sentence is {shown!r}"
+
+
+def check_observations(
+    f: ParsedItems[Observation],
+    case: ParsedCase | None,
+    themes: ThemeIndex,
+    framework: Framework | None,
+) -> tuple[list[CodedObservation], list[Problem]]:
+    """Each observation of a case: known dimension, known themes of its own dimension (by id or
+    label), evidence found in the case's narratives. Returns the located observations."""
+    out: list[Problem] = []
+    located: list[CodedObservation] = []
+    name = f.head.get("case")
+    dims = [d.id for d in framework.dimensions] if framework else []
+    if case is None:
+        return located, out
+    for i, o in f.items:
+        loc: Loc = ("observations", i)
+        if dims:
+            out += reference(
+                f.doc,
+                name,
+                (*loc, "dimension"),
+                "dimension",
+                o.dimension,
+                dims,
+                f"observation {o.id}: ",
+            )
+        resolved: list[str] = []
+        for j, ref in enumerate(o.themes):
+            theme = themes.resolve(ref)
+            if theme is None:
+                out.append(
+                    f.doc.problem(
+                        name,
+                        (*loc, "themes", j),
+                        f"observation {o.id}: " + unknown("theme", ref, themes.known(o.dimension)),
+                    )
+                )
+            elif theme.dimension != o.dimension:
+                out.append(
+                    f.doc.problem(
+                        name,
+                        (*loc, "themes", j),
+                        f"observation {o.id} ({o.dimension}) cannot evidence theme {theme.id!r} "
+                        f"of dimension {theme.dimension!r}",
+                    )
+                )
+            else:
+                resolved.append(theme.id)
+        obs = o.model_copy(update={"themes": resolved}) if resolved != o.themes else o
+        co = locate(case.case, obs)
+        if obs.evidence is not None and co.start is None:
+            out.append(
+                f.doc.problem(
+                    name,
+                    (*loc, "evidence"),
+                    f"observation {o.id}: evidence passage not found in the narratives of case "
+                    f"{case.case.id}" + _nearest_passage(case.case, normalise_space(obs.evidence)),
+                )
+            )
+        located.append(co)
+    return located, out
+
+
+def check_observation_files(
+    files: Sequence[ParsedItems[Observation]], cases: Mapping[str, ParsedCase], unreadable: set[str]
+) -> list[Problem]:
+    """Each observation file names a loaded case and is named after it."""
+    out = []
+    for f in files:
+        name = f.head.get("case")
+        if name is None or name in unreadable:
+            continue
+        if name not in cases:
+            out.append(
+                f.doc.problem(
+                    name,
+                    ("case",),
+                    unknown("case", name, sorted(cases))
+                    + f": no case file {name}.yaml among the cases loaded",
+                )
+            )
+        elif f.doc.path.stem != name:
+            out.append(
+                f.doc.problem(
+                    name,
+                    ("case",),
+                    f"observations of case {name!r} are in {f.doc.path.name!r} "
+                    f"(name the file {name}.yaml)",
+                )
+            )
+    return out
+
+
+def check_observation_ids(files: Sequence[ParsedItems[Observation]]) -> list[Problem]:
+    """Observation ids are unique across the case set: each copy is reported where it stands."""
+    where: dict[str, list[tuple[ParsedItems[Observation], int]]] = defaultdict(list)
+    for f in files:
+        for i, o in f.items:
+            where[o.id].append((f, i))
+    out = []
+    for ident, places in where.items():
+        if len(places) < 2:
+            continue
+        for f, i in places:
+            others = [
+                f"{g.doc.display}:{g.doc.line(('observations', j))}"
+                for g, j in places
+                if (g, j) != (f, i)
+            ]
+            out.append(
+                f.doc.problem(
+                    f.head.get("case"),
+                    ("observations", i, "id"),
+                    f"duplicate observation id {ident!r} (also at {', '.join(others)})",
+                )
+            )
+    return out
+
+
+def check_theme_evidence(
+    files: Sequence[ParsedItems[Theme]], observations: Sequence[CodedObservation]
+) -> list[Problem]:
+    """Every theme is evidenced by some observation."""
+    used = {t for co in observations for t in co.observation.themes}
+    return [
+        f.doc.problem(None, ("themes", i), f"theme {t.id!r} has no observations")
+        for f in files
+        for i, t in f.items
+        if t.id not in used
+    ]
+
+
+def check_production_models(
+    pm: Parsed[ProductionModels], framework: Framework, themes: ThemeIndex
+) -> list[Problem]:
+    """Characteristics and discriminators name known models, dimensions and themes."""
+    comparison, doc = pm.model, pm.doc
+    models = [m.id for m in comparison.production_models]
+    dims = [d.id for d in framework.dimensions]
+    out = []
+    for i, c in enumerate(comparison.characteristics):
+        out += reference(doc, None, ("characteristics", i, "model"), "model", c.model, models)
+        out += reference(
+            doc, None, ("characteristics", i, "dimension"), "dimension", c.dimension, dims
+        )
+    seen: set[str] = set()
+    for i, d in enumerate(comparison.discriminators):
+        out += reference(
+            doc, None, ("discriminators", i, "dimension"), "dimension", d.dimension, dims
+        )
+        for j, t in enumerate(d.themes):
+            if t not in themes.by_id:
+                out.append(
+                    doc.problem(
+                        None,
+                        ("discriminators", i, "themes", j),
+                        f"discriminator {d.id}: " + unknown("theme", t, themes.known(d.dimension)),
+                    )
+                )
+        if not d.themes and not d.basis:
+            out.append(
+                doc.problem(
+                    None,
+                    ("discriminators", i),
+                    f"discriminator {d.id} has no theme: say on what it rests (basis)",
+                )
+            )
+        if d.id in seen:
+            out.append(
+                doc.problem(
+                    None, ("discriminators", i, "id"), f"duplicate discriminator id {d.id!r}"
+                )
+            )
+        seen.add(d.id)
+    return out
+
+
+def check_design_rules(
+    rules: ParsedItems[DesignRule], framework: Framework, pm: ProductionModels | None
+) -> list[Problem]:
+    """Design rules name known perspectives, dimensions and discriminators."""
+    discs = [d.id for d in pm.discriminators] if pm else []
+    persp = [p.id for p in framework.perspectives]
+    dims = [d.id for d in framework.dimensions]
+    out = []
+    for i, r in rules.items:
+        loc: Loc = ("design_rules", i)
+        out += reference(
+            rules.doc, None, (*loc, "perspective"), "perspective", r.perspective, persp
+        )
+        out += reference(rules.doc, None, (*loc, "dimension"), "dimension", r.dimension, dims)
+        for j, disc in enumerate(r.discriminators):
+            out += reference(
+                rules.doc,
+                None,
+                (*loc, "discriminators", j),
+                "discriminator",
+                disc,
+                discs,
+                f"rule {r.number}: ",
+            )
+    return out

@@ -1,0 +1,255 @@
+"""The evidence core: which cases evidence each second-order theme, and whether it qualifies.
+
+A second-order theme is evidenced by a case when at least one first-order observation of that
+case lists it; it *qualifies* as a discriminator when the number of such cases meets the
+:class:`DiscriminatorRule`. :func:`collect` computes this once for a study; every result that
+depends on it (the themes table, the data display's last column, the comparison's
+discriminators, the design rules, robustness, what changed against a baseline) is derived from
+the :class:`Evidence` it returns, never recomputed from tables. Everything here is plain typed
+Python; :mod:`crosscase.analysis` turns it into tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+from .model import Discriminator, ProductionModels, Theme
+from .study import Study
+
+
+@dataclass(frozen=True)
+class DiscriminatorRule:
+    """A second-order theme qualifies as a discriminator when enough cases evidence it.
+
+    ``min_cases`` is an absolute minimum; ``min_share`` a minimum share of the coded cases
+    (0 < share <= 1). With both, the stricter applies.
+    """
+
+    min_cases: int | None = 3
+    min_share: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.min_cases is None and self.min_share is None:
+            raise ValueError("a discriminator rule needs min_cases, min_share or both")
+        if self.min_cases is not None and self.min_cases < 1:
+            raise ValueError(f"min_cases must be at least 1, not {self.min_cases}")
+        if self.min_share is not None and not 0 < self.min_share <= 1:
+            raise ValueError(f"min_share must be in (0, 1], not {self.min_share}")
+
+    def threshold(self, n_coded: int) -> int:
+        """The number of cases a theme needs, out of ``n_coded`` coded cases."""
+        need = self.min_cases or 1
+        if self.min_share is not None:
+            need = max(need, math.ceil(self.min_share * n_coded - 1e-9))
+        return need
+
+    def describe(self, n_coded: int) -> str:
+        parts = []
+        if self.min_cases is not None:
+            parts.append(f"at least {self.min_cases} cases")
+        if self.min_share is not None:
+            parts.append(f"at least {self.min_share:.0%} of the {n_coded} coded cases")
+        return " and ".join(parts) + f" (threshold: {self.threshold(n_coded)} cases)"
+
+
+@dataclass(frozen=True)
+class ThemeEvidence:
+    """One theme and the observations that evidence it, as (case number, observation id)."""
+
+    theme: Theme
+    observations: tuple[tuple[int, str], ...]
+
+    @cached_property
+    def cases(self) -> tuple[int, ...]:
+        """Numbers of the cases that evidence the theme, ascending."""
+        return tuple(sorted({n for n, _ in self.observations}))
+
+    @cached_property
+    def counts(self) -> Counter[int]:
+        """Case number -> how many of its observations evidence the theme."""
+        return Counter(n for n, _ in self.observations)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Every theme's evidence in a study, under one rule."""
+
+    rule: DiscriminatorRule
+    coded_cases: tuple[int, ...]
+    themes: tuple[ThemeEvidence, ...]
+
+    @property
+    def threshold(self) -> int:
+        return self.rule.threshold(len(self.coded_cases))
+
+    @cached_property
+    def _by_id(self) -> dict[str, ThemeEvidence]:
+        return {t.theme.id: t for t in self.themes}
+
+    def of(self, theme: str) -> ThemeEvidence:
+        """The evidence of one theme (KeyError for a theme the study does not have)."""
+        return self._by_id[theme]
+
+    def qualifies(self, theme: str) -> bool:
+        return len(self.of(theme).cases) >= self.threshold
+
+    @property
+    def qualified(self) -> frozenset[str]:
+        """Ids of the themes that qualify as discriminators."""
+        need = self.threshold
+        return frozenset(t.theme.id for t in self.themes if len(t.cases) >= need)
+
+    def under(self, rule: DiscriminatorRule) -> Evidence:
+        """The same evidence under another rule."""
+        return Evidence(rule, self.coded_cases, self.themes)
+
+
+def collect(study: Study, rule: DiscriminatorRule) -> Evidence:
+    """Each theme of the study with the observations (and so the cases) that evidence it."""
+    number = study.case_numbers
+    found: dict[str, list[tuple[int, str]]] = {t.id: [] for t in study.themes}
+    for co in study.observations:
+        for t in co.observation.themes:
+            found[t].append((number[co.case], co.observation.id))
+    return Evidence(
+        rule=rule,
+        coded_cases=tuple(sorted(number[c] for c in study.coded_cases)),
+        themes=tuple(ThemeEvidence(t, tuple(found[t.id])) for t in study.themes),
+    )
+
+
+# -----------------------------------------------------------------------------------------------
+# Discriminators of the comparison of production models
+
+
+@dataclass(frozen=True)
+class DiscriminatorStatus:
+    """A discriminator of the comparison: the cases behind its themes, and whether it holds (all
+    its themes qualify). One that restates no theme is *asserted* on its basis and always shown."""
+
+    discriminator: Discriminator
+    cases: tuple[int, ...]
+    holds: bool
+
+    @property
+    def asserted(self) -> bool:
+        return not self.discriminator.themes
+
+
+def discriminator_statuses(
+    models: ProductionModels, evidence: Evidence
+) -> tuple[DiscriminatorStatus, ...]:
+    """Every discriminator of the comparison, with its cases and status under the rule."""
+    qualified = evidence.qualified
+    out = []
+    for d in models.discriminators:
+        cases = sorted({n for t in d.themes for n in evidence.of(t).cases})
+        holds = all(t in qualified for t in d.themes)
+        out.append(DiscriminatorStatus(d, tuple(cases), holds))
+    return tuple(out)
+
+
+# -----------------------------------------------------------------------------------------------
+# Robustness: leaving one case out, and other thresholds
+
+
+Verdict = Literal["stable", "rests on a single case", "not a discriminator"]
+
+
+@dataclass(frozen=True)
+class ThemeRobustness:
+    """Does a qualifying theme survive leaving out any one case? ``pivotal`` are the cases
+    without any one of which it falls below the rule."""
+
+    evidence: ThemeEvidence
+    margin: int
+    pivotal: tuple[int, ...]
+    verdict: Verdict
+
+
+def leave_one_case_out(evidence: Evidence) -> dict[str, dict[int, bool]]:
+    """Theme -> left-out case -> does the theme still qualify without that case?
+
+    Without case ``c`` a theme keeps ``len(cases) - (c in cases)`` cases, against the threshold
+    for one coded case fewer: O(themes x cases), no re-analysis per case.
+    """
+    need = evidence.rule.threshold(len(evidence.coded_cases) - 1)
+    out = {}
+    for t in evidence.themes:
+        cases = frozenset(t.cases)
+        out[t.theme.id] = {c: len(cases) - (c in cases) >= need for c in evidence.coded_cases}
+    return out
+
+
+def robustness(evidence: Evidence) -> tuple[ThemeRobustness, ...]:
+    """Per theme: stable, resting on a single case, or not a discriminator."""
+    loo = leave_one_case_out(evidence)
+    need = evidence.threshold
+    out = []
+    for t in evidence.themes:
+        qualifies = len(t.cases) >= need
+        pivotal = tuple(c for c, ok in loo[t.theme.id].items() if not ok) if qualifies else ()
+        verdict: Verdict = (
+            "not a discriminator"
+            if not qualifies
+            else ("rests on a single case" if pivotal else "stable")
+        )
+        out.append(ThemeRobustness(t, len(t.cases) - need, pivotal, verdict))
+    return tuple(out)
+
+
+def threshold_sweep(evidence: Evidence, thresholds: Iterable[int]) -> dict[str, dict[int, bool]]:
+    """Theme -> minimum number of cases -> does the theme qualify at that minimum?"""
+    ks = list(thresholds)
+    return {t.theme.id: {k: len(t.cases) >= k for k in ks} for t in evidence.themes}
+
+
+# -----------------------------------------------------------------------------------------------
+# What changed against a baseline
+
+
+Status = Literal["holds", "falls below the rule", "newly qualifies", "below the rule"]
+
+
+@dataclass(frozen=True)
+class ThemeChange:
+    """A theme of the current run against the baseline: its cases then and now, and its status.
+    ``baseline`` is None for a theme the baseline does not have (a new candidate theme)."""
+
+    current: ThemeEvidence
+    baseline: ThemeEvidence | None
+    status: Status
+
+
+def changes(baseline: Evidence, current: Evidence) -> tuple[ThemeChange, ...]:
+    """Every theme of ``current`` against ``baseline``: holds, falls below the rule, newly
+    qualifies, or stays below it."""
+    before = {t.theme.id: t for t in baseline.themes}
+    was_in, now_in = baseline.qualified, current.qualified
+    statuses: dict[tuple[bool, bool], Status] = {
+        (True, True): "holds",
+        (True, False): "falls below the rule",
+        (False, True): "newly qualifies",
+        (False, False): "below the rule",
+    }
+    return tuple(
+        ThemeChange(
+            t, before.get(t.theme.id), statuses[(t.theme.id in was_in, t.theme.id in now_in)]
+        )
+        for t in current.themes
+    )
+
+
+def same_evidence(a: Evidence, b: Evidence) -> bool:
+    """Whether two runs rest on the same coded cases, the same evidence and the same rule."""
+    return a == b
+
+
+def case_list(cases: Sequence[int]) -> str:
+    """``(1, 4, 5)`` -> ``"1, 4, 5"``, as the data display prints case sources."""
+    return ", ".join(map(str, cases))

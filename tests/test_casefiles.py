@@ -1,0 +1,46 @@
+"""Case files written by the compendium (new-case, accept) are YAML written by a YAML library:
+whatever the text, reading the file back gives the text that went in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from crosscase.cli import main
+
+AWKWARD = [
+    'He said "hi" \\ then left',
+    "Key: value # not a comment",
+    "tab\there, and a trailing colon:",
+    "- looks like a list",
+    "'single' quotes, {braces} and [brackets]",
+    "Ünïcödé \u2013 dashes \u201cquotes\u201d \u2019",
+    "@at and `backtick` and %percent",
+    "yes",
+    "1e3",
+]
+
+
+def test_new_case_keeps_any_name(tmp_path: Path) -> None:
+    for i, name in enumerate(AWKWARD):
+        into = tmp_path / f"set-{i}"
+        assert main(["new-case", "--id", "x", "--name", name, "--into", str(into)]) == 0
+        data = yaml.safe_load((into / "cases" / "x.yaml").read_text(encoding="utf-8"))
+        assert data["name"] == name
+
+
+def test_accept_keeps_any_narrative(tmp_path: Path) -> None:
+    import pandas as pd
+
+    rows = [
+        {"segment": i + 1, "text": t, "dimension": "human-resources", "accept": ""}
+        for i, t in enumerate(AWKWARD)
+    ]
+    csv = tmp_path / "s.csv"
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    argv = ["accept", str(csv), "--id", "y", "--name", AWKWARD[0], "--number", "9"]
+    assert main([*argv, "--into", str(tmp_path / "set")]) == 0
+    data = yaml.safe_load((tmp_path / "set" / "cases" / "y.yaml").read_text(encoding="utf-8"))
+    assert data["name"] == AWKWARD[0]
+    assert data["narratives"]["human-resources"] == " ".join(AWKWARD)
