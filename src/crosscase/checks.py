@@ -186,21 +186,24 @@ def locate(case: Case, obs: Observation) -> CodedObservation:
 
 
 def _nearest_passage(case: Case, passage: str, limit: int = 5000) -> str:
-    """A hint for an evidence passage not found: the narrative sentence most like it (cheap
-    bounds first, the exact ratio for the best few; at most ``limit`` sentences looked at)."""
-    sentences = [s for text in case.narratives.values() for s in re.split(r"(?<=[.!?;])\s+", text)][
-        :limit
-    ]
+    """A hint for an evidence passage not found: the narrative sentence that holds most of it
+    (sentences sharing the most words first; then the share of the passage's characters found in
+    order in the sentence). At most ``limit`` sentences are looked at."""
+    sentences = [s for text in case.narratives.values() for s in re.split(r"(?<=[.!?;])\s+", text)]
+    words = set(passage.lower().split())
     rough = sorted(
-        sentences,
-        key=lambda s: difflib.SequenceMatcher(None, passage, s, autojunk=False).quick_ratio(),
-        reverse=True,
+        sentences[:limit], key=lambda s: len(words & set(s.lower().split())), reverse=True
     )[:10]
-    scored = [(difflib.SequenceMatcher(None, passage, s, autojunk=False).ratio(), s) for s in rough]
-    score, best = max(scored, default=(0.0, ""))
-    if score < 0.5:
+
+    def covered(sentence: str) -> float:
+        matcher = difflib.SequenceMatcher(None, passage, sentence, autojunk=False)
+        blocks = matcher.get_matching_blocks()  # runs of 5+ characters: words, not letters
+        return sum(b.size for b in blocks if b.size >= 5) / max(1, len(passage))
+
+    score, best = max(((covered(s), s) for s in rough), default=(0.0, ""))
+    if score < 0.6:
         return ""
-    shown = best if len(best) <= 160 else best[:157] + "..."
+    shown = best if len(best) <= 200 else best[:197] + "..."
     return f"; the closest narrative sentence is {shown!r}"
 
 
@@ -241,7 +244,7 @@ def check_observations(
                         f"observation {o.id}: " + unknown("theme", ref, themes.known(o.dimension)),
                     )
                 )
-            elif theme.dimension != o.dimension:
+            elif theme.dimension != o.dimension and (not dims or o.dimension in dims):
                 out.append(
                     f.doc.problem(
                         name,

@@ -55,6 +55,27 @@ class ParsedItems(Generic[M]):
     head: dict[str, Any] = field(default_factory=dict)
 
 
+def salvage(model: type[M], data: Any, exc: ValidationError) -> M | None:
+    """What can still be cross-checked of an entry that failed its schema (its problems are
+    already reported): the entry without its unknown fields and its broken optional fields, or
+    None when a required field is broken."""
+    if not isinstance(data, dict):
+        return None
+    drop: set[str] = set()
+    for err in exc.errors():
+        if not err["loc"] or not isinstance(err["loc"][0], str):
+            return None
+        field_name = err["loc"][0]
+        declared = model.model_fields.get(field_name)
+        if err["type"] != "extra_forbidden" and (declared is None or declared.is_required()):
+            return None
+        drop.add(field_name)
+    try:
+        return model.model_validate({k: v for k, v in data.items() if k not in drop})
+    except ValidationError:
+        return None
+
+
 class Reader:
     """Reads files of one study, collecting every problem."""
 
@@ -125,6 +146,9 @@ class Reader:
                 valid.append((i, item.model_validate(entry)))
             except ValidationError as exc:
                 self.problems += schema_problems(doc, case, exc, (key, i))
+                kept = salvage(item, entry, exc)
+                if kept is not None:
+                    valid.append((i, kept))
         return ParsedItems(doc, tuple(valid), values)
 
     def case(self, path: Path) -> ParsedCase | None:
@@ -154,6 +178,9 @@ class Reader:
                 data[key] = {k: v for k, v in data[key].items() if (key, str(k)) not in broken}
         try:  # what is left, for the cross-checks
             case = Case.model_validate(data)
-        except ValidationError:
-            return None
+        except ValidationError as exc:
+            kept = salvage(Case, data, exc)
+            if kept is None:
+                return None
+            case = kept
         return ParsedCase(case, doc, path, frozenset(k for _, k in broken))

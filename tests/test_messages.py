@@ -1,0 +1,134 @@
+"""What a researcher reads when their data are wrong, and the small traps of adding a case.
+
+Each test names a point of the extension path found by trying it as a new user: every check runs
+(one round lists every problem), errors name the known alternatives, themes can be named by
+label, a YAML error points at the line where the broken token starts, a missing evidence passage
+comes with the nearest sentence, and the case-protocol row label is never doubled."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crosscase.paths import Layout
+from crosscase.problems import StudyDataError
+from crosscase.study import load_study
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "illustrative"
+
+
+@pytest.fixture
+def case_set(tmp_path: Path) -> Path:
+    """The worked example's case set, copied so that a test can break it."""
+    target = tmp_path / "my-study"
+    shutil.copytree(EXAMPLE / "cases", target / "cases")
+    shutil.copytree(EXAMPLE / "observations", target / "observations")
+    shutil.copy(EXAMPLE / "themes.yaml", target / "themes.yaml")
+    return target
+
+
+def problems(case_set: Path) -> list[str]:
+    with pytest.raises(StudyDataError) as err:
+        load_study(Layout(ROOT, ROOT), ["data/raw/cases", str(case_set / "cases")])
+    return [str(p) for p in err.value.problems]
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+CASE = "hospital-splints.yaml"
+
+
+def test_one_round_lists_every_problem_of_a_file(case_set: Path) -> None:
+    """Five mistakes in one observation file, five problems in one report (a schema error in one
+    observation does not hide the cross-checks of the others)."""
+    obs = case_set / "observations" / CASE
+    text = obs.read_text(encoding="utf-8")
+    ids = re.findall(r"- id: (\S+)", text)
+    edit(obs, f"- id: {ids[0]}\n", f"- id: {ids[0]}\n    colour: red\n")  # unknown field
+    edit(obs, "dimension: human-resources", "dimension: human-resourcez")  # unknown dimension
+    edit(obs, "themes: [close-proximity-to-end-use]", "themes: [close-proximity]")  # unknown theme
+    evidence = re.search(r'evidence: "([^"]{12,})"', text)
+    assert evidence
+    edit(obs, evidence.group(0), 'evidence: "a passage that is in no narrative"')
+    edit(obs, f"- id: {ids[-1]}", f"- id: {ids[0]}")  # duplicate id
+    found = problems(case_set)
+    assert any("colour" in p and "unknown field" in p for p in found), found
+    assert any("unknown dimension 'human-resourcez'" in p for p in found), found
+    assert any("unknown theme 'close-proximity'" in p for p in found), found
+    assert any("evidence passage not found" in p for p in found), found
+    assert sum("duplicate observation id" in p for p in found) == 2, found
+
+
+def test_a_misspelt_dimension_is_an_unknown_dimension_with_the_known_ones(case_set: Path) -> None:
+    edit(case_set / "cases" / CASE, "  supply-network-structure:", "  supply_network_structure:")
+    found = problems(case_set)
+    [p] = [p for p in found if "supply_network_structure" in p]
+    assert "unknown dimension 'supply_network_structure'" in p
+    assert "did you mean 'supply-network-structure'" in p
+    assert "known: supply-network-structure, process-flows-and-technology" in p
+    assert "not a safe identifier" not in p
+
+
+def test_an_unknown_theme_lists_the_dimensions_themes(case_set: Path) -> None:
+    edit(
+        case_set / "observations" / CASE,
+        "themes: [close-proximity-to-end-use]",
+        "themes: [close-proximty-to-end-use]",
+    )
+    [p] = problems(case_set)
+    assert "unknown theme 'close-proximty-to-end-use'" in p
+    assert "did you mean 'close-proximity-to-end-use'" in p
+    assert "proliferation-of-manufacturing-sites" in p  # another theme of the same dimension
+
+
+def test_a_theme_may_be_named_by_its_label(case_set: Path) -> None:
+    edit(
+        case_set / "observations" / CASE,
+        "themes: [close-proximity-to-end-use]",
+        'themes: ["close proximity to end use or consumption"]',
+    )
+    study = load_study(Layout(ROOT, ROOT), ["data/raw/cases", str(case_set / "cases")])
+    six = [co for co in study.observations if co.case == "hospital-splints"]
+    assert any(co.observation.themes == ["close-proximity-to-end-use"] for co in six)
+
+
+def test_an_unclosed_quote_is_reported_where_it_starts(case_set: Path) -> None:
+    path = case_set / "cases" / CASE
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("name:"))
+    lines[at] = 'name: "Hospital point-of-care splints (illustrative)'  # no closing quote
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [p] = [p for p in problems(case_set) if CASE in p]
+    assert p.startswith(f"{path}:{at + 1}:") or f"{CASE}:{at + 1}:" in p, p
+    assert "case -" not in p and "field -" not in p
+    assert "field name" in p
+
+
+def test_evidence_not_found_names_the_nearest_sentence(case_set: Path) -> None:
+    obs = case_set / "observations" / CASE
+    evidence = re.search(r'evidence: "([^"]{40,})"', obs.read_text(encoding="utf-8"))
+    assert evidence
+    passage = evidence.group(1)
+    changed = passage.replace(" ", "  ", 1).replace(passage.split()[1], "XX", 1)
+    edit(obs, evidence.group(0), f'evidence: "{changed}"')
+    [p] = problems(case_set)
+    assert "evidence passage not found" in p and "closest narrative sentence" in p
+    assert passage.split()[-1] in p.split("closest narrative sentence")[1]
+
+
+def test_the_case_number_is_not_doubled_in_the_row_label(case_set: Path) -> None:
+    from crosscase import analysis
+
+    edit(case_set / "cases" / CASE, "context: >-\n    ", "context: >-\n    Case 6: ")
+    study = load_study(Layout(ROOT, ROOT), ["data/raw/cases", str(case_set / "cases")])
+    table = analysis.case_protocol_table(study)
+    labels = list(table[table.columns[0]])
+    assert labels[-1].startswith("Case 6: ") and not labels[-1].startswith("Case 6: Case 6:")
