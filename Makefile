@@ -29,9 +29,9 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
 # A run: RUN names it (default paper, the reproduction). CASES, MIN_CASES and MIN_SHARE, when
-# given, are recorded with the run's outputs (data/processed/<run>/run.yaml); later calls with the
-# same RUN reuse the record, and a different case set or rule for a recorded run is refused
-# unless OVERWRITE=1. The parameters each notebook gets are the ones it declares.
+# given, are recorded with the run's outputs (data/processed/<run>/run.yaml) once the case set
+# validates; later calls with the same RUN reuse the record, and a different case set or rule for
+# a recorded run is refused unless OVERWRITE=1. Each notebook gets the parameters it declares.
 RUN ?= paper
 KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES
 UNKNOWN_VARS := $(filter-out $(KNOWN_VARS),$(foreach v,$(MAKEOVERRIDES),$(if $(findstring =,$(v)),$(firstword $(subst =, ,$(v))))))
@@ -51,7 +51,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 EXECUTED := $(patsubst notebooks/%,$(BUILD)/%,$(shell printf '%s\n' $(NOTEBOOKS) | sort -r))
 
 .PHONY: all help venv test lab clean lock relock outputs example validate new-case bench report \
-	qda install-check FORCE
+	qda install-check
 
 all: $(EXECUTED) outputs ## Build the environment if needed, run every notebook, list the outputs
 
@@ -71,23 +71,29 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 ($(KERNEL))" >/dev/null
 	touch $@
 
-# The run's record and the make rules of what each notebook reads (remade on every call; the
-# files change only when the run's case set, rule or files change). Only goals that make or read
-# a run need them.
+# The run's spec and the make rules of what each notebook reads. They are remade when the run's
+# options, the notebooks or the case folders change (the rules name the folders themselves);
+# each file is rewritten only when its content changes. Only goals that make or read a run need
+# them.
+OPTIONS := $(BUILD)/options
 RUN_GOALS := all outputs report qda $(EXECUTED) $(VALIDATED) $(RULES)
 ifneq ($(filter $(RUN_GOALS),$(or $(MAKECMDGOALS),all)),)
-DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
-$(RULES): $(STAMP) FORCE
-	@$(BIN)/crosscase record --run $(RUN) $(RUN_OPTIONS) $(DRY_RUN) --make $@
+# Options given now are kept in $(OPTIONS) when they differ from the last ones given; no options
+# means the run's record, so the file is left as it is.
+$(shell mkdir -p $(BUILD) && touch -a $(OPTIONS) && { test -z '$(strip $(RUN_OPTIONS))' || printf '%s\n' '$(strip $(RUN_OPTIONS))' | cmp -s - $(OPTIONS) || printf '%s\n' '$(strip $(RUN_OPTIONS))' > $(OPTIONS); })
+$(RULES): $(OPTIONS) $(NOTEBOOKS) $(STAMP)
+	@$(BIN)/crosscase record --run $(RUN) $(RUN_OPTIONS) --make $@
 include $(RULES)
 endif
 
 # The case set is validated once, before any notebook: bad data stop here with one report.
 $(VALIDATED): $(RUN_INPUTS) $(RULES) $(STAMP)
-	@$(BIN)/crosscase validate --run $(RUN)
+	@$(BIN)/crosscase validate --run $(RUN) --record
 	@touch $@
 
-$(BUILD)/%.ipynb: notebooks/%.ipynb $(VALIDATED) $(SRC) $(STAMP)
+# Validation comes first but rebuilds nothing by itself (order-only); what each notebook reads
+# (the case set's files, the run's spec) is in $(RULES).
+$(BUILD)/%.ipynb: notebooks/%.ipynb $(SRC) $(STAMP) | $(VALIDATED)
 	$(BIN)/crosscase run $< $@ --run $(RUN) -k $(KERNEL)
 
 outputs: $(EXECUTED) ## Print where each table and figure was written (notebooks/paper-map.yaml)

@@ -6,6 +6,7 @@ from the worked example's own files, never from the implementation."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -185,7 +186,7 @@ def test_a_run_remembers_its_case_set_and_rule(project: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "--run t4" in first.stdout and "build/t4/03-second-order-themes.ipynb" in first.stdout
     assert not (project / "data/processed/t4/run.yaml").exists(), "a dry run records nothing"
-    record = make(project, "build/t4/inputs.mk", "RUN=t4", "CASES=examples/illustrative/cases")
+    record = make(project, "build/t4/.validated", "RUN=t4", "CASES=examples/illustrative/cases")
     assert record.returncode == 0, record.stderr
     spec = yaml.safe_load((project / "data/processed/t4/run.yaml").read_text())
     assert spec == {
@@ -206,6 +207,67 @@ def test_a_run_remembers_its_case_set_and_rule(project: Path) -> None:
         other.returncode != 0 and "was made with" in other.stderr and "OVERWRITE=1" in other.stderr
     )
     assert make(project, "-n", "RUN=t4", "CASES=data/raw/cases", "OVERWRITE=1").returncode == 0
+
+
+def _stand_ins(project: Path, run: str, mtime: float) -> dict[str, str]:
+    """Stand-ins for an earlier run's executed notebooks, newer than every input."""
+    import os
+
+    build = project / "build" / run
+    build.mkdir(parents=True, exist_ok=True)
+    for nb in sorted((project / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        (build / nb.name).write_text(f"earlier {nb.name}\n")
+        os.utime(build / nb.name, (mtime, mtime))
+    return {p.name: p.read_text() for p in sorted(build.glob("*.ipynb"))}
+
+
+def test_make_on_bad_data_stops_with_one_report_and_keeps_earlier_notebooks(project) -> None:
+    import time
+
+    earlier = _stand_ins(project, "paper", time.time() + 100)
+    case = project / "data" / "raw" / "cases" / "customised-insoles.yaml"
+    case.write_text(case.read_text().replace("  human-resources:", "  human-resource:"))
+    out = make(project)
+    assert out.returncode != 0
+    said = out.stdout + out.stderr
+    assert "Traceback" not in said
+    assert said.count("in the study data (nothing was written)") == 1, said
+    assert "unknown dimension 'human-resource'" in said
+    after = {p.name: p.read_text() for p in sorted((project / "build/paper").glob("*.ipynb"))}
+    assert after == earlier, "the earlier executed notebooks are kept"
+    assert not (project / "data" / "processed").exists(), "nothing written"
+
+
+def test_a_failed_first_make_records_nothing(project) -> None:
+    bad = make(project, "RUN=mine", "CASES=data/raw/cases examples/illustrative/casez")
+    assert bad.returncode != 0 and "no such case file or folder" in bad.stdout + bad.stderr
+    assert not (project / "data/processed/mine/run.yaml").exists()
+    good = make(project, "-n", "RUN=mine", "CASES=data/raw/cases examples/illustrative/cases")
+    assert good.returncode == 0, good.stderr
+
+
+def test_editing_a_case_file_of_a_run_re_runs_the_notebooks_that_read_it(project) -> None:
+    import os
+    import time
+
+    cases = "CASES=data/raw/cases examples/illustrative/cases"
+    made = make(project, "build/t6/.validated", "RUN=t6", cases)
+    assert made.returncode == 0, made.stderr
+    now = time.time()
+    _stand_ins(project, "t6", now + 100)
+    idle = make(project, "-n", "RUN=t6")  # CASES from the run's record
+    assert idle.returncode == 0 and "crosscase run" not in idle.stdout, idle.stdout
+    case = project / "examples" / "illustrative" / "cases" / "hospital-splints.yaml"
+    os.utime(case, (now + 200, now + 200))
+    again = make(project, "-n", "RUN=t6")
+    ran = set(re.findall(r"crosscase run notebooks/(\S+)\.ipynb", again.stdout))
+    readers = {
+        nb.stem
+        for nb in (project / "notebooks").glob("[0-9][0-9]-*.ipynb")
+        if "cases" in parameters_for(nb, {"cases": []})
+    }
+    assert ran == readers and ran, again.stdout
+    assert "05-research-framework" not in ran
 
 
 def test_new_case_from_template(tmp_path: Path) -> None:
@@ -256,3 +318,30 @@ def test_the_reproduction_run_only_takes_the_study_cases(monkeypatch) -> None:
     with pytest.raises(ValueError, match="name of its own"):
         notebook.start("paper", WITH_EXAMPLE)
     assert len(notebook.start("illustrative", WITH_EXAMPLE).study.cases) == 6
+
+
+def test_new_case_says_a_next_step_that_works(tmp_path: Path, capsys) -> None:
+    into = tmp_path / "my-set"
+    assert main(["new-case", "--id", "c", "--name", "C", "--into", str(into)]) == 0
+    said = capsys.readouterr().out
+    assert "make validate CASES=" in said and "`crosscase validate`" not in said
+
+
+def test_running_a_notebook_prints_no_kernel_warning(tmp_path: Path) -> None:
+    """The runner's kernels talk over local sockets: no 'Kernel is running over TCP without
+    encryption' on every run."""
+    import os
+    import sys
+
+    nb = ROOT / "notebooks" / "05-research-framework.ipynb"
+    env = {**os.environ, "CROSSCASE_OUTPUT_ROOT": str(tmp_path)}
+    cli = Path(sys.executable).parent / "crosscase"
+    out = subprocess.run(
+        [str(cli), "run", str(nb), str(tmp_path / "05.ipynb")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "without encryption" not in out.stderr and "Traceback" not in out.stderr

@@ -42,12 +42,17 @@ def _load(layout: Layout, cases: Sequence[str], require_theme_evidence: bool | N
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from .runs import read_record, write_record
+
     layout = Layout.discover()
-    cases = (
-        list(args.cases) if args.cases else (list(_spec(args, layout).cases) if args.run else [])
-    )
+    spec = None
+    if args.run:
+        spec = read_record(layout, args.run, pending=True) or _spec(args, layout)
+    cases = list(args.cases) if args.cases else (list(spec.cases) if spec else [])
     require = False if args.allow_unevidenced_themes else None
     study = _load(layout, cases or [layout.relative(layout.cases_dir)], require)
+    if spec is not None and args.record:
+        write_record(layout, spec)
     print(
         f"OK: {len(study.cases)} cases, {len(study.observations)} first-order observations, "
         f"{len(study.themes)} second-order themes; {len(study.uncoded_cases)} not yet coded."
@@ -61,13 +66,12 @@ def _record(args: argparse.Namespace) -> int:
 
     layout = Layout.discover()
     spec = _spec(args, layout)
-    if not args.dry_run:
-        write_record(layout, spec)
+    write_record(layout, spec, pending=True)
     if args.make:
         from .outputs import atomic_write
 
-        text = make_rules(layout, spec, case_set_files(layout, spec.cases))
         target = Path(args.make)
+        text = make_rules(layout, spec, case_set_files(layout, spec.cases), target)
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
             atomic_write(target, text)
     return 0
@@ -338,16 +342,21 @@ def _parser() -> argparse.ArgumentParser:
 
     v = command("validate", _validate, "check the study data and report every problem")
     v.add_argument("cases", nargs="*", help="case folders or files (default: the study's own)")
-    v.add_argument("--run", help="validate the case set recorded for this run")
+    v.add_argument("--run", help="validate the case set asked for (or recorded) for this run")
+    v.add_argument("--record", action="store_true", help="with --run: record the run if valid")
     v.add_argument(
         "--allow-unevidenced-themes",
         action="store_true",
         help="do not report themes that no observation evidences",
     )
-    r = command("record", _record, "record a run's case set and rule (refusing a changed one)")
+    r = command(
+        "record",
+        _record,
+        "ask for a run's case set and rule, refusing one that differs from its record; the "
+        "record itself is written by `validate --run --record` once the case set is valid",
+    )
     _run_arguments(r)
     r.add_argument("--make", help="also write the make rules of the run's inputs to this file")
-    r.add_argument("--dry-run", action="store_true", help="check only; record nothing")
     x = command("run", _run, "execute a notebook with papermill, with the run's parameters")
     x.add_argument("notebook")
     x.add_argument("output")

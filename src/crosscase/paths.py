@@ -162,6 +162,10 @@ class Layout:
         """The record of a run: its case set and rule, stored with its tables."""
         return self.tables_dir(run) / "run.yaml"
 
+    def pending_run(self, run: str) -> Path:
+        """A run's case set and rule as asked, before its case set has validated."""
+        return self.executed_dir(run) / "run.yaml"
+
     # Paths given by users ---------------------------------------------------------------------
 
     def resolve(self, path: str | Path) -> Path:

@@ -1,8 +1,9 @@
 """Runs: a named analysis of a case set under a discriminator rule, recorded with its outputs.
 
-A run's case set and rule are stored in ``data/processed/<run>/run.yaml`` the first time it is
-made; later calls with the same run name reuse them, and a different case set or rule for an
-existing run is refused unless the caller asks to overwrite it. The reproduction run (``paper``)
+A run's case set and rule are stored in ``data/processed/<run>/run.yaml`` once its case set has
+validated (until then the spec asked for waits in ``build/<run>/run.yaml``, so a failed first
+attempt records nothing); later calls with the same run name reuse the record, and a different
+case set or rule for a recorded run is refused unless the caller asks to overwrite it. The reproduction run (``paper``)
 only ever takes the study's own cases under the default rule.
 
 The record also tells ``make`` what each notebook of the run reads (:func:`make_rules`): the
@@ -92,9 +93,10 @@ def _normalise(layout: Layout, cases: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def read_record(layout: Layout, name: str) -> RunSpec | None:
-    """The recorded spec of run ``name``, or None if it was never made."""
-    path = layout.run_record(name)
+def read_record(layout: Layout, name: str, pending: bool = False) -> RunSpec | None:
+    """The recorded spec of run ``name`` (or, with ``pending``, the spec asked for and not yet
+    validated), or None if there is none."""
+    path = layout.pending_run(name) if pending else layout.run_record(name)
     if not path.is_file():
         return None
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -143,32 +145,54 @@ def resolve(
     return spec
 
 
-def write_record(layout: Layout, spec: RunSpec) -> Path:
-    """Store the spec with the run's outputs (the file is rewritten only when it changes, so that
-    ``make`` re-runs the notebooks only then)."""
-    path = layout.run_record(spec.name)
+def write_record(layout: Layout, spec: RunSpec, pending: bool = False) -> Path:
+    """Store the spec with the run's outputs once its case set has validated (or, with
+    ``pending``, as asked, beside the executed notebooks). The file is rewritten only when it
+    changes, so that ``make`` re-runs the notebooks only then."""
+    path = layout.pending_run(spec.name) if pending else layout.run_record(spec.name)
     text = spec.to_yaml()
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         atomic_write(path, text)
     return path
 
 
-def make_rules(layout: Layout, spec: RunSpec, inputs: Sequence[Path]) -> str:
+def watched_folders(layout: Layout, spec: RunSpec) -> list[Path]:
+    """The folders whose listing decides a run's inputs: each case folder, the observation folder
+    beside it, and the case set's folder (where a themes file may appear)."""
+    out: dict[Path, None] = {}
+    for c in spec.cases:
+        path = layout.resolve(c)
+        folder = path if path.is_dir() else path.parent
+        for f in (folder, folder.parent / "observations", folder.parent):
+            if f.is_dir():
+                out[f] = None
+    return list(out)
+
+
+def make_rules(layout: Layout, spec: RunSpec, inputs: Sequence[Path], rules: Path) -> str:
     """Make rules naming what each notebook of the run reads: the case set's files (``inputs``)
-    for a notebook that declares ``cases``, the framework alone otherwise."""
+    for a notebook that declares ``cases``, the framework alone otherwise; and the folders the
+    rules themselves depend on (``rules`` is their file)."""
     from .runner import declared_parameters
 
     def rel(p: Path) -> str:
         return layout.relative(p).replace(" ", "\\ ")
 
     study = " ".join(rel(p) for p in inputs)
+    record = layout.run_record(spec.name)
+    watched = [*watched_folders(layout, spec), *([record] if record.is_file() else [])]
     lines = [
         "# Written by `crosscase record`: what each notebook of this run reads. Do not edit.",
         *(f"# {line}" for line in spec.to_yaml().splitlines()),
         f"RUN_INPUTS := {study}",
+        f"{rel(rules)}: {' '.join(rel(p) for p in watched)}",
     ]
+    spec_file = rel(layout.pending_run(spec.name))
     for nb in layout.notebooks():
         target = rel(layout.executed_dir(spec.name) / nb.name)
-        reads = study if "cases" in declared_parameters(nb) else rel(layout.framework_file)
+        declared = declared_parameters(nb)
+        reads = study if "cases" in declared else rel(layout.framework_file)
+        if {"cases", "min_cases", "min_share"} & set(declared):
+            reads += f" {spec_file}"
         lines.append(f"{target}: {reads}")
     return "\n".join(lines) + "\n"
