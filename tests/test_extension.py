@@ -345,3 +345,26 @@ def test_running_a_notebook_prints_no_kernel_warning(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "without encryption" not in out.stderr and "Traceback" not in out.stderr
+
+
+def test_what_changed_names_themes_and_table_4_discriminators_apart(study: Study) -> None:
+    """Second-order themes (Table 3's last column) and Table 4's discriminators are different
+    things: each has its own what-changed table, and a discriminator falls when one of the
+    themes it restates falls (under a share rule, 60% of six cases)."""
+    before = collect(PAPER, DiscriminatorRule(3))
+    after_study = load_study(Layout.at(ROOT), WITH_EXAMPLE)
+    after = evidence.collect(after_study, DiscriminatorRule(3, 0.6))
+    themes = analysis.changes_table(after_study, before, after)
+    assert set(themes.columns) >= {"theme", "status"}
+    table = analysis.discriminator_changes_table(after_study, study, before, after)
+    models = yaml.safe_load((ROOT / "data/raw/production-models.yaml").read_text())
+    assert list(table["discriminator"]) == [d["id"] for d in models["discriminators"]]
+    fell = set(themes.loc[themes["status"] == "falls below the rule", "theme"])
+    for d in models["discriminators"]:
+        row = table.set_index("discriminator").loc[d["id"]]
+        if not d.get("themes"):
+            assert row["status"] == "asserted (rests on no theme)"
+        elif set(d["themes"]) & fell:
+            assert row["status"] == "falls below the rule"
+        else:
+            assert row["status"] == "holds"

@@ -18,6 +18,7 @@ from .evidence import (
     ThemeEvidence,
     case_list,
     changes,
+    discriminator_changes,
     discriminator_statuses,
     leave_one_case_out,
     robustness,
@@ -429,3 +430,39 @@ def changes_table(study: Study, baseline: Evidence, current: Evidence) -> pd.Dat
         for c in changes(baseline, current)
     ]
     return _frame(rows, ["theme", "dimension_label", "label", "baseline_cases", "cases", "status"])
+
+
+def discriminator_changes_table(
+    study: Study, baseline_study: Study, baseline: Evidence, current: Evidence
+) -> pd.DataFrame:
+    """What changed for each discriminator of the comparison of production models, against the
+    baseline: its cases then and now, and whether it holds."""
+    if study.production_models is None or baseline_study.production_models is None:
+        raise ValueError("the study has no comparison of production models")
+    labels = study.dimension_labels
+    rows: list[dict[str, object]] = [
+        {
+            "discriminator": c.current.discriminator.id,
+            "dimension_label": labels[c.current.discriminator.dimension],
+            "label": c.current.discriminator.label,
+            "themes": "; ".join(c.current.discriminator.themes),
+            "baseline_cases": case_list(c.baseline.cases) if c.baseline else "",
+            "cases": case_list(c.current.cases),
+            "status": c.status,
+        }
+        for c in discriminator_changes(
+            baseline_study.production_models, baseline, study.production_models, current
+        )
+    ]
+    return _frame(
+        rows,
+        [
+            "discriminator",
+            "dimension_label",
+            "label",
+            "themes",
+            "baseline_cases",
+            "cases",
+            "status",
+        ],
+    )

@@ -115,14 +115,18 @@ def _outputs(args: argparse.Namespace) -> int:
         f"{layout.relative(layout.figures_dir(args.run))}/, notebooks in "
         f"{layout.relative(layout.executed_dir(args.run))}/"
     )
-    changes = layout.tables_dir(args.run) / "discriminator-changes.csv"
-    if changes.is_file():
-        import csv
+    import csv
 
-        print(f"What changed against the paper ({layout.relative(changes)}):")
-        with changes.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                print(f"  {row['status']:<22} {row['label']} ({row['cases'] or 'no case'})")
+    for name, what, key in (
+        ("theme-changes", "Second-order themes (Table 3's last column)", "label"),
+        ("discriminator-changes", "Discriminators of the comparison (Table 4)", "label"),
+    ):
+        path = layout.tables_dir(args.run) / f"{name}.csv"
+        if path.is_file():
+            print(f"{what} against the paper ({layout.relative(path)}):")
+            with path.open(encoding="utf-8", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    print(f"  {row['status']:<29} {row[key]} ({row['cases'] or 'no case'})")
     return 0
 
 

@@ -245,6 +245,47 @@ def changes(baseline: Evidence, current: Evidence) -> tuple[ThemeChange, ...]:
     )
 
 
+DiscriminatorChange = Literal[
+    "holds", "falls below the rule", "newly holds", "below the rule", "asserted (rests on no theme)"
+]
+
+
+@dataclass(frozen=True)
+class DiscriminatorDelta:
+    """A discriminator of the comparison against the baseline: its status then and now."""
+
+    current: DiscriminatorStatus
+    baseline: DiscriminatorStatus | None
+    status: DiscriminatorChange
+
+
+def discriminator_changes(
+    baseline_models: ProductionModels,
+    baseline: Evidence,
+    models: ProductionModels,
+    current: Evidence,
+) -> tuple[DiscriminatorDelta, ...]:
+    """Every discriminator of the comparison against the baseline: holds, falls below the rule
+    (a theme it restates falls), newly holds, stays below it, or is asserted (no theme)."""
+    before = {s.discriminator.id: s for s in discriminator_statuses(baseline_models, baseline)}
+    statuses: dict[tuple[bool, bool], DiscriminatorChange] = {
+        (True, True): "holds",
+        (True, False): "falls below the rule",
+        (False, True): "newly holds",
+        (False, False): "below the rule",
+    }
+    out = []
+    for now in discriminator_statuses(models, current):
+        then = before.get(now.discriminator.id)
+        status: DiscriminatorChange = (
+            "asserted (rests on no theme)"
+            if now.asserted
+            else statuses[(bool(then and then.holds), now.holds)]
+        )
+        out.append(DiscriminatorDelta(now, then, status))
+    return tuple(out)
+
+
 def same_evidence(a: Evidence, b: Evidence) -> bool:
     """Whether two runs rest on the same coded cases, the same evidence and the same rule."""
     return a == b

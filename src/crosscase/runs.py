@@ -3,8 +3,8 @@
 A run's case set and rule are stored in ``data/processed/<run>/run.yaml`` once its case set has
 validated (until then the spec asked for waits in ``build/<run>/run.yaml``, so a failed first
 attempt records nothing); later calls with the same run name reuse the record, and a different
-case set or rule for a recorded run is refused unless the caller asks to overwrite it. The reproduction run (``paper``)
-only ever takes the study's own cases under the default rule.
+case set or rule for a recorded run is refused unless the caller asks to overwrite it. The
+reproduction run (``paper``) only ever takes the study's own cases under the default rule.
 
 The record also tells ``make`` what each notebook of the run reads (:func:`make_rules`): the
 files of the case set for a notebook that declares a ``cases`` parameter, the framework alone
