@@ -115,8 +115,9 @@ report: $(EXECUTED) ## Static HTML report of the run (build/<run>/report/index.h
 qda: $(RULES) ## Export the coded study for QDA tools: REFI-QDA codebook (.qdc) and project (.qdpx)
 	$(BIN)/crosscase qda --run $(RUN)
 
-bench: $(STAMP) ## Time every stage on synthetic case sets (SIZES="5 50 500 2000"), and make against its floor
+bench: $(STAMP) ## Time every stage on synthetic case sets (SIZES="5 50 500 2000"), long narratives, and make against its floor
 	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),5 50 500 2000) --out data/processed/bench --figures figures/bench
+	$(BIN)/python benchmarks/longtext.py --out data/processed/bench
 	$(BIN)/python benchmarks/workflow.py --out data/processed/bench
 
 test: $(STAMP) ## Lint, type-check, then unit, paper-fidelity and nbval tests in one pytest run

@@ -149,3 +149,37 @@ def test_suggest_themes_for_a_new_case(tmp_path: Path) -> None:
     assert main([*argv, "--out", str(everything_new)]) == 0
     assert set(pd.read_csv(everything_new)["suggested_theme"]) == {assisted.NEW_THEME}
     assert main(["suggest-themes", "no-such-case", "--out", str(out)]) == 1
+
+
+def test_segmenting_long_text_costs_in_proportion_to_its_length() -> None:
+    """A long paragraph (a pasted transcript) is segmented in bounded pieces: doubling the text
+    doubles the work (pySBD alone grows quadratically). Measured as a ratio within one run, in
+    pySBD calls' total input, not in seconds."""
+    import pysbd
+
+    calls: list[int] = []
+    real = pysbd.Segmenter.segment
+
+    def counting(self, text):  # type: ignore[no-untyped-def]
+        calls.append(len(text))
+        return real(self, text)
+
+    sentence = "The network prints splints on site in four hospitals. "
+    pysbd.Segmenter.segment = counting
+    try:
+        longest = []
+        for n in (200, 400):
+            calls.clear()
+            spans = assisted.segment(sentence * n)
+            assert len(spans) == n
+            longest.append(max(calls))
+    finally:
+        pysbd.Segmenter.segment = real
+    assert longest[0] == longest[1] <= 6000, "bounded pieces, whatever the length"
+
+
+def test_segmenting_in_pieces_keeps_offsets_and_sentences() -> None:
+    text = " ".join(f"Sentence {i} ends here (see p. {i}), e.g. a clause." for i in range(800))
+    spans = assisted.segment(text)
+    assert len(spans) == 800
+    assert all(text[s:e] == t for s, e, t in spans)

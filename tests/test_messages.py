@@ -132,3 +132,20 @@ def test_the_case_number_is_not_doubled_in_the_row_label(case_set: Path) -> None
     table = analysis.case_protocol_table(study)
     labels = list(table[table.columns[0]])
     assert labels[-1].startswith("Case 6: ") and not labels[-1].startswith("Case 6: Case 6:")
+
+
+def test_a_narrative_over_the_limit_is_refused_with_the_limit_named(case_set: Path) -> None:
+    long = " ".join(["A sentence of a very long pasted transcript."] * 23_000)  # > 1,000,000
+    path = case_set / "cases" / CASE
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  human-resources: >-")
+    path.write_text(text[:start] + f'  human-resources: "{long}"\n', encoding="utf-8")
+    [p] = [p for p in problems(case_set) if "narratives.human-resources" in p]
+    assert "narrative too long" in p and "1,000,000" in p and "Limits" in p
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(case_set: Path) -> None:
+    path = case_set / "cases" / CASE
+    path.write_text(path.read_text(encoding="utf-8") + "#" * 5_000_000 + "\n", encoding="utf-8")
+    [p] = [p for p in problems(case_set) if CASE in p]
+    assert "file too large" in p and "4,194,304 bytes" in p
