@@ -26,6 +26,10 @@ from matplotlib.transforms import Bbox
 from .model import Framework
 from .outputs import atomic_write
 
+#: Colours that carry a meaning (Okabe and Ito's palette, told apart by colour-blind readers);
+#: every figure that uses them names them in a legend.
+MEANING = {"holds": "#0072b2", "falls": "#e69f00"}
+
 #: Fixed salt for the ids matplotlib writes into SVG files (otherwise random per run).
 SVG_HASH_SALT = "crosscase"
 
@@ -178,6 +182,11 @@ def framework_figure(framework: Framework, title: str | None = None) -> Figure:
     return fig
 
 
+def _label_inches(labels: list[str], size: float = 10) -> float:
+    """About how wide the longest tick label is, in inches (DejaVu Sans: ~0.55 em a character)."""
+    return 0.55 * size / 72 * max((len(str(x)) for x in labels), default=0)
+
+
 def _style() -> AbstractContextManager[None]:
     """The compendium's figure style."""
     return plt.rc_context({"font.family": "DejaVu Sans", "font.size": 10})
@@ -205,29 +214,70 @@ def theme_heatmap(
     threshold: int | None = None,
     title: str | None = None,
 ) -> Figure:
-    """Theme x case heatmap of evidence counts; rows below the discriminator threshold hatched."""
+    """Theme x case heatmap of evidence counts (a labelled colour bar says what the shades
+    count); beside each row, how many cases evidence the theme, coloured by whether that meets
+    the discriminator rule (named in a legend)."""
+    from matplotlib.lines import Line2D
+
     with _style():
-        height = 1.2 + 0.34 * len(matrix)
-        fig, ax = plt.subplots(figsize=(4.5 + 0.6 * matrix.shape[1], height))
+        height = 2.4 + 0.3 * len(matrix)
+        width = _label_inches(row_labels) + 0.7 * matrix.shape[1] + 2.8
+        fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
         data = matrix.copy()
         data.index = pd.Index(row_labels)
-        _counts(data, ax, vmax=max(2, int(data.to_numpy().max())))
+        sns.heatmap(
+            data,
+            annot=True,
+            fmt="d",
+            cmap="Blues",
+            cbar=True,
+            cbar_kws={
+                "label": "first-order observations",
+                "shrink": 0.6,
+                "pad": 0.12,
+                "ticks": range(0, max(2, int(matrix.to_numpy().max())) + 1),
+            },
+            linewidths=0.5,
+            linecolor="white",
+            ax=ax,
+            vmin=0,
+            vmax=max(2, int(data.to_numpy().max())),
+        )
         ax.set_xlabel("Case")
         ax.set_ylabel("")
         if threshold is not None:
             for i, (_, row) in enumerate(data.iterrows()):
                 n = int((row > 0).sum())
-                colour = "#1b5e20" if n >= threshold else "#b71c1c"
+                meets = n >= threshold
                 ax.text(
                     data.shape[1] + 0.15,
                     i + 0.5,
                     f"{n} cases",
                     va="center",
-                    color=colour,
+                    color=MEANING["holds" if meets else "falls"],
                     fontsize=9,
+                    fontweight="bold" if meets else "normal",
                 )
+            marks = [
+                Line2D(
+                    [],
+                    [],
+                    ls="",
+                    marker="s",
+                    color=MEANING["holds"],
+                    label=f"meets the rule ({threshold}+ cases)",
+                ),
+                Line2D([], [], ls="", marker="s", color=MEANING["falls"], label="below the rule"),
+            ]
+            fig.legend(
+                handles=marks,
+                loc="outside lower center",
+                ncol=2,
+                frameon=False,
+                title="Cases evidencing the theme",
+            )
         if title:
-            ax.set_title(title)
+            fig.suptitle(title, x=0.5, ha="center")
     return fig
 
 
@@ -235,20 +285,24 @@ def robustness_figure(
     loo: pd.DataFrame, sweep: pd.DataFrame, row_labels: list[str], title: str | None = None
 ) -> Figure:
     """Two panels: does each theme remain a discriminator when one case is left out (left), and
-    under each minimum number of cases (right)? Green: it holds; red: it falls."""
-    cmap = sns.color_palette(["#e57373", "#81c784"], as_cmap=True)
+    under each minimum number of cases (right)? The two colours are named in a legend."""
+    from matplotlib.patches import Patch
+
+    cmap = sns.color_palette([MEANING["falls"], MEANING["holds"]], as_cmap=True)
     with _style():
-        width = 6.0 + 0.45 * (loo.shape[1] + sweep.shape[1])
+        width = _label_inches(row_labels) + 0.5 * (loo.shape[1] + sweep.shape[1]) + 1.2
+        height = 2.4 + 0.3 * len(loo)
         fig, (left, right) = plt.subplots(
             1,
             2,
-            figsize=(width, 1.4 + 0.34 * len(loo)),
+            figsize=(width, height),
             sharey=True,
             gridspec_kw={"width_ratios": [max(1, loo.shape[1]), max(1, sweep.shape[1])]},
+            layout="constrained",
         )
-        for ax, data, xlabel in (
-            (left, loo, "Case left out"),
-            (right, sweep, "Minimum number of cases"),
+        for ax, data, xlabel, panel in (
+            (left, loo, "Case left out", "Without\neach case"),
+            (right, sweep, "Minimum number\nof cases", "At each\nminimum"),
         ):
             frame = data.astype(int)
             frame.index = pd.Index(row_labels)
@@ -264,9 +318,19 @@ def robustness_figure(
             )
             ax.set_xlabel(xlabel)
             ax.set_ylabel("")
+            ax.set_title(panel)
         right.tick_params(left=False)
+        fig.legend(
+            handles=[
+                Patch(color=MEANING["holds"], label="holds: still a discriminator"),
+                Patch(color=MEANING["falls"], label="falls below the rule"),
+            ],
+            loc="outside lower center",
+            ncol=2,
+            frameon=False,
+        )
         if title:
-            fig.suptitle(title)
+            fig.suptitle(title, x=0.5, ha="center")
     return fig
 
 

@@ -1,0 +1,106 @@
+"""Figures explain themselves and are readable by colour-blind readers: every colour that carries
+meaning is named in the figure (a legend or a labelled colour bar), panels have titles, the title
+is centred, and colours that must be told apart stay apart under simulated deuteranopia,
+protanopia and tritanopia (CAM02-UCS distance, colorspacious)."""
+
+from __future__ import annotations
+
+import itertools
+
+import matplotlib
+import numpy as np
+import pytest
+from colorspacious import cspace_convert, deltaE
+from matplotlib.colors import to_rgb
+
+from crosscase import analysis, figures
+from crosscase.evidence import Evidence
+from crosscase.study import Study
+
+matplotlib.use("Agg")
+
+#: Smallest CAM02-UCS distance between two meaningful colours, for every kind of colour vision.
+MIN_DISTANCE = 20.0
+CVD = ["deuteranomaly", "protanomaly", "tritanomaly"]
+
+
+def distinct_for_everyone(a: str, b: str) -> float:
+    """The smallest distance between ``a`` and ``b`` as seen with normal and with each
+    (complete) colour-vision deficiency."""
+    ra, rb = np.array(to_rgb(a)), np.array(to_rgb(b))
+    seen = [deltaE(ra, rb, input_space="sRGB1")]
+    for kind in CVD:
+        space = {"name": "sRGB1+CVD", "cvd_type": kind, "severity": 100}
+        sa, sb = (np.clip(cspace_convert(x, space, "sRGB1"), 0, 1) for x in (ra, rb))
+        seen.append(deltaE(sa, sb, input_space="sRGB1"))
+    return float(min(seen))
+
+
+def test_the_old_red_green_pair_fails_the_check() -> None:
+    assert distinct_for_everyone("#e57373", "#81c784") < MIN_DISTANCE
+
+
+def test_the_meaning_palette_is_distinct_for_everyone() -> None:
+    for a, b in itertools.combinations(figures.MEANING.values(), 2):
+        assert distinct_for_everyone(a, b) >= MIN_DISTANCE, (a, b)
+
+
+def _legend_texts(fig) -> list[str]:  # type: ignore[no-untyped-def]
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    return [t.get_text() for lg in legends for t in lg.get_texts()]
+
+
+def _face_colours(fig) -> set[str]:  # type: ignore[no-untyped-def]
+    """The colours of the heatmap cells (QuadMesh face colours), as hex."""
+    from matplotlib.collections import QuadMesh
+    from matplotlib.colors import to_hex
+
+    out: set[str] = set()
+    for ax in fig.axes:
+        for c in ax.collections:
+            if isinstance(c, QuadMesh):
+                out |= {to_hex(f) for f in c.get_facecolors()}
+    return out
+
+
+@pytest.fixture(scope="module")
+def robustness(study: Study, evidence: Evidence):  # type: ignore[no-untyped-def]
+    labels = [t.theme.label for t in evidence.themes]
+    sweep = list(range(1, len(evidence.coded_cases) + 1))
+    fig = figures.robustness_figure(
+        analysis.leave_one_case_out_table(evidence),
+        analysis.threshold_sweep_table(evidence, sweep),
+        labels,
+        "Robustness",
+    )
+    yield fig
+    matplotlib.pyplot.close(fig)
+
+
+def test_robustness_figure_explains_itself(robustness) -> None:  # type: ignore[no-untyped-def]
+    texts = _legend_texts(robustness)
+    assert any("holds" in t for t in texts) and any("falls" in t for t in texts), texts
+    titled = [ax for ax in robustness.axes if ax.get_title()]
+    assert len(titled) == 2, "a title for each panel"
+    title = robustness._suptitle
+    assert title is not None and title.get_ha() == "center" and title.get_position()[0] == 0.5
+
+
+def test_robustness_colours_are_the_named_ones(robustness) -> None:  # type: ignore[no-untyped-def]
+    assert _face_colours(robustness) <= {figures.MEANING["holds"], figures.MEANING["falls"]}
+
+
+def test_heatmap_says_what_its_colours_and_counts_mean(study: Study, evidence: Evidence) -> None:
+    fig = figures.theme_heatmap(
+        analysis.theme_case_matrix(study, evidence),
+        [t.theme.label for t in evidence.themes],
+        evidence.threshold,
+        "Themes",
+    )
+    texts = _legend_texts(fig)
+    assert any("meets the rule" in t for t in texts) and any("below" in t for t in texts), texts
+    bars = [ax for ax in fig.axes if ax.get_ylabel() or ax.get_xlabel()]
+    assert any("observations" in (ax.get_ylabel() + ax.get_xlabel()) for ax in bars), (
+        "a labelled colour bar"
+    )
+    matplotlib.pyplot.close(fig)
