@@ -67,27 +67,39 @@ def test_table3_shape_and_labels(study: Study, expected: dict, evidence: Evidenc
     assert (t3.iloc[:, 2:] != "").all().all(), "every cell of Table 3 holds observations"
 
 
-def test_table3_surviving_fragments_are_in_the_data_display(study: Study, expected: dict) -> None:
-    """Every legible fragment of the garbled Table 3 is in the computed cell (modulo the
-    separator and the repairs listed in data/README.md)."""
-    repaired = {
-        "Fast 2-h production time with 3DP F used": "Fast 2-h production time with 3DP",
-        "Deposition Modelling": "Fused Deposition Modelling used",
-        "Air hoses in product design (2, 3, 4)": "Air hoses in product design",
-    }
+#: Readings of garbled Table 3 fragments (data/README.md, errata 14-15): the extracted fragment ->
+#: what the printed cell reads. The second transcription keeps the fragments verbatim.
+REPAIRED = {
+    # "3DP F used; Deposition Modelling" is "3DP Fused Deposition Modelling" broken in two by the
+    # extraction ("F" + "used"); no word is added (errata 14).
+    "Fast 2-h production time with 3DP F used": "Fast 2-h production time with 3DP Fused",
+    # "in product design (2, 3, 4)" is the tail of the neighbouring theme label (errata 15).
+    "Air hoses in product design (2, 3, 4)": "Air hoses",
+}
+#: Cells of which only a first fragment survives (paper.yaml: "the cell may have been longer"):
+#: there the data may hold more than the surviving words.
+PARTLY_SURVIVING = {(4, "Process flows and technology")}
 
-    def words(text: str) -> str:  # separators (". " and "; ") are not part of the fragments
-        return " ".join(re.sub(r"[.;](\s|$)", " ", text).split())
 
+def _words(text: str) -> str:
+    """Words of a cell, without the separators (". " and "; ") that split it into fragments."""
+    return " ".join(re.sub(r"[.;]+(\s|$)", " ", text).split())
+
+
+def test_table3_surviving_cells_are_reproduced_exactly(study: Study, expected: dict) -> None:
+    """Every cell of Table 3 that survives in the extraction is reproduced word for word by the
+    computed data display: no fragment lost, none added (separators ignored, the readings of
+    REPAIRED applied). 31 cells of the second transcription."""
     t3 = analysis.data_display(study).set_index("Dimension")
     names = {c.number: c.name for c in study.cases}
-    missing = []
+    wrong = []
     for cell in expected["table3_cells"]:
-        text = words(t3.loc[cell["dimension"], names[cell["case"]]])
-        for fragment in cell["fragments"]:
-            if words(repaired.get(fragment, fragment)) not in text:
-                missing.append((cell["case"], cell["dimension"], fragment))
-    assert not missing
+        key = (cell["case"], cell["dimension"])
+        got = _words(t3.loc[cell["dimension"], names[cell["case"]]])
+        want = _words(" ".join(REPAIRED.get(f, f) for f in cell["fragments"]))
+        if got != want and not (key in PARTLY_SURVIVING and want in got):
+            wrong.append((*key, got))
+    assert not wrong
 
 
 def test_second_order_themes_of_section_4(study: Study, expected: dict, themes) -> None:
@@ -177,3 +189,38 @@ def test_every_observation_source_is_declared(study: Study) -> None:
     assert sources <= {"table-3", "table-3-repaired", "reconstructed"}
     reconstructed = [co for co in study.observations if co.observation.source == "reconstructed"]
     assert all(co.observation.note for co in reconstructed)
+
+
+#: Function words of four letters or more (not content).
+_FUNCTION_WORDS = {"into", "with", "from", "that", "this", "they", "their", "than", "what", "each"}
+
+
+def _tokens(text: str) -> set[str]:
+    """Content words of a text: lower case, letters and digits, four characters or more."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {t for t in words if len(t) >= 4 and t not in _FUNCTION_WORDS}
+
+
+def _known(token: str, vocabulary: set[str]) -> bool:
+    return bool({token, token.removesuffix("s"), token + "s"} & vocabulary)
+
+
+def test_reconstructed_observations_say_nothing_their_sources_do_not(
+    study: Study, paper_text: str
+) -> None:
+    """An observation rebuilt where Table 3's cell is lost says what its sources say, nothing
+    more: every content word of its text is in the case's narratives (Table 2) or in a passage
+    of the paper that its note quotes, and every quoted passage is verbatim in the paper."""
+    cases = {c.id: c for c in study.cases}
+    problems = []
+    for co in study.observations:
+        o = co.observation
+        if o.source != "reconstructed":
+            continue
+        quotes = re.findall(r'"([^"]+)"', " ".join((o.note or "").split()))
+        problems += [(o.id, "not in the paper", q) for q in quotes if q not in paper_text]
+        vocabulary = _tokens(" ".join([*cases[co.case].narratives.values(), *quotes]))
+        extra = sorted(t for t in _tokens(o.text) if not _known(t, vocabulary))
+        if extra:
+            problems.append((o.id, "words from no source", ", ".join(extra)))
+    assert not problems

@@ -118,7 +118,7 @@ def test_evidence_not_in_narrative(project: Path) -> None:
         'evidence: "Devices can be recycled',
     )
     [p] = problems(project)
-    assert "evidence passage not found" in p and "field observations[5].evidence" in p
+    assert "evidence passage not found" in p and "field observations[4].evidence" in p
 
 
 def test_theme_with_no_observations(project: Path) -> None:
