@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from .evidence import (
+    GROUNDS,
     Evidence,
     ThemeEvidence,
     case_list,
@@ -21,9 +22,10 @@ from .evidence import (
     discriminator_statuses,
     leave_one_case_out,
     robustness,
+    theme_grounds,
     threshold_sweep,
 )
-from .model import Framework, Headers
+from .model import LINK_BASES, Framework, Headers
 from .study import Study
 
 
@@ -261,6 +263,76 @@ def second_order_themes(study: Study, evidence: Evidence) -> pd.DataFrame:
             "qualifies",
         ],
     )
+
+
+# -----------------------------------------------------------------------------------------------
+# The chain of evidence: where each theme link comes from
+
+
+def links_table(study: Study, evidence: Evidence) -> pd.DataFrame:
+    """Every observation-theme link with its basis (where the link comes from) and its grounds
+    (independent, by construction, or a reconstructed observation)."""
+    labels = {b.id: b.label for b in LINK_BASES}
+    observations = {co.observation.id: co for co in study.observations}
+    rows: list[dict[str, object]] = []
+    for tg in theme_grounds(study, evidence):
+        for link in tg.links:
+            co = observations[link.observation]
+            rows.append(
+                {
+                    "theme": link.theme,
+                    "dimension": tg.evidence.theme.dimension,
+                    "case_number": link.case,
+                    "case": co.case,
+                    "observation": link.observation,
+                    "text": co.observation.text,
+                    "basis": link.basis,
+                    "basis_label": labels[link.basis],
+                    "grounds": link.grounds,
+                    "source": co.observation.source or "",
+                }
+            )
+    return _frame(
+        rows,
+        [
+            "theme",
+            "dimension",
+            "case_number",
+            "case",
+            "observation",
+            "text",
+            "basis",
+            "basis_label",
+            "grounds",
+            "source",
+        ],
+    )
+
+
+GROUND_COLUMNS = {g: g.replace(" ", "_") for g in GROUNDS}
+
+
+def theme_grounds_table(study: Study, evidence: Evidence) -> pd.DataFrame:
+    """Per theme: its cases by the grounds they rest on (the strongest link of each case), their
+    counts, and what a check of its computed case list against a printed one proves."""
+    labels = study.dimension_labels
+    rows: list[dict[str, object]] = []
+    for tg in theme_grounds(study, evidence):
+        t = tg.evidence
+        row: dict[str, object] = {
+            "theme": t.theme.id,
+            "dimension_label": labels[t.theme.dimension],
+            "label": t.theme.label,
+            "cases": case_list(t.cases),
+            "qualifies": t.theme.id in evidence.qualified,
+        }
+        row.update({col: case_list(tg.cases(g)) for g, col in GROUND_COLUMNS.items()})
+        row.update({f"n_{col}": len(tg.cases(g)) for g, col in GROUND_COLUMNS.items()})
+        row["case_list_check"] = tg.check
+        rows.append(row)
+    columns = ["theme", "dimension_label", "label", "cases", "qualifies"]
+    columns += [*GROUND_COLUMNS.values(), *(f"n_{c}" for c in GROUND_COLUMNS.values())]
+    return _frame(rows, [*columns, "case_list_check"])
 
 
 # -----------------------------------------------------------------------------------------------
