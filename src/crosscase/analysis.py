@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from . import pages
 from .evidence import (
     GROUNDS,
     Evidence,
@@ -333,6 +334,65 @@ def theme_grounds_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     columns = ["theme", "dimension_label", "label", "cases", "qualifies"]
     columns += [*GROUND_COLUMNS.values(), *(f"n_{c}" for c in GROUND_COLUMNS.values())]
     return _frame(rows, [*columns, "case_list_check"])
+
+
+def annotation_records(study: Study, evidence: Evidence) -> list[dict[str, object]]:
+    """The chain of evidence as annotations in the manner of the Annotation for Transparent
+    Inquiry (ATI): one record per claim (a second-order theme with the cases that evidence it),
+    holding, for each observation behind it, the analytic note (the first-order observation),
+    the source excerpt (its evidence passage, located in the case's narratives), where the link
+    comes from, and the link to the case's page in the report. The fields are documented in
+    data/processed/README.md."""
+    labels = {b.id: b.label for b in LINK_BASES}
+    cases = {c.id: c for c in study.cases}
+    observations = {co.observation.id: co for co in study.observations}
+    dims = study.dimension_labels
+    rule = evidence.rule.describe(len(evidence.coded_cases))
+    out: list[dict[str, object]] = []
+    for tg in theme_grounds(study, evidence):
+        t = tg.evidence
+        notes: list[dict[str, object]] = []
+        for link in tg.links:
+            co = observations[link.observation]
+            o, case = co.observation, cases[co.case]
+            located = co.start is not None and co.end is not None
+            notes.append(
+                {
+                    "case": case.number,
+                    "case_id": case.id,
+                    "case_name": case.name,
+                    "observation": o.id,
+                    "analytic_note": o.text,
+                    "source_excerpt": o.evidence and " ".join(o.evidence.split()),
+                    "excerpt_dimension": co.evidence_dimension if located else None,
+                    "excerpt_start": co.start if located else None,
+                    "excerpt_end": co.end if located else None,
+                    "basis": link.basis,
+                    "basis_label": labels[link.basis],
+                    "grounds": link.grounds,
+                    "observation_source": o.source,
+                    "observation_note": o.note and " ".join(o.note.split()),
+                    "case_page": pages.observation_link(case.id, o.id),
+                }
+            )
+        out.append(
+            {
+                "claim": f"{t.theme.label} ({case_list(t.cases)})",
+                "theme": t.theme.id,
+                "theme_label": t.theme.label,
+                "dimension": t.theme.dimension,
+                "dimension_label": dims[t.theme.dimension],
+                "perspective": study.perspective_of[t.theme.dimension],
+                "cases": list(t.cases),
+                "qualifies": t.theme.id in evidence.qualified,
+                "rule": rule,
+                "case_list_check": tg.check,
+                "grounds": {g: list(tg.cases(g)) for g in GROUNDS},
+                "theme_page": pages.theme_page(t.theme.id),
+                "annotations": notes,
+            }
+        )
+    return out
 
 
 # -----------------------------------------------------------------------------------------------
