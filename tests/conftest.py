@@ -196,3 +196,26 @@ def plain(text: str) -> str:
 @pytest.fixture(scope="session")
 def paper_text() -> str:
     return plain(PAPER.read_text(encoding="utf-8"))
+
+
+def hostile_study(study: Study, text: str) -> Study:
+    """The study with ``text`` appended to a narrative of its first case and made the evidence
+    of one of that case's themed observations (located again, as the loader locates it): case
+    text that looks like HTML, for the tests that check it reaches pages as text."""
+    import dataclasses
+
+    from crosscase.checks import locate
+
+    case = study.cases[0]
+    co = next(c for c in study.observations if c.case == case.id and c.observation.themes)
+    dim = co.observation.dimension
+    changed = case.model_copy(
+        update={"narratives": {**case.narratives, dim: f"{case.narratives[dim]} {text}"}}
+    )
+    located = locate(changed, co.observation.model_copy(update={"evidence": text}))
+    assert located.start is not None
+    return dataclasses.replace(
+        study,
+        cases=(changed, *study.cases[1:]),
+        observations=tuple(located if c is co else c for c in study.observations),
+    )

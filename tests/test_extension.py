@@ -368,3 +368,29 @@ def test_what_changed_names_themes_and_table_4_discriminators_apart(study: Study
             assert row["status"] == "falls below the rule"
         else:
             assert row["status"] == "holds"
+
+
+def test_links_of_a_new_case_are_the_researchers_own_coding() -> None:
+    """A case set whose observations state no theme_basis (the worked example) loads, and its
+    links are `coded`: independent, on the researcher's own coding."""
+    study = load_study(Layout.at(ROOT), WITH_EXAMPLE)
+    ev = evidence.collect(study, DiscriminatorRule(3))
+    links = [link for tg in evidence.theme_grounds(study, ev) for link in tg.links]
+    new = [link for link in links if link.case == 6]
+    data = yaml.safe_load((EXAMPLE / "observations" / "hospital-splints.yaml").read_text())
+    assert len(new) == sum(len(o.get("themes", [])) for o in data["observations"])
+    assert {(link.basis, link.grounds) for link in new} == {("coded", "independent")}
+
+
+def test_a_case_evidences_a_theme_on_the_strongest_grounds_of_its_links() -> None:
+    theme = Theme(id="t", dimension="d", label="T")
+    te = ThemeEvidence(theme, ((1, "a"), (1, "b"), (2, "c"), (3, "d")))
+    links = (
+        evidence.Link("t", 1, "a", "text-case-list", "by construction"),
+        evidence.Link("t", 1, "b", "highlighted", "independent"),
+        evidence.Link("t", 2, "c", "text-case-list", "reconstructed"),
+        evidence.Link("t", 3, "d", "display-case-list", "by construction"),
+    )
+    tg = evidence.ThemeGrounds(te, links)
+    assert tg.by_case == {1: "independent", 2: "reconstructed", 3: "by construction"}
+    assert (tg.cases("independent"), tg.check) == ((1,), "partly independent")

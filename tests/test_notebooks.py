@@ -15,8 +15,8 @@ def _cells(path: Path) -> list[dict]:
     return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
 
 
-def test_there_are_seven_numbered_notebooks() -> None:
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
+def test_there_are_eight_numbered_notebooks() -> None:
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -71,3 +71,5 @@ def test_paper_map_names_the_notebook_that_writes_each_output() -> None:
             assert f"data/processed/paper/{name}.csv" in manifest, (item["item"], name)
         for name in item.get("figures", []):
             assert f"figures/paper/{name}.png" in manifest, (item["item"], name)
+        for name in item.get("files", []):
+            assert f"data/processed/paper/{name}" in manifest, (item["item"], name)

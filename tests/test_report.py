@@ -1,27 +1,34 @@
 """The HTML report, tested in headless Chromium: every page loads with no console error and no
 request leaving the machine, every table of the paper is there with its row count, the figures
-render, and case text that looks like HTML is shown as text, never executed."""
+render, and case text that looks like HTML is shown as text, never executed. The evidence
+browser: a page per theme and per case (named from the raw data), every link resolves, the walk
+from Table 3 to a highlighted passage, every highlighted passage is its observation's evidence,
+and an extension run shows the new case the same way."""
 
 from __future__ import annotations
 
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urldefrag
 
 import nbformat
 import pandas as pd
 import pytest
 import yaml
-from conftest import NOTEBOOKS, ROOT
+from conftest import NOTEBOOKS, ROOT, hostile_study
+from lxml import html as lhtml
 
+from crosscase.evidence import DiscriminatorRule, collect
 from crosscase.outputs import to_markdown
 from crosscase.paths import Layout
 from crosscase.report import build_report
-from crosscase.study import load_description
+from crosscase.study import Study, load_description, load_study
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOT = ROOT / "build" / "test-artifacts" / "report-index.png"
@@ -103,28 +110,206 @@ def _visit(browser, url: str, origin: str, screenshot: Path | None = None) -> tu
     return page, seen
 
 
+PAPER_MAP = yaml.safe_load((ROOT / "notebooks" / "paper-map.yaml").read_text())["items"]
+EXAMPLE = ROOT / "examples" / "illustrative"
+
+
+def _yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _evidence_of(*case_sets: Path) -> dict[str, str]:
+    """Observation id -> its evidence passage (white space folded), read from the raw files of
+    the case sets, not through the package."""
+    return {
+        o["id"]: " ".join(o["evidence"].split())
+        for folder in case_sets
+        for path in sorted((folder / "observations").glob("*.yaml"))
+        for o in _yaml(path)["observations"]
+        if o.get("evidence")
+    }
+
+
+def _browser_pages(*case_sets: Path) -> set[str]:
+    """The evidence pages a report must hold: the index, the data display, a page per theme and
+    a page per case (named from the raw data)."""
+    themes = [t["id"] for folder in case_sets for t in _yaml(folder / "themes.yaml")["themes"]]
+    cases = [p.stem for folder in case_sets for p in (folder / "cases").glob("*.yaml")]
+    return {
+        "evidence.html",
+        "data-display.html",
+        *(f"theme-{t}.html" for t in themes),
+        *(f"case-{c}.html" for c in cases),
+    }
+
+
+def _run_study(cases: list[str]) -> tuple[Study, object]:
+    study = load_study(Layout.at(ROOT), cases)
+    return study, collect(study, DiscriminatorRule(3))
+
+
 @pytest.fixture(scope="module")
 def report(workflow, tmp_path_factory) -> Path:
-    paper_map = yaml.safe_load((ROOT / "notebooks" / "paper-map.yaml").read_text())["items"]
     out = tmp_path_factory.mktemp("report")
     layout = Layout(ROOT, workflow.output_root)
-    build_report(layout, "paper", workflow.notebooks, out, paper_map, load_description(layout))
+    study, evidence = _run_study(["data/raw/cases"])
+    build_report(
+        layout,
+        "paper",
+        workflow.notebooks,
+        out,
+        PAPER_MAP,
+        load_description(layout),
+        study=study,
+        evidence=evidence,
+    )
     return out
 
 
+def _marks(page) -> dict[str, str]:
+    """Observation id -> the text of the marks that hold its passage, joined in page order."""
+    found: dict[str, str] = {}
+    for ids, text in page.eval_on_selector_all(
+        "mark", "ms => ms.map(m => [m.dataset.observations, m.textContent])"
+    ):
+        for ident in ids.split():
+            found[ident] = found.get(ident, "") + text
+    return found
+
+
 def test_every_page_loads_offline_without_errors(browser, serve, report: Path) -> None:
+    """Every page: no console error, no request leaving the machine. Notebook pages hold their
+    tables; every highlighted passage of the evidence pages is its observation's evidence."""
     origin = serve(report)
     pages = sorted(p.name for p in report.glob("*.html"))
-    assert len(pages) == 1 + len(NOTEBOOKS)  # the index and a page per notebook
+    notebooks = {f"{nb.stem}.html" for nb in NOTEBOOKS}
+    browser_pages = _browser_pages(ROOT / "data" / "raw")
+    assert set(pages) == {"index.html"} | notebooks | browser_pages
+    evidence = _evidence_of(ROOT / "data" / "raw")
+    marked: set[str] = set()
     for name in pages:
         page, _ = _visit(
             browser, origin + name, origin, SCREENSHOT if name == "index.html" else None
         )
         assert page.locator("main").inner_text().strip()
-        if name != "index.html":
+        if name in notebooks:
             assert page.locator("main table").count() >= 1
+        if name.startswith(("theme-", "case-")):
+            marks = _marks(page)
+            assert marks, name
+            assert {k: v for k, v in marks.items() if evidence[k] != v} == {}, name
+            marked |= set(marks)
         page.close()
+    assert marked == set(evidence), "every passage is highlighted somewhere"
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_every_link_resolves(report: Path) -> None:
+    """Every link between the report's pages reaches a file, and every #anchor an element."""
+    ids: dict[str, set[str]] = {}
+    links: list[tuple[str, str]] = []
+    for path in sorted(report.glob("*.html")):
+        tree = lhtml.fromstring(path.read_bytes())
+        ids[path.name] = set(tree.xpath("//@id"))
+        links += [(path.name, href) for href in tree.xpath("//a/@href")]
+
+    def resolves(page: str, href: str) -> bool:
+        target, anchor = urldefrag(href)
+        target = target or page
+        if re.match(r"^[a-z]+:", target):  # nothing may point off the machine
+            return False
+        if not (report / target).is_file():
+            return False
+        return not anchor or not target.endswith(".html") or anchor in ids[target]
+
+    broken = [(page, href) for page, href in links if not resolves(page, href)]
+    assert len(links) > 500 and broken == []
+
+
+def test_walk_from_table_3_to_a_highlighted_passage(browser, serve, report: Path) -> None:
+    """Index -> the data display (Table 3) -> a theme of its last column -> the passage of each
+    case's observation, highlighted in the narrative; and on to the case's page."""
+    origin = serve(report)
+    evidence = _evidence_of(ROOT / "data" / "raw")
+    observations = {
+        o["id"]: o
+        for p in (ROOT / "data" / "raw" / "observations").glob("*.yaml")
+        for o in _yaml(p)["observations"]
+    }
+    page, _ = _visit(browser, origin + "index.html", origin)
+    page.get_by_role("link", name="data display").first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("data-display.html")
+    theme = _yaml(ROOT / "data" / "raw" / "themes.yaml")["themes"][2]
+    page.locator("a.theme", has_text=theme["label"]).click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"theme-{theme['id']}.html")
+    articles = page.locator("article.observation")
+    assert articles.count() >= 3
+    for i in range(articles.count()):
+        article = articles.nth(i)
+        ident = article.get_attribute("id").removeprefix("obs-")
+        assert theme["id"] in observations[ident]["themes"]
+        if ident in evidence:
+            mark = article.locator("mark")
+            assert mark.is_visible() and mark.text_content() == evidence[ident]
+    first = articles.first.get_attribute("id")
+    articles.first.locator(".id a").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"#{first}")
+    assert page.locator(f"#{first}").is_visible()
+    page.close()
+
+
+def test_a_script_in_a_passage_stays_text(browser, serve, tmp_path: Path) -> None:
+    hostile = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2">'
+    study = hostile_study(load_study(Layout.at(ROOT)), hostile)
+    out = tmp_path / "report"
+    build_report(
+        Layout(ROOT, tmp_path),
+        "hostile",
+        [],
+        out,
+        [],
+        study=study,
+        evidence=collect(study, DiscriminatorRule(3)),
+    )
+    co = next(c for c in study.observations if c.observation.evidence == hostile)
+    origin = serve(out)
+    for name in [f"theme-{co.observation.themes[0]}.html", f"case-{co.case}.html"]:
+        page, seen = _visit(browser, origin + name, origin)
+        assert page.evaluate("window.__pwned") is None
+        assert _marks(page)[co.observation.id] == hostile
+        assert not any(u.endswith("/x") for u in seen["requests"])
+        page.close()
+
+
+def test_an_extension_run_shows_the_new_case_the_same_way(browser, serve, tmp_path: Path) -> None:
+    """The report of a run with the worked example's sixth case: its case page, its candidate
+    theme's page and the paper's themes it evidences show its passages highlighted."""
+    study, evidence = _run_study(["data/raw/cases", "examples/illustrative/cases"])
+    out = tmp_path / "report"
+    build_report(
+        Layout(ROOT, tmp_path), "illustrative", [], out, [], study=study, evidence=evidence
+    )
+    pages = {p.name for p in out.glob("*.html")}
+    assert pages == {"index.html"} | _browser_pages(ROOT / "data" / "raw", EXAMPLE)
+    example = _yaml(EXAMPLE / "observations" / "hospital-splints.yaml")["observations"]
+    passages = _evidence_of(EXAMPLE)
+    origin = serve(out)
+    page, _ = _visit(browser, origin + "case-hospital-splints.html", origin)
+    assert _marks(page) == {o["id"]: passages[o["id"]] for o in example}
+    page.close()
+    for theme in sorted({t for o in example for t in o["themes"]}):
+        page, _ = _visit(browser, origin + f"theme-{theme}.html", origin)
+        section = page.locator("#case-6")
+        assert section.is_visible(), theme
+        ids = {a.get_attribute("id") for a in section.locator("article").all()}
+        want = {f"obs-{o['id']}" for o in example if theme in o["themes"]}
+        assert ids == want
+        marks = _marks(page)
+        assert all(marks[i.removeprefix("obs-")] == passages[i.removeprefix("obs-")] for i in ids)
+        page.close()
 
 
 def test_index_maps_every_table_with_its_rows(browser, serve, report: Path) -> None:

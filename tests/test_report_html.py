@@ -6,10 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+from conftest import ROOT, hostile_study
 from lxml import html
 
+from crosscase.evidence import DiscriminatorRule, collect
 from crosscase.paths import Layout
 from crosscase.report import build_report
+from crosscase.study import load_study
 
 HOSTILE = '"><script>window.__x = 1</script>'
 
@@ -35,3 +38,54 @@ def test_names_from_the_map_and_the_notebooks_are_escaped(tmp_path: Path) -> Non
         tree = html.fromstring(page.read_bytes())
         assert tree.xpath("//script") == [], page.name
         assert all(not a.startswith("on") for el in tree.iter() for a in el.attrib), page.name
+
+
+def test_case_text_in_the_evidence_pages_is_escaped(tmp_path: Path) -> None:
+    study = hostile_study(load_study(Layout.at(ROOT)), HOSTILE + '<b onclick="x()">bold</b>')
+    out = tmp_path / "report"
+    build_report(
+        Layout(ROOT, tmp_path),
+        "run",
+        [],
+        out,
+        [],
+        study=study,
+        evidence=collect(study, DiscriminatorRule(3)),
+    )
+    pages = sorted(out.glob("*.html"))
+    assert len(pages) > 20
+    for page in pages:
+        tree = html.fromstring(page.read_bytes())
+        assert tree.xpath("//script") == [] and tree.xpath("//main//b") == [], page.name
+        assert all(not a.startswith("on") for el in tree.iter() for a in el.attrib), page.name
+    assert "&lt;script&gt;" in (out / f"case-{study.cases[0].id}.html").read_text()
+
+
+def test_the_report_command_writes_the_evidence_pages(tmp_path: Path, monkeypatch) -> None:
+    """`crosscase report` (what `make report` runs) loads the run's study and evidence from its
+    record and writes the evidence browser beside the notebook pages."""
+    import shutil
+
+    import yaml
+
+    from crosscase.cli import main
+
+    executed = tmp_path / "build" / "paper"
+    executed.mkdir(parents=True)
+    shutil.copyfile(ROOT / "notebooks" / "01-cases.ipynb", executed / "01-cases.ipynb")
+    monkeypatch.setenv("CROSSCASE_OUTPUT_ROOT", str(tmp_path))
+    monkeypatch.setenv("CROSSCASE_ROOT", str(ROOT))
+    assert main(["report", "--run", "paper"]) == 0
+    out = tmp_path / "build" / "paper" / "report"
+    themes = yaml.safe_load((ROOT / "data" / "raw" / "themes.yaml").read_text())["themes"]
+    cases = [p.stem for p in (ROOT / "data" / "raw" / "cases").glob("*.yaml")]
+    for name in [
+        "index.html",
+        "01-cases.html",
+        "evidence.html",
+        "data-display.html",
+        *(f"theme-{t['id']}.html" for t in themes),
+        *(f"case-{c}.html" for c in cases),
+    ]:
+        assert (out / name).is_file(), name
+    assert 'href="evidence.html"' in (out / "index.html").read_text()

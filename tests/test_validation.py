@@ -118,7 +118,7 @@ def test_evidence_not_in_narrative(project: Path) -> None:
         'evidence: "Devices can be recycled',
     )
     [p] = problems(project)
-    assert "evidence passage not found" in p and "field observations[5].evidence" in p
+    assert "evidence passage not found" in p and "field observations[4].evidence" in p
 
 
 def test_theme_with_no_observations(project: Path) -> None:
@@ -173,3 +173,39 @@ def test_duplicate_observation_id_names_each_file_and_line(project: Path) -> Non
         f"data/raw/observations/{CASE}.yaml",
     }
     assert all(re.match(r"[^:]+\.yaml:\d+: ", p) for p in found), found
+
+
+def test_theme_basis_is_checked_against_the_vocabulary_and_the_themes(project: Path) -> None:
+    path = obs_file(project)
+    # c1-sns-1: one basis for its one theme; c1-pft-1: one basis per theme
+    edit(path, "theme_basis: text-case-list", "theme_basis: section-4")
+    edit(path, "      production-to-order: display-case-list\n", "")
+    edit(path, "      modular-build-process: display-case-list", "      short-lead-tim: coded")
+    edit(
+        path,
+        'themes: []\n    evidence: "Devices',
+        'themes: []\n    theme_basis: coded\n    evidence: "Devices',
+    )
+    found = problems(project)
+    assert any(
+        "unknown theme basis 'section-4'" in p
+        and "known: coded, highlighted" in p
+        and "field observations[0].theme_basis" in p
+        for p in found
+    ), found
+    assert any(
+        "theme_basis names 'short-lead-tim', which is not among its themes" in p for p in found
+    )
+    assert any("gives no basis for its theme 'production-to-order'" in p for p in found)
+    assert any(
+        "c1-pft-3: theme_basis given, but the observation lists no theme" in p for p in found
+    )
+    assert all(re.match(r"data/raw/observations/[^:]+\.yaml:\d+: ", p) for p in found), found
+
+
+def test_theme_basis_may_name_themes_by_label(project: Path) -> None:
+    path = obs_file(project)
+    edit(path, "      short-lead-time: text-case-list", "      Short lead time: text-case-list")
+    study = load_study(Layout.at(project))
+    [co] = [co for co in study.observations if co.observation.id == "c1-pft-1"]
+    assert co.observation.basis_of("short-lead-time") == "text-case-list"

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from . import pages
 from .evidence import (
+    GROUNDS,
     Evidence,
     ThemeEvidence,
     case_list,
@@ -22,9 +24,10 @@ from .evidence import (
     discriminator_statuses,
     leave_one_case_out,
     robustness,
+    theme_grounds,
     threshold_sweep,
 )
-from .model import Framework, Headers
+from .model import LINK_BASES, Framework, Headers
 from .study import Study
 
 
@@ -262,6 +265,135 @@ def second_order_themes(study: Study, evidence: Evidence) -> pd.DataFrame:
             "qualifies",
         ],
     )
+
+
+# -----------------------------------------------------------------------------------------------
+# The chain of evidence: where each theme link comes from
+
+
+def links_table(study: Study, evidence: Evidence) -> pd.DataFrame:
+    """Every observation-theme link with its basis (where the link comes from) and its grounds
+    (independent, by construction, or a reconstructed observation)."""
+    labels = {b.id: b.label for b in LINK_BASES}
+    observations = {co.observation.id: co for co in study.observations}
+    rows: list[dict[str, object]] = []
+    for tg in theme_grounds(study, evidence):
+        for link in tg.links:
+            co = observations[link.observation]
+            rows.append(
+                {
+                    "theme": link.theme,
+                    "dimension": tg.evidence.theme.dimension,
+                    "case_number": link.case,
+                    "case": co.case,
+                    "observation": link.observation,
+                    "text": co.observation.text,
+                    "basis": link.basis,
+                    "basis_label": labels[link.basis],
+                    "grounds": link.grounds,
+                    "source": co.observation.source or "",
+                }
+            )
+    return _frame(
+        rows,
+        [
+            "theme",
+            "dimension",
+            "case_number",
+            "case",
+            "observation",
+            "text",
+            "basis",
+            "basis_label",
+            "grounds",
+            "source",
+        ],
+    )
+
+
+GROUND_COLUMNS = {g: g.replace(" ", "_") for g in GROUNDS}
+
+
+def theme_grounds_table(study: Study, evidence: Evidence) -> pd.DataFrame:
+    """Per theme: its cases by the grounds they rest on (the strongest link of each case), their
+    counts, and what a check of its computed case list against a printed one proves."""
+    labels = study.dimension_labels
+    rows: list[dict[str, object]] = []
+    for tg in theme_grounds(study, evidence):
+        t = tg.evidence
+        row: dict[str, object] = {
+            "theme": t.theme.id,
+            "dimension_label": labels[t.theme.dimension],
+            "label": t.theme.label,
+            "cases": case_list(t.cases),
+            "qualifies": t.theme.id in evidence.qualified,
+        }
+        row.update({col: case_list(tg.cases(g)) for g, col in GROUND_COLUMNS.items()})
+        row.update({f"n_{col}": len(tg.cases(g)) for g, col in GROUND_COLUMNS.items()})
+        row["case_list_check"] = tg.check
+        rows.append(row)
+    columns = ["theme", "dimension_label", "label", "cases", "qualifies"]
+    columns += [*GROUND_COLUMNS.values(), *(f"n_{c}" for c in GROUND_COLUMNS.values())]
+    return _frame(rows, [*columns, "case_list_check"])
+
+
+def annotation_records(study: Study, evidence: Evidence) -> list[dict[str, object]]:
+    """The chain of evidence as annotations in the manner of the Annotation for Transparent
+    Inquiry (ATI): one record per claim (a second-order theme with the cases that evidence it),
+    holding, for each observation behind it, the analytic note (the first-order observation),
+    the source excerpt (its evidence passage, located in the case's narratives), where the link
+    comes from, and the link to the case's page in the report. The fields are documented in
+    data/processed/README.md."""
+    labels = {b.id: b.label for b in LINK_BASES}
+    cases = {c.id: c for c in study.cases}
+    observations = {co.observation.id: co for co in study.observations}
+    dims = study.dimension_labels
+    rule = evidence.rule.describe(len(evidence.coded_cases))
+    out: list[dict[str, object]] = []
+    for tg in theme_grounds(study, evidence):
+        t = tg.evidence
+        notes: list[dict[str, object]] = []
+        for link in tg.links:
+            co = observations[link.observation]
+            o, case = co.observation, cases[co.case]
+            located = co.start is not None and co.end is not None
+            notes.append(
+                {
+                    "case": case.number,
+                    "case_id": case.id,
+                    "case_name": case.name,
+                    "observation": o.id,
+                    "analytic_note": o.text,
+                    "source_excerpt": o.evidence and " ".join(o.evidence.split()),
+                    "excerpt_dimension": co.evidence_dimension if located else None,
+                    "excerpt_start": co.start if located else None,
+                    "excerpt_end": co.end if located else None,
+                    "basis": link.basis,
+                    "basis_label": labels[link.basis],
+                    "grounds": link.grounds,
+                    "observation_source": o.source,
+                    "observation_note": o.note and " ".join(o.note.split()),
+                    "case_page": pages.observation_link(case.id, o.id),
+                }
+            )
+        out.append(
+            {
+                "claim": f"{t.theme.label} ({case_list(t.cases)})",
+                "theme": t.theme.id,
+                "theme_label": t.theme.label,
+                "dimension": t.theme.dimension,
+                "dimension_label": dims[t.theme.dimension],
+                "perspective": study.perspective_of[t.theme.dimension],
+                "cases": list(t.cases),
+                "qualifies": t.theme.id in evidence.qualified,
+                "rule": rule,
+                "case_list_check": tg.check,
+                "grounds": {g: list(tg.cases(g)) for g in GROUNDS},
+                "theme_page": pages.theme_page(t.theme.id),
+                "annotations": notes,
+            }
+        )
+    return out
 
 
 # -----------------------------------------------------------------------------------------------

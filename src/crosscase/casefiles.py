@@ -42,6 +42,8 @@ Each observation:
   dimension  a dimension id of the framework
   text       the first-order thematic observation (a short phrase)
   themes     the second-order themes it evidences, by id or label, of its own dimension
+  theme_basis  where each theme link comes from (optional; left out, the links are "coded",
+             your own coding; see data/README.md)
   evidence   the passage of this case's narratives it rests on, copied verbatim (optional)
   source     how the observation was made (free text, e.g. "interview coding")"""
 

@@ -13,7 +13,15 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .model import Case, DesignRule, Framework, Observation, ProductionModels, Theme
+from .model import (
+    LINK_BASES,
+    Case,
+    DesignRule,
+    Framework,
+    Observation,
+    ProductionModels,
+    Theme,
+)
 from .problems import Loc, Problem, YamlDocument, unknown
 from .reading import Parsed, ParsedCase, ParsedItems, normalise_space
 
@@ -255,7 +263,14 @@ def check_observations(
                 )
             else:
                 resolved.append(theme.id)
-        obs = o.model_copy(update={"themes": resolved}) if resolved != o.themes else o
+        basis, found = check_theme_basis(f, name, loc, o, resolved, themes)
+        out += found
+        update: dict[str, object] = {}
+        if resolved != o.themes:
+            update["themes"] = resolved
+        if basis != o.theme_basis:
+            update["theme_basis"] = basis
+        obs = o.model_copy(update=update) if update else o
         co = locate(case.case, obs)
         if obs.evidence is not None and co.start is None:
             out.append(
@@ -268,6 +283,62 @@ def check_observations(
             )
         located.append(co)
     return located, out
+
+
+def check_theme_basis(
+    f: ParsedItems[Observation],
+    name: str | None,
+    loc: Loc,
+    o: Observation,
+    resolved: Sequence[str],
+    themes: ThemeIndex,
+) -> tuple[str | dict[str, str] | None, list[Problem]]:
+    """An observation's ``theme_basis``: known bases only; given per theme, one for each theme it
+    lists and no other. Returns it with its themes named by id (labels resolved)."""
+    basis = o.theme_basis
+    known = [b.id for b in LINK_BASES]
+    out: list[Problem] = []
+    if basis is None:
+        return None, out
+    if not o.themes:
+        out.append(
+            f.doc.problem(
+                name,
+                (*loc, "theme_basis"),
+                f"observation {o.id}: theme_basis given, but the observation lists no theme",
+            )
+        )
+    if isinstance(basis, str):
+        out += reference(
+            f.doc, name, (*loc, "theme_basis"), "theme basis", basis, known, f"observation {o.id}: "
+        )
+        return basis, out
+    by_id: dict[str, str] = {}
+    for ref, value in basis.items():
+        at: Loc = (*loc, "theme_basis", ref)
+        out += reference(f.doc, name, at, "theme basis", value, known, f"observation {o.id}: ")
+        theme = themes.resolve(ref)
+        if theme is None or theme.id not in resolved:
+            out.append(
+                f.doc.problem(
+                    name,
+                    at,
+                    f"observation {o.id}: theme_basis names {ref!r}, which is not among its "
+                    f"themes ({', '.join(resolved) or 'none'})",
+                )
+            )
+        else:
+            by_id[theme.id] = value
+    for t in resolved:
+        if t not in by_id:
+            out.append(
+                f.doc.problem(
+                    name,
+                    (*loc, "theme_basis"),
+                    f"observation {o.id}: theme_basis gives no basis for its theme {t!r}",
+                )
+            )
+    return by_id, out
 
 
 def check_observation_files(

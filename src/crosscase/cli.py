@@ -131,12 +131,15 @@ def _outputs(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from .evidence import DiscriminatorRule, collect
     from .papermap import load_map
     from .report import build_report
     from .study import load_description
 
     layout = Layout.discover()
     spec = _spec(args, layout)
+    study = _load(layout, spec.cases)
+    evidence = collect(study, DiscriminatorRule(spec.min_cases, spec.min_share))
     folder = layout.executed_dir(args.run)
     notebooks = [folder / nb.name for nb in layout.notebooks() if (folder / nb.name).is_file()]
     if not notebooks:
@@ -151,6 +154,8 @@ def _report(args: argparse.Namespace) -> int:
         load_map(layout),
         load_description(layout),
         spec.describe(),
+        study=study,
+        evidence=evidence,
     )
     print(f"wrote {len(pages)} pages to {layout.relative(out)}/ (open index.html)")
     return 0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from .model import Discriminator, ProductionModels, Theme
+from .model import LINK_BASES, RECONSTRUCTED, Discriminator, Observation, ProductionModels, Theme
 from .study import Study
 
 
@@ -121,6 +121,88 @@ def collect(study: Study, rule: DiscriminatorRule) -> Evidence:
         coded_cases=tuple(sorted(number[c] for c in study.coded_cases)),
         themes=tuple(ThemeEvidence(t, tuple(found[t.id])) for t in study.themes),
     )
+
+
+# -----------------------------------------------------------------------------------------------
+# The grounds of each theme-case link: independent, by construction, or a reconstructed observation
+
+
+Grounds = Literal["independent", "by construction", "reconstructed"]
+#: The grounds a link may rest on, strongest first.
+GROUNDS: tuple[Grounds, ...] = ("independent", "by construction", "reconstructed")
+_INDEPENDENT = {b.id: b.independent for b in LINK_BASES}
+
+
+def grounds_of(observation: Observation, theme: str) -> Grounds:
+    """What the link of ``observation`` to ``theme`` rests on: a reconstructed observation (its
+    ``source`` says so), else its basis: *independent* when the link was made from the
+    observation itself (highlighted, or coded by the researcher), *by construction* when it was
+    assigned to match a printed case list."""
+    if observation.source == RECONSTRUCTED:
+        return "reconstructed"
+    return "independent" if _INDEPENDENT[observation.basis_of(theme)] else "by construction"
+
+
+@dataclass(frozen=True)
+class Link:
+    """One observation-theme link: the case, the observation, its basis and its grounds."""
+
+    theme: str
+    case: int
+    observation: str
+    basis: str
+    grounds: Grounds
+
+
+@dataclass(frozen=True)
+class ThemeGrounds:
+    """A theme's evidence with the grounds of each link. A case evidences the theme on the
+    strongest grounds of its links (one independent link makes the case independent)."""
+
+    evidence: ThemeEvidence
+    links: tuple[Link, ...]
+
+    @cached_property
+    def by_case(self) -> dict[int, Grounds]:
+        """Case number -> the strongest grounds on which the case evidences the theme."""
+        rank = {g: i for i, g in enumerate(GROUNDS)}
+        best: dict[int, Grounds] = {}
+        for link in self.links:
+            if link.case not in best or rank[link.grounds] < rank[best[link.case]]:
+                best[link.case] = link.grounds
+        return dict(sorted(best.items()))
+
+    def cases(self, grounds: Grounds) -> tuple[int, ...]:
+        """The cases that evidence the theme on ``grounds`` (as their strongest)."""
+        return tuple(c for c, g in self.by_case.items() if g == grounds)
+
+    @property
+    def check(self) -> Literal["independent", "partly independent", "by construction", "none"]:
+        """What comparing the computed case list with a printed one proves: an independent check
+        (every case rests on an independent link), a partial one, or nothing (the list agrees by
+        construction)."""
+        n = len(self.cases("independent"))
+        if not self.by_case:
+            return "none"
+        if n == len(self.by_case):
+            return "independent"
+        return "partly independent" if n else "by construction"
+
+
+def theme_grounds(study: Study, evidence: Evidence) -> tuple[ThemeGrounds, ...]:
+    """Every theme of ``evidence`` with the basis and grounds of each of its links (from the
+    study's observations)."""
+    by_id = {co.observation.id: co.observation for co in study.observations}
+    out = []
+    for t in evidence.themes:
+        links = []
+        for case, ident in t.observations:
+            o = by_id[ident]
+            links.append(
+                Link(t.theme.id, case, ident, o.basis_of(t.theme.id), grounds_of(o, t.theme.id))
+            )
+        out.append(ThemeGrounds(t, tuple(links)))
+    return tuple(out)
 
 
 # -----------------------------------------------------------------------------------------------

@@ -385,3 +385,68 @@ def dendrogram_figure(
             fig.suptitle(title)
         fig.subplots_adjust(wspace=0.9, hspace=0.5)
     return fig
+
+
+#: Colour-blind-safe fills (Okabe and Ito) and hatches of the grounds figure's series, in order:
+#: blue, orange, then grey with hatching, so that the third also reads without colour.
+_GROUNDS_STYLE = [("#0072B2", ""), ("#E69F00", ""), ("#BBBBBB", "///")]
+
+
+def grounds_figure(
+    counts: pd.DataFrame,
+    row_labels: list[str],
+    legend: list[str],
+    threshold: int | None = None,
+    title: str | None = None,
+) -> Figure:
+    """One horizontal bar per row (a theme), stacked from the columns of ``counts`` in order (how
+    many of its cases rest on each kind of grounds), with a legend saying what each colour means
+    (``legend``, one label per column) and, with ``threshold``, the rule as a dashed line."""
+    if counts.shape[1] > len(_GROUNDS_STYLE):
+        raise ValueError(f"at most {len(_GROUNDS_STYLE)} series, not {counts.shape[1]}")
+    with _style():
+        wrapped = [textwrap.fill(label, 60) for label in row_labels]
+        lines = sum(label.count("\n") + 1 for label in wrapped)
+        fig, ax = plt.subplots(figsize=(11.0, 1.8 + 0.24 * lines), layout="constrained")
+        y = list(range(len(counts)))
+        left = [0] * len(counts)
+        for (column, label), (colour, hatch) in zip(
+            zip(counts.columns, legend, strict=True), _GROUNDS_STYLE, strict=False
+        ):
+            values = [int(v) for v in counts[column]]
+            ax.barh(
+                y,
+                values,
+                left=left,
+                color=colour,
+                hatch=hatch,
+                edgecolor="white",
+                linewidth=0.8,
+                label=label,
+            )
+            left = [a + b for a, b in zip(left, values, strict=True)]
+        ax.set_yticks(y, wrapped)
+        ax.invert_yaxis()  # first row on top
+        top = max([*left, threshold or 0, 1])
+        ax.set_xlim(0, top + 0.5)
+        ax.set_xticks(range(top + 1))
+        ax.set_xlabel("Cases")
+        ax.grid(axis="x", color="#e3e8ec", linewidth=0.6)
+        ax.set_axisbelow(True)
+        if threshold is not None:
+            ax.axvline(threshold, color="#333333", linestyle="--", linewidth=1)
+            ax.annotate(
+                f"rule: {threshold} cases",
+                (threshold, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="#333333",
+            )
+        fig.legend(loc="outside lower center", ncols=len(legend), frameon=False, fontsize=9)
+        if title:
+            fig.suptitle(title)
+    return fig

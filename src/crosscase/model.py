@@ -14,6 +14,7 @@ loader, which can then name the known alternatives.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -84,20 +85,59 @@ class Case(_Model):
     narratives: dict[str, Text]
 
 
+@dataclass(frozen=True)
+class LinkBasis:
+    """Where the link of an observation to a second-order theme comes from. An *independent* link
+    was made from the observation itself; one that is not was assigned so as to match a case list
+    the publication prints, and a check of the computed case lists against that list holds by
+    construction."""
+
+    id: str
+    label: str
+    independent: bool
+
+
+#: The bases an observation-theme link may have (``Observation.theme_basis``), in order.
+LINK_BASES: tuple[LinkBasis, ...] = (
+    LinkBasis("coded", "coded by the researcher", True),
+    LinkBasis("highlighted", "highlighted in the publication's data display", True),
+    LinkBasis(
+        "display-case-list",
+        "follows the case list printed in the data display's last column",
+        False,
+    ),
+    LinkBasis("text-case-list", "follows the case list given in the publication's text", False),
+)
+#: The basis of a link whose observation states none: the researcher's own coding.
+DEFAULT_LINK_BASIS = "coded"
+#: The ``source`` of an observation rebuilt where its source is lost: links resting on it are
+#: reported apart, whatever their basis.
+RECONSTRUCTED = "reconstructed"
+
+
 class Observation(_Model):
     """A first-order thematic observation: a reduction of a case narrative for one dimension.
 
     ``evidence`` is the passage of the case's narratives the observation rests on (where there is
-    one); ``themes`` the second-order themes it evidences (none, one, or several), by id or label.
+    one); ``themes`` the second-order themes it evidences (none, one, or several), by id or label;
+    ``theme_basis`` where each of those links comes from (one basis for all, or one per theme; the
+    researcher's own coding when absent).
     """
 
     id: ObservationId
     dimension: Ref
     text: Text
     themes: list[Ref] = Field(default_factory=list)
+    theme_basis: Ref | dict[Ref, Ref] | None = None
     evidence: Text | None = None
     source: Text | None = None
     note: Text | None = None
+
+    def basis_of(self, theme: str) -> str:
+        """The basis of the link to ``theme`` (a theme id once the study is loaded)."""
+        if isinstance(self.theme_basis, dict):
+            return self.theme_basis.get(theme, DEFAULT_LINK_BASIS)
+        return self.theme_basis or DEFAULT_LINK_BASIS
 
 
 class ObservationFile(_Model):

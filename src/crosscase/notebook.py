@@ -8,14 +8,14 @@ Plotting and display libraries are imported only by the notebooks that use them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .evidence import DiscriminatorRule, Evidence, collect
 from .model import Framework
-from .outputs import manifest, to_markdown, write_table
+from .outputs import manifest, to_markdown, write_jsonl, write_table
 from .paths import REPRODUCTION_RUN, Layout, check_run_name
 from .study import Study, load_framework, load_study
 
@@ -62,6 +62,11 @@ class Run:
             _display_markdown(
                 f"**{title}** ({len(table)} rows; `{name}.csv`)\n\n" + to_markdown(table)
             )
+
+    def records(self, records: Sequence[Mapping[str, object]], name: str, title: str) -> None:
+        """Write ``records`` as JSON Lines (``<name>.jsonl``) and say how many under ``title``."""
+        self.written.append(write_jsonl(records, self.tables_dir, name))
+        _display_markdown(f"**{title}** ({len(records)} records; `{name}.jsonl`)")
 
     def figure(self, fig: Figure, name: str, title: str) -> None:
         """Write ``fig`` as PNG and SVG and show it."""

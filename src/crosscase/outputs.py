@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,6 +72,17 @@ def write_table(table: pd.DataFrame, folder: Path, name: str) -> list[Path]:
         atomic_write(folder / f"{name}.csv", to_csv(table)),
         atomic_write(folder / f"{name}.md", to_markdown(table)),
     ]
+
+
+def to_jsonl(records: Iterable[Mapping[str, object]]) -> str:
+    """JSON Lines: one JSON object per line, keys in the order given, UTF-8 text (not escaped),
+    LF line ends: the same records always give the same bytes."""
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def write_jsonl(records: Iterable[Mapping[str, object]], folder: Path, name: str) -> Path:
+    """Write ``<name>.jsonl`` into ``folder``; return its path."""
+    return atomic_write(folder / f"{name}.jsonl", to_jsonl(records))
 
 
 def sha256(path: Path) -> str:

@@ -26,6 +26,7 @@ def output_map(layout: Layout, run: str) -> str:
     for item in load_map(layout):
         outs = [f"{layout.relative(tables / t)}.{{csv,md}}" for t in item.get("tables", [])]
         outs += [f"{layout.relative(figures / f)}.{{png,svg}}" for f in item.get("figures", [])]
+        outs += [layout.relative(tables / f) for f in item.get("files", [])]
         lines.append(f"{item['item']:<30}{item['notebook']:<38}{', '.join(outs)}")
     lines.append(f"Executed notebooks: {layout.relative(layout.executed_dir(run))}/")
     return "\n".join(lines)

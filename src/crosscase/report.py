@@ -3,7 +3,9 @@
 :func:`build_report` writes ``index.html`` (every table and figure of the paper mapped to its
 section, notebook page and output files, with their row counts, and the run's provenance:
 commit, package versions, date of the data), one page per executed notebook (nbconvert's
-``basic`` template: no scripts, no CDN), and copies of the output files under ``files/``.
+``basic`` template: no scripts, no CDN), copies of the output files under ``files/``, and, given
+the run's study and evidence, the evidence browser (:mod:`crosscase.browser`): a page per
+second-order theme and per case, its index and the linked data display.
 
 Pages are rendered from Jinja2 templates (``crosscase/html/``) with autoescaping on: every name
 that comes from the data, the paper map or a file name reaches the page as text. Case text inside
@@ -25,9 +27,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from nbconvert import HTMLExporter
 
+from . import pages as names
+from .evidence import Evidence
 from .model import StudyDescription
 from .outputs import atomic_write
 from .paths import Layout, check_run_name
+from .study import Study
 
 PACKAGES = [
     "crosscase",
@@ -111,8 +116,12 @@ def build_report(
     paper_map: list[dict[str, Any]] | None = None,
     description: StudyDescription | None = None,
     run_facts: Sequence[tuple[str, str]] = (),
+    *,
+    study: Study | None = None,
+    evidence: Evidence | None = None,
 ) -> list[Path]:
-    """Write the report of ``run`` into ``out``; return the pages written."""
+    """Write the report of ``run`` into ``out``; return the pages written. With the run's
+    ``study`` and ``evidence``, the evidence browser too."""
     check_run_name(run)
     env, css = _environment(), _css()
     files = out / "files"
@@ -122,7 +131,11 @@ def build_report(
             if src.is_file():
                 shutil.copyfile(src, files / src.name)
     exporter = HTMLExporter(template_name="basic")
-    nav = [("Index", "index.html")] + [(p.stem, f"{p.stem}.html") for p in notebooks]
+    browse = study is not None and evidence is not None
+    nav = [("Index", "index.html")]
+    if browse:
+        nav += [("Evidence", names.EVIDENCE_INDEX), ("Data display", names.DATA_DISPLAY)]
+    nav += [(p.stem, f"{p.stem}.html") for p in notebooks]
     page = env.get_template("page.html.j2")
     pages = []
     for nb in notebooks:
@@ -137,6 +150,8 @@ def build_report(
                 {"name": t, "rows": _rows(files / f"{t}.csv")} for t in item.get("tables", [])
             ],
             "figures": item.get("figures", []),
+            "files": item.get("files", []),
+            "evidence": browse and bool(item.get("evidence")),
         }
         for item in paper_map or []
     ]
@@ -150,6 +165,12 @@ def build_report(
         items=items,
         figures=[p.stem for p in sorted(files.glob("*.png"))],
         provenance=provenance(layout, description, run_facts),
+        browser=browse,
     )
     pages.insert(0, atomic_write(out / "index.html", index))
+    if study is not None and evidence is not None:
+        from .browser import evidence_pages
+
+        for name, html in evidence_pages(env, study, evidence, css=css, nav=nav, run=run).items():
+            pages.append(atomic_write(out / name, html))
     return pages
