@@ -33,7 +33,7 @@ export MKL_NUM_THREADS := 1
 # same RUN reuse the record, and a different case set or rule for a recorded run is refused
 # unless OVERWRITE=1. The parameters each notebook gets are the ones it declares.
 RUN ?= paper
-KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES
+KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES QDPX
 UNKNOWN_VARS := $(filter-out $(KNOWN_VARS),$(foreach v,$(MAKEOVERRIDES),$(if $(findstring =,$(v)),$(firstword $(subst =, ,$(v))))))
 ifneq ($(strip $(UNKNOWN_VARS)),)
 $(error unknown variable(s) $(UNKNOWN_VARS); known: $(KNOWN_VARS))
@@ -108,6 +108,11 @@ report: $(EXECUTED) ## Static HTML report of the run (build/<run>/report/index.h
 
 qda: $(RULES) ## Export the coded study for QDA tools: REFI-QDA codebook (.qdc) and project (.qdpx)
 	$(BIN)/crosscase qda --run $(RUN)
+
+.PHONY: import-qdpx
+import-qdpx: $(STAMP) ## Import a QDA tool's REFI-QDA project as a case set: make import-qdpx QDPX=<file.qdpx> INTO=<folder>
+	@test -n "$(QDPX)" -a -n "$(INTO)" || { echo 'usage: make import-qdpx QDPX=<project.qdpx> INTO=data/extensions/<set> [OVERWRITE=1]'; exit 2; }
+	$(BIN)/crosscase import-qdpx "$(QDPX)" --into "$(INTO)" $(if $(OVERWRITE),--overwrite)
 
 bench: $(STAMP) ## Time every stage on synthetic case sets (SIZES="5 50 500 2000"), and make against its floor
 	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),5 50 500 2000) --out data/processed/bench --figures figures/bench
