@@ -157,13 +157,21 @@ def _qda(args: argparse.Namespace) -> int:
     study = _load(layout, spec.cases)
     name = study.description.short_title if study.description else args.run
     out = layout.tables_dir(args.run)
-    qdc = atomic_write(out / "codebook.qdc", qda.codebook_xml(study))
-    qdpx = atomic_write(out / "project.qdpx", qda.project_archive(study, name))
+    codebook = qda.codebook_xml(study)
+    archive = qda.project_archive(study, name)
+    schemas = layout.refi_qda_dir
+    errors = qda.validate(codebook, schemas / "Codebook.xsd")
+    errors += qda.validate(qda.project_xml(study, name)[0], schemas / "Project.xsd")
+    if errors:  # the official schemas are the contract with the tools: nothing invalid is written
+        print("error: the export is not valid REFI-QDA:\n  " + "\n  ".join(errors), file=sys.stderr)
+        return 1
+    qdc = atomic_write(out / "codebook.qdc", codebook)
+    qdpx = atomic_write(out / "project.qdpx", archive)
     back = qda.read_project(qdpx.read_bytes())
     print(
-        f"wrote {layout.relative(qdc)} and {layout.relative(qdpx)}: {len(back.codes)} codes, "
-        f"{len(back.selections)} coded selections, {len(back.cases)} cases, "
-        f"{back.notes} notes (observations with no evidence passage)"
+        f"wrote {layout.relative(qdc)} and {layout.relative(qdpx)} (valid against the REFI-QDA "
+        f"schemas): {len(back.codes)} codes, {len(back.selections)} coded selections, "
+        f"{len(back.cases)} cases, {back.notes} notes (observations with no evidence passage)"
     )
     return 0
 
