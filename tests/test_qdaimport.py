@@ -388,3 +388,70 @@ def test_export_import_and_run_to_the_what_changed_report(tmp_path: Path) -> Non
     )
     assert sum(c.baseline is None for c in changes(baseline, current)) == 1
     assert got == want
+
+
+def _export_files(study: Study) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(qda.project_archive(study, "test"))) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def test_notes_are_tied_to_their_case_by_reference_or_by_name(study: Study, tmp_path: Path) -> None:
+    files = _export_files(study)
+    root = etree.fromstring(files["project.qde"])
+    for ref in root.findall(".//q:NoteRef", NS):
+        ref.getparent().remove(ref)
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    path = zipped(files, tmp_path / "by-name.qdpx")
+    imported = qdaimport.interpret(qdaimport.read_qdpx(path, SCHEMA), study)
+    assert imported.changed == () and imported.note_observations == len(
+        root.findall(".//q:Note", NS)
+    )
+    note = root.find(".//q:Note", NS)
+    note.set("name", "a note of no case")
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    path = zipped(files, tmp_path / "no-case.qdpx")
+    with pytest.raises(qdaimport.QdpxError, match="belongs to no case") as err:
+        qdaimport.interpret(qdaimport.read_qdpx(path, SCHEMA), study)
+    line = etree.fromstring(files["project.qde"]).find(".//q:Note", NS).sourceline
+    assert f":project.qde:{line}: Note 'a note of no case'" in err.value.report()
+
+
+def test_the_study_own_data_is_never_an_import_target(study: Study, tmp_path: Path) -> None:
+    path = zipped(_export_files(study), tmp_path / "study.qdpx")
+    before = sorted(p.name for p in LAYOUT.raw.rglob("*"))
+    code, _, err = run("import-qdpx", str(path), "--into", str(LAYOUT.raw), "--all")
+    assert code == 1 and "is inside the study's own data" in err
+    assert sorted(p.name for p in LAYOUT.raw.rglob("*")) == before
+
+
+def test_a_large_project_imports_in_proportion(study: Study, tmp_path: Path) -> None:
+    """150 copies of the sixth case (6,150 selections): no step grows faster than the input."""
+    import copy
+    import time
+
+    files = fixture_files()
+    root = etree.fromstring(files["project.qde"])
+    case = root.find("q:Cases/q:Case", NS)
+    source = root.find("q:Sources/q:TextSource", NS)
+    text = files[_source_name()]
+    for i in range(2, 151):
+        c = copy.deepcopy(case)
+        c.set("name", f"Copy {i}")
+        c.set("guid", f"00000000-0000-0000-0000-{i:012d}")
+        c.find("q:VariableValue/q:FloatValue", NS).text = f"{i + 5}.0"
+        case.getparent().append(c)
+        s = copy.deepcopy(source)
+        guid = f"10000000-0000-0000-0000-{i:012d}"
+        s.set("name", f"Copy {i}")
+        s.set("guid", guid)
+        s.set("plainTextPath", f"internal://{guid}.txt")
+        source.getparent().append(s)
+        files[f"sources/{guid}.txt"] = text
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    path = zipped(files, tmp_path / "large.qdpx")
+    started = time.perf_counter()
+    imported = qdaimport.interpret(qdaimport.read_qdpx(path, SCHEMA), study)
+    elapsed = time.perf_counter() - started
+    assert len(imported.cases) == 150
+    assert sum(len(c.observations) for c in imported.cases) == 150 * 20
+    assert elapsed < 60, f"{elapsed:.1f} s (about 0.5 s on a quiet machine)"

@@ -162,6 +162,7 @@ class QdaProject:
     other_sources: int  # pictures, PDFs, audio, video: not read
     members: int
     extra_files: tuple[str, ...]  # archive members no element refers to
+    document: str = "project.qde"  # the project document's name in the archive
 
     @property
     def selections(self) -> int:
@@ -190,6 +191,7 @@ class _Archive:
         self.display = display
         self.problems = problems
         self.members = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        self.folded = {n.casefold(): n for n in self.members}
         self.read_names: set[str] = set()
 
     def read(self, name: str, what: str) -> bytes | None:
@@ -216,8 +218,7 @@ class _Archive:
         for name in (f"sources/{internal_name}", f"Sources/{internal_name}"):
             if name in self.members:
                 return name
-        wanted = f"sources/{internal_name}".casefold()
-        return next((n for n in self.members if n.casefold() == wanted), None)
+        return self.folded.get(f"sources/{internal_name}".casefold())
 
     def _problem(self, message: str) -> None:
         self.problems.append(Problem(self.display, None, None, message))
@@ -320,7 +321,7 @@ def read_qdpx(path: Path, schema: Path, display: str | None = None) -> QdaProjec
         if data is None:
             raise QdpxError(display, problems)
         root = _parse(data, where, schema)
-        project = _extract(root, archive, where, problems)
+        project = _extract(root, archive, where, problems, qde)
     if problems:
         raise QdpxError(display, problems)
     return project
@@ -384,7 +385,9 @@ def _describe(el: Any) -> str:
     return f"{kind} {name!r}" if name else f"{kind} {el.get('guid')}"
 
 
-def _extract(root: Any, archive: _Archive, where: str, problems: list[Problem]) -> QdaProject:
+def _extract(
+    root: Any, archive: _Archive, where: str, problems: list[Problem], document: str
+) -> QdaProject:
     def problem(el: Any, message: str) -> None:
         problems.append(Problem(where, None, None, f"{_describe(el)}: {message}", el.sourceline))
 
@@ -533,6 +536,7 @@ def _extract(root: Any, archive: _Archive, where: str, problems: list[Problem]) 
         other_sources=other,
         members=len(archive.members),
         extra_files=extra,
+        document=document,
     )
 
 
@@ -668,7 +672,7 @@ class _Builder:
     ) -> None:
         self.project = project
         self.study = study
-        self.display = display
+        self.display = f"{display}:{project.document}"  # lines are the project document's
         self.origin_note = origin_note
         self.problems: list[Problem] = []
         self.themes = ThemeIndex([*study.themes, *extra_themes])
@@ -834,8 +838,11 @@ class _Builder:
                         "'(<case name>)'",
                         line=note.line,
                     )
+        notes_of: dict[int, list[TextItem]] = defaultdict(list)
+        for g, note in obs_notes.items():
+            if g in note_case:
+                notes_of[note_case[g]].append(note)
         study_by_name = {key(c.name): c for c in self.study.cases}
-        numbers = {c.id: c.number for c in self.study.cases}
         used_ids = {co.observation.id for co in self.study.observations}
         cases: list[ImportedCase] = []
         passages = 0
@@ -845,7 +852,7 @@ class _Builder:
         for d, draft in enumerate(drafts):
             known = study_by_name.get(key(draft.name))
             label = known.id if known else draft.name
-            notes = [n for g, n in obs_notes.items() if note_case.get(g) == d]
+            notes = notes_of.get(d, [])
             built = self.case_content(draft, notes, label, known)
             if built is None:
                 continue
@@ -855,19 +862,17 @@ class _Builder:
             protocol_values += len(protocol)
             ignored_vars |= ignored
             plans.append((draft, known, narratives, obs, protocol, number, memo_less))
-        taken_numbers = dict(numbers)
-        next_number = max([0, *numbers.values()]) + 1
+        owner = {c.number: c.id for c in self.study.cases}  # number -> the case that has it
+        for draft, known, _, _, _, number, _ in plans:
+            mine = known.id if known else draft.name
+            if number is not None and owner.setdefault(number, mine) != mine:
+                self.problem(
+                    f"case {draft.name!r}: number {number} is already case {owner[number]!r}",
+                    line=draft.line,
+                )
+        next_number = max(owner, default=0) + 1
         taken_ids = {c.id for c in self.study.cases}
         numbered: list[str] = []
-        for draft, known, _, _, _, number, _ in plans:
-            if known is None and number is not None:
-                others = [i for i, n in taken_numbers.items() if n == number]
-                if others:
-                    self.problem(
-                        f"case {draft.name!r}: number {number} is already case {others[0]!r}",
-                        line=draft.line,
-                    )
-                taken_numbers[draft.name] = number
         for draft, known, narratives, obs, protocol, number, memo_less in plans:
             if known is not None:
                 ident = known.id
@@ -879,10 +884,10 @@ class _Builder:
                     n += 1
                     ident = f"{base or 'case'}-{n}"
                 if number is None:
-                    while next_number in taken_numbers.values():
+                    while next_number in owner:
                         next_number += 1
                     number = next_number
-                    taken_numbers[ident] = number
+                    owner[number] = ident
                     numbered.append(ident)
             taken_ids.add(ident)
             try:
@@ -913,7 +918,7 @@ class _Builder:
                 )
             )
         if self.problems:
-            raise QdpxError(self.display, self.problems)
+            raise QdpxError(self.display.rsplit(":", 1)[0], self.problems)
         used = {t for c in cases for o in c.observations for t in o.themes}
         new_themes = tuple(t for t in self.new_theme_ids.values() if t.id in used)
         return Imported(
@@ -1168,7 +1173,11 @@ class _Builder:
             for o in known_obs
         }
         out = []
-        taken: set[str] = used_ids - set(by_id)
+        mine: set[str] = set()
+
+        def free(ident: str) -> bool:  # the case's own ids in the study are free for it
+            return ident not in mine and (ident in by_id or ident not in used_ids)
+
         for o in raw:
             evidence = o["evidence"]
             names = o["names"]
@@ -1179,21 +1188,21 @@ class _Builder:
                     if _OBSERVATION_ID.fullmatch(n)
                     and len(n) <= 100
                     and not _is_passage(n, evidence or o["text"])
-                    and n not in taken
+                    and free(n)
                 ),
                 None,
             )
             match = by_id.get(ident or "") or by_content.get(
                 (o["dimension"], evidence if evidence else key(o["text"]))
             )
-            if ident is None and match is not None and match.id not in taken:
+            if ident is None and match is not None and free(match.id):
                 ident = match.id
             if ident is None:
                 k = 1
-                while f"c{case.number}-{k}" in taken:
+                while not free(f"c{case.number}-{k}"):
                     k += 1
                 ident = f"c{case.number}-{k}"
-            taken.add(ident)
+            mine.add(ident)
             source = match.source if match is not None and match.id == ident else self.origin_note
             note = match.note if match is not None and match.id == ident else None
             try:
@@ -1215,7 +1224,7 @@ class _Builder:
                         case.id,
                         o["line"],
                     )
-        used_ids |= {o.id for o in out}
+        used_ids |= mine
         # In the order of the study's files: by dimension, then as the study's case has them
         # (an observation the study lacks after those), then by place in the text
         dims = {d.id: n for n, d in enumerate(self.study.framework.dimensions)}
@@ -1397,8 +1406,21 @@ def write_case_set(
     """Write the imported cases into the case set ``into`` after checking the result as a run
     would load it (the study's cases not replaced, plus the set's); nothing is written when a
     check fails or a file would be overwritten without ``overwrite``."""
-    files = planned_files(imported, into, themes, source, cases)
     display = layout.relative(into)
+    if into.resolve().is_relative_to(layout.raw.resolve()):
+        raise QdpxError(
+            display,
+            [
+                Problem(
+                    display,
+                    None,
+                    None,
+                    f"is inside the study's own data ({layout.relative(layout.raw)}): import into "
+                    "a case set folder of your own, e.g. data/extensions/<set>",
+                )
+            ],
+        )
+    files = planned_files(imported, into, themes, source, cases)
     clashes = [
         Problem(
             layout.relative(p),
