@@ -167,3 +167,24 @@ def test_cases_are_linked_to_their_sources(study) -> None:
             == "Integer"
         ]
         assert ints == [str(numbers[case.get("name")])]
+
+
+def test_an_export_invalid_against_the_schemas_is_not_written(
+    study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crosscase.cli import main
+
+    monkeypatch.setenv("CROSSCASE_OUTPUT_ROOT", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    assert main(["qda"]) == 0
+    out = Layout.discover().tables_dir("paper")
+    assert sorted(p.name for p in out.iterdir()) == ["codebook.qdc", "project.qdpx"]
+    for p in out.iterdir():
+        p.unlink()
+    valid = qda.codebook_xml
+    monkeypatch.setattr(
+        qda, "codebook_xml", lambda s: valid(s).replace(b'isCodable="true"', b'isCodable="no"')
+    )
+    assert main(["qda"]) == 1
+    assert "not valid REFI-QDA" in capsys.readouterr().err
+    assert list(out.iterdir()) == []

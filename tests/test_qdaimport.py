@@ -455,3 +455,21 @@ def test_a_large_project_imports_in_proportion(study: Study, tmp_path: Path) -> 
     assert len(imported.cases) == 150
     assert sum(len(c.observations) for c in imported.cases) == 150 * 20
     assert elapsed < 60, f"{elapsed:.1f} s (about 0.5 s on a quiet machine)"
+
+
+def test_a_source_with_its_own_variables_and_no_case_element_is_a_case(
+    study: Study, tmp_path: Path
+) -> None:
+    """MAXQDA's way: the variables on the source, no Case element; the source, coded with the
+    study's codes, becomes the case."""
+    files = fixture_files()
+    root = etree.fromstring(files["project.qde"])
+    cases = root.find("q:Cases", NS)
+    source = root.find("q:Sources/q:TextSource", NS)
+    source.extend(cases.find("q:Case", NS).findall("q:VariableValue", NS))
+    root.remove(cases)
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    path = zipped(files, tmp_path / "maxqda.qdpx")
+    (case,) = qdaimport.interpret(qdaimport.read_qdpx(path, SCHEMA), study).cases
+    expected = load_study(LAYOUT, [EXAMPLE / "cases"], require_theme_evidence=False).cases[0]
+    assert case.case.model_dump(exclude={"id"}) == expected.model_dump(exclude={"id"})

@@ -126,6 +126,7 @@ class TextItem:
     selections: tuple[Selection, ...]
     notes: tuple[str, ...]  # NoteRefs of the item itself
     line: int | None
+    values: tuple[tuple[str, str], ...] = ()  # variables of the source itself (MAXQDA's way)
 
     def describe(self) -> str:
         return f"{self.kind} {self.name!r}"
@@ -408,18 +409,22 @@ def _extract(
         for vs in root.iterchildren(f"{_Q}Variables")
         for v in vs.iterchildren(f"{_Q}Variable")
     }
-    cases = []
-    for c in root.iterfind(f"{_Q}Cases/{_Q}Case"):
+
+    def values_of(el: Any) -> tuple[tuple[str, str], ...]:
         values = []
-        for vv in c.iterchildren(f"{_Q}VariableValue"):
+        for vv in el.iterchildren(f"{_Q}VariableValue"):
             ref = vv.find(f"{_Q}VariableRef").get("targetGUID")
             if ref not in variables:
-                problem(c, f"a VariableValue refers to no Variable (targetGUID {ref})")
+                problem(el, f"a VariableValue refers to no Variable (targetGUID {ref})")
                 continue
             value = next((v for v in vv if v.tag != f"{_Q}VariableRef"), None)
             values.append((ref, (value.text or "") if value is not None else ""))
+        return tuple(values)
+
+    cases = []
+    for c in root.iterfind(f"{_Q}Cases/{_Q}Case"):
         refs = tuple(r.get("targetGUID") for r in c.iterchildren(f"{_Q}SourceRef"))
-        cases.append(CaseItem(c.get("guid"), c.get("name"), tuple(values), refs, c.sourceline))
+        cases.append(CaseItem(c.get("guid"), c.get("name"), values_of(c), refs, c.sourceline))
 
     def text_item(el: Any, kind: str) -> TextItem | None:
         content = el.find(f"{_Q}PlainTextContent")
@@ -497,6 +502,15 @@ def _extract(
                     sel.sourceline,
                 )
             )
+        whole = [  # codings of the item itself code its whole text
+            target
+            for coding in el.iterchildren(f"{_Q}Coding")
+            if (target := coding.find(f"{_Q}CodeRef").get("targetGUID")) in codes
+        ]
+        if whole and text:
+            selections.append(
+                Selection(el.get("guid"), "", 0, len(text), "", tuple(whole), (), el.sourceline)
+            )
         own_notes = tuple(n.get("targetGUID") for n in el.iterchildren(f"{_Q}NoteRef"))
         return TextItem(
             kind,
@@ -506,6 +520,7 @@ def _extract(
             tuple(selections),
             own_notes,
             el.sourceline,
+            values_of(el),
         )
 
     sources: list[TextItem] = []
@@ -1121,13 +1136,21 @@ class _Builder:
         number: int | None = None
         ignored: set[str] = set()
         element = draft.element
-        for var, value in element.values if element else ():
+        own = element.values if element else ()
+        given = {var for var, _ in own}
+        from_sources = [  # variables kept on the sources (MAXQDA), where the case has none
+            (var, value)
+            for i in draft.sources
+            for var, value in self.project.sources[i].values
+            if var not in given
+        ]
+        for var, value in [*own, *from_sources]:
             name, _ = self.project.variables[var]
             k = key(name)
             if _is_number(name):
-                number = self.case_number(value, draft, label)
+                number = self.case_number(value, draft, label) if number is None else number
             elif k in fields:
-                values[fields[k]] = normalise_space(value)
+                values.setdefault(fields[k], normalise_space(value))
             else:
                 ignored.add(name)
         values = {f.id: values[f.id] for f in self.study.framework.case_protocol if f.id in values}
@@ -1136,7 +1159,7 @@ class _Builder:
                 self.problem(
                     f"case {draft.name!r} has no value for the variable {f.label!r} (protocol "
                     f"field {f.id})"
-                    + ("" if element else ": no Case element carries its variables"),
+                    + ("" if element or from_sources else ": no case carries its variables"),
                     label,
                     draft.line,
                 )
