@@ -120,6 +120,7 @@ def test_the_command_says_the_export_is_the_study_and_writes_nothing(
     assert f"{n} cases: 0 new, {n} as in the study, 0 changed" in out
     notes = sum(1 for co in study.observations if co.start is None)
     assert f"{notes} first-order observations with no passage" in out
+    assert f"{n} case links" in out
     assert "Nothing to write" in out and "Imported in" in out
     assert not (tmp_path / "set").exists()
 
@@ -218,6 +219,7 @@ def test_the_imported_sixth_case_validates_as_a_case_set(tmp_path: Path) -> None
     code, out, err = run("import-qdpx", str(path), "--into", str(into))
     assert (code, err) == (0, "")
     assert "1 unreferenced (ignored)" in out and "1 new, 0 as in the study" in out
+    assert "20 first-order observations, 1 with none of the study's codes (ignored)" in out
     study = load_study(LAYOUT, [LAYOUT.cases_dir, into / "cases"])
     assert len(study.cases) == 6 and len(study.themes) == 20
     # A second import of the same project finds the files up to date

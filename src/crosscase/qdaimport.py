@@ -596,6 +596,8 @@ class Imported:
     new_themes: tuple[Theme, ...]
     roles: Mapping[str, CodeRole]
     narrative_passages: int
+    case_links: int  # selections coded with a case's code only
+    ignored_selections: int  # selections of a case's text with none of the study's codes
     ignored_sources: tuple[str, ...]
     protocol_values: int
     ignored_variables: tuple[str, ...]
@@ -694,6 +696,7 @@ class _Builder:
         self.known_theme_ids = set(self.themes.by_id)
         self.roles = classify_codes(project, study.framework, self.themes)
         self.new_theme_ids: dict[str, Theme] = {}  # new theme key -> theme
+        self.other_selections: Counter[str] = Counter()
         self.labels = study.dimension_labels
 
     def problem(self, message: str, case: str | None = None, line: int | None = None) -> None:
@@ -942,6 +945,8 @@ class _Builder:
             new_themes=new_themes,
             roles=self.roles,
             narrative_passages=passages,
+            case_links=self.other_selections["case"],
+            ignored_selections=self.other_selections["none"],
             ignored_sources=tuple(ignored_sources),
             protocol_values=protocol_values,
             ignored_variables=tuple(sorted(ignored_vars)),
@@ -970,6 +975,11 @@ class _Builder:
             _, _, good = self.meaning((c for s in g.selections for c in s.codes), what, label, line)
             ok &= good
             passage = normalise_space(p.sources[i].text[start:end])
+            for sel in g.selections:
+                if not self.study_codes(sel.codes):  # a case's link to its text, or not ours
+                    self.other_selections[
+                        "case" if any(self.roles[c].role == "case" for c in sel.codes) else "none"
+                    ] += 1
             for dims, themes, memo in self.span_meanings(g.selections):
                 if not themes and not memo:
                     for dim in dims:
@@ -1559,6 +1569,8 @@ def summary(imported: Imported) -> list[str]:
             f"{_n(imported.narrative_passages, 'narrative passage')}, "
             f"{_n(located, 'first-order observation')}"
             + (f" ({memo_less} with no memo: their text is the passage)" if memo_less else "")
+            + _also(imported.case_links, "case links")
+            + _also(imported.ignored_selections, "with none of the study's codes (ignored)")
             + f"; {_n(p.codings, 'coding')}",
         ),
         (
