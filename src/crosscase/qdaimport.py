@@ -42,7 +42,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from lxml import etree
 from pydantic import ValidationError
@@ -83,6 +83,11 @@ class QdpxError(StudyDataError):
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} importing {self.source} (nothing was written):"
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+def _fail(where: str, message: str, line: int | None = None) -> NoReturn:
+    """Stop with one problem of ``where`` (nothing has been written)."""
+    raise QdpxError(where, [Problem(where, None, None, message, line)])
 
 
 def key(name: str) -> str:
@@ -246,29 +251,17 @@ def _open_archive(path: Path, display: str) -> zipfile.ZipFile:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise QdpxError(
-            display, [Problem(display, None, None, f"cannot read: {exc.strerror}")]
-        ) from None
+        _fail(display, f"cannot read: {exc.strerror}")
     if size > MAX_ARCHIVE_BYTES:
-        raise QdpxError(
-            display,
-            [Problem(display, None, None, f"{size:,} bytes (the limit is {MAX_ARCHIVE_BYTES:,})")],
-        )
+        _fail(display, f"{size:,} bytes (the limit is {MAX_ARCHIVE_BYTES:,})")
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise QdpxError(
+        _fail(
             display,
-            [
-                Problem(
-                    display,
-                    None,
-                    None,
-                    f"not a zip archive ({exc}): a .qdpx project is a zip holding project.qde "
-                    "and its sources/ folder",
-                )
-            ],
-        ) from None
+            f"not a zip archive ({exc}): a .qdpx project is a zip holding project.qde "
+            "and its sources/ folder",
+        )
 
 
 def read_qdpx(path: Path, schema: Path, display: str | None = None) -> QdaProject:
@@ -279,44 +272,17 @@ def read_qdpx(path: Path, schema: Path, display: str | None = None) -> QdaProjec
     with _open_archive(path, display) as zf:
         infos = zf.infolist()
         if len(infos) > MAX_MEMBERS:
-            raise QdpxError(
-                display,
-                [
-                    Problem(
-                        display,
-                        None,
-                        None,
-                        f"{len(infos):,} members (the limit is {MAX_MEMBERS:,})",
-                    )
-                ],
-            )
+            _fail(display, f"{len(infos):,} members (the limit is {MAX_MEMBERS:,})")
         total = sum(i.file_size for i in infos)
         if total > MAX_TOTAL_BYTES:
-            raise QdpxError(
-                display,
-                [
-                    Problem(
-                        display,
-                        None,
-                        None,
-                        f"{total:,} bytes uncompressed (the limit is {MAX_TOTAL_BYTES:,})",
-                    )
-                ],
-            )
+            _fail(display, f"{total:,} bytes uncompressed (the limit is {MAX_TOTAL_BYTES:,})")
         archive = _Archive(zf, display, problems)
         qde = "project.qde" if "project.qde" in archive.members else None
         if qde is None:
             top = [n for n in archive.members if "/" not in n and n.endswith(".qde")]
             qde = top[0] if len(top) == 1 else None
         if qde is None:
-            raise QdpxError(
-                display,
-                [
-                    Problem(
-                        display, None, None, "no project.qde in the archive: not a REFI-QDA project"
-                    )
-                ],
-            )
+            _fail(display, "no project.qde in the archive: not a REFI-QDA project")
         where = f"{display}:{qde}"
         data = archive.read(qde, "project document")
         if data is None:
@@ -332,28 +298,16 @@ def _parse(data: bytes, where: str, schema: Path) -> Any:
     try:
         root = etree.fromstring(data, _safe_parser())
     except etree.XMLSyntaxError as exc:
-        raise QdpxError(
-            where, [Problem(where, None, None, f"not well-formed XML: {exc.msg}", exc.lineno)]
-        ) from None
+        _fail(where, f"not well-formed XML: {exc.msg}", exc.lineno)
     if root.getroottree().docinfo.doctype:
-        raise QdpxError(
-            where,
-            [Problem(where, None, None, "has a DOCTYPE: DTDs and entities are not accepted", 1)],
-        )
+        _fail(where, "has a DOCTYPE: DTDs and entities are not accepted", 1)
     if root.tag != f"{_Q}Project":
-        raise QdpxError(
+        _fail(
             where,
-            [
-                Problem(
-                    where,
-                    None,
-                    None,
-                    f"the root element is {etree.QName(root).localname!r} in "
-                    f"{etree.QName(root).namespace or 'no namespace'}, not a REFI-QDA Project "
-                    f"({PROJECT_NS})",
-                    root.sourceline,
-                )
-            ],
+            f"the root element is {etree.QName(root).localname!r} in "
+            f"{etree.QName(root).namespace or 'no namespace'}, not a REFI-QDA Project "
+            f"({PROJECT_NS})",
+            root.sourceline,
         )
     try:
         xsd = etree.XMLSchema(etree.parse(str(schema), _safe_parser()))
@@ -871,7 +825,7 @@ class _Builder:
             known = study_by_name.get(key(draft.name))
             label = known.id if known else draft.name
             notes = notes_of.get(d, [])
-            built = self.case_content(draft, notes, label, known)
+            built = self.case_content(draft, notes, label)
             if built is None:
                 continue
             narratives, obs, n_passages, memo_less = built
@@ -956,7 +910,7 @@ class _Builder:
         )
 
     def case_content(
-        self, draft: _Draft, notes: Sequence[TextItem], label: str, known: Case | None
+        self, draft: _Draft, notes: Sequence[TextItem], label: str
     ) -> tuple[dict[str, str], list[dict[str, Any]], int, int] | None:
         """Narratives and raw observations of a case, from its sources and notes."""
         p = self.project
@@ -1441,17 +1395,10 @@ def write_case_set(
     check fails or a file would be overwritten without ``overwrite``."""
     display = layout.relative(into)
     if into.resolve().is_relative_to(layout.raw.resolve()):
-        raise QdpxError(
+        _fail(
             display,
-            [
-                Problem(
-                    display,
-                    None,
-                    None,
-                    f"is inside the study's own data ({layout.relative(layout.raw)}): import into "
-                    "a case set folder of your own, e.g. data/extensions/<set>",
-                )
-            ],
+            f"is inside the study's own data ({layout.relative(layout.raw)}): import into "
+            "a case set folder of your own, e.g. data/extensions/<set>",
         )
     files = planned_files(imported, into, themes, source, cases)
     clashes = [
