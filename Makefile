@@ -33,7 +33,7 @@ export MKL_NUM_THREADS := 1
 # validates; later calls with the same RUN reuse the record, and a different case set or rule for
 # a recorded run is refused unless OVERWRITE=1. Each notebook gets the parameters it declares.
 RUN ?= paper
-KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES
+KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES QDPX
 UNKNOWN_VARS := $(filter-out $(KNOWN_VARS),$(foreach v,$(MAKEOVERRIDES),$(if $(findstring =,$(v)),$(firstword $(subst =, ,$(v))))))
 ifneq ($(strip $(UNKNOWN_VARS)),)
 $(error unknown variable(s) $(UNKNOWN_VARS); known: $(KNOWN_VARS))
@@ -114,6 +114,24 @@ report: $(EXECUTED) ## Static HTML report of the run (build/<run>/report/index.h
 
 qda: $(RULES) ## Export the coded study for QDA tools: REFI-QDA codebook (.qdc) and project (.qdpx)
 	$(BIN)/crosscase qda --run $(RUN)
+
+.PHONY: import-qdpx qda-check
+import-qdpx: $(STAMP) ## Import a QDA tool's REFI-QDA project as a case set: make import-qdpx QDPX=<file.qdpx> INTO=<folder>
+	@test -n "$(QDPX)" -a -n "$(INTO)" || { echo 'usage: make import-qdpx QDPX=<project.qdpx> INTO=data/extensions/<set> [OVERWRITE=1]'; exit 2; }
+	$(BIN)/crosscase import-qdpx "$(QDPX)" --into "$(INTO)" $(if $(OVERWRITE),--overwrite)
+
+# The second, independent REFI-QDA reader: qualitative-coding (it pulls in spaCy, so it has an
+# environment of its own, pinned by tests/second-reader.lock; no spaCy model is needed).
+QC_ENV := build/qc-env
+$(QC_ENV)/.installed: tests/second-reader.lock
+	rm -rf $(QC_ENV)
+	$(PYTHON) -m venv $(QC_ENV)
+	$(QC_ENV)/bin/python -m pip install --quiet --requirement $<
+	touch $@
+
+qda-check: $(STAMP) $(QC_ENV)/.installed ## Read the export with a second REFI-QDA reader (qualitative-coding) and compare with the study
+	@$(MAKE) qda RUN=$(RUN)
+	$(BIN)/python tests/second_reader.py --qc $(QC_ENV)/bin/qc --run $(RUN) --work build/qc-check/$(RUN)
 
 bench: $(STAMP) ## Time every stage on synthetic case sets (SIZES="5 50 500 2000"), long narratives, and make against its floor
 	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),5 50 500 2000) --out data/processed/bench --figures figures/bench

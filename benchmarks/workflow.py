@@ -56,6 +56,8 @@ def project(base: Path, variant: str) -> Path:
     shutil.copytree(ROOT / "data" / "raw", target / "data" / "raw")
     for name in (".venv", "src"):
         (target / name).symlink_to(ROOT / name)
+    for name in ("pyproject.toml", "requirements.lock"):  # never remake the shared environment
+        os.utime(target / name, (0, 0))
     (target / "notebooks").mkdir()
     shutil.copy2(ROOT / "notebooks" / "paper-map.yaml", target / "notebooks" / "paper-map.yaml")
     for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):

@@ -179,6 +179,10 @@ def project_copy(target: Path) -> Path:
         shutil.copytree(ROOT / name, target / name)
     for name in (".venv", "src"):
         (target / name).symlink_to(ROOT / name)
+    # The environment is shared: make in a copy must never remake it (pip install -e . from the
+    # copy would point the shared environment's commands at the copy). Its inputs look old.
+    for name in ("pyproject.toml", "requirements.lock"):
+        os.utime(target / name, (0, 0))
     return target
 
 

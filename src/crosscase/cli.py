@@ -170,14 +170,67 @@ def _qda(args: argparse.Namespace) -> int:
     study = _load(layout, spec.cases)
     name = study.description.short_title if study.description else args.run
     out = layout.tables_dir(args.run)
-    qdc = atomic_write(out / "codebook.qdc", qda.codebook_xml(study))
-    qdpx = atomic_write(out / "project.qdpx", qda.project_archive(study, name))
+    codebook = qda.codebook_xml(study)
+    archive = qda.project_archive(study, name)
+    schemas = layout.refi_qda_dir
+    errors = qda.validate(codebook, schemas / "Codebook.xsd")
+    errors += qda.validate(qda.project_xml(study, name)[0], schemas / "Project.xsd")
+    if errors:  # the official schemas are the contract with the tools: nothing invalid is written
+        print("error: the export is not valid REFI-QDA:\n  " + "\n  ".join(errors), file=sys.stderr)
+        return 1
+    qdc = atomic_write(out / "codebook.qdc", codebook)
+    qdpx = atomic_write(out / "project.qdpx", archive)
     back = qda.read_project(qdpx.read_bytes())
     print(
-        f"wrote {layout.relative(qdc)} and {layout.relative(qdpx)}: {len(back.codes)} codes, "
-        f"{len(back.selections)} coded selections, {len(back.cases)} cases, "
-        f"{back.notes} notes (observations with no evidence passage)"
+        f"wrote {layout.relative(qdc)} and {layout.relative(qdpx)} (valid against the REFI-QDA "
+        f"schemas): {len(back.codes)} codes, {len(back.selections)} coded selections, "
+        f"{len(back.cases)} cases, {back.notes} notes (observations with no evidence passage)"
     )
+    return 0
+
+
+def _import_qdpx(args: argparse.Namespace) -> int:
+    import time
+
+    from . import qdaimport
+    from .study import load_study
+
+    layout = Layout.discover()
+    started = time.perf_counter()
+    path = Path(args.project)
+    into = layout.resolve(args.into)
+    shown = layout.relative(path) if path.is_absolute() else path.as_posix()
+    study = load_study(layout)
+    themes = qdaimport.existing_themes(layout, into)
+    project = qdaimport.read_qdpx(path, layout.refi_qda_dir / "Project.xsd", shown)
+    imported = qdaimport.interpret(
+        project, study, themes, shown, f"coded in a QDA tool, imported from {path.name}"
+    )
+    which = "all" if args.all else "changed" if args.with_changed else "new"
+    files = qdaimport.write_case_set(
+        layout, imported, into, path.name, cases=which, overwrite=args.overwrite, themes=themes
+    )
+    elapsed = time.perf_counter() - started
+    print(f"Read {shown} ({project.origin or 'unknown origin'}): each element and what it became")
+    print("\n".join(qdaimport.summary(imported)))
+    for c in imported.changed:
+        print(f"Case {c.case.id} differs from the study ({len(c.differences)} differences):")
+        print("\n".join(f"  {d}" for d in c.differences))
+    if imported.changed and which == "new":
+        print("  (not written: add --with-changed to write the changed cases into the case set)")
+    for t in imported.new_themes:
+        print(f"New candidate theme {t.id} ({t.dimension}): {t.label}")
+    for p in files.written:
+        print(f"wrote {layout.relative(p)}")
+    if files.unchanged:
+        print(f"{len(files.unchanged)} files already up to date")
+    if not files.written and not files.unchanged:
+        print("Nothing to write: no case that the study does not already have.")
+    else:
+        cases = " ".join(files.cases_option)
+        name = into.name
+        print(f'Next: make validate CASES="{cases}"; make RUN={name} CASES="{cases}"')
+    print(f"Imported in {elapsed:.2f} s.")
     return 0
 
 
@@ -380,6 +433,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder to write (default: build/<run>/report)")
     q = command("qda", _qda, "export a run's study as REFI-QDA codebook (.qdc) and project (.qdpx)")
     _run_arguments(q, rule=False)
+    i = command("import-qdpx", _import_qdpx, "import a REFI-QDA project (.qdpx) as a case set")
+    i.add_argument("project", help="the .qdpx file a QDA tool exported")
+    i.add_argument("--into", required=True, help="case-set folder, e.g. data/extensions/my-study")
+    i.add_argument(
+        "--with-changed",
+        action="store_true",
+        help="also write the study's cases that the project codes differently",
+    )
+    i.add_argument("--all", action="store_true", help="write every case of the project")
+    i.add_argument("--overwrite", action="store_true", help="replace files of an earlier import")
     n = command("new-case", _new_case, "start a new case (and its observation file)")
     n.add_argument("--id", required=True, help="case id: lowercase letters, digits, hyphens")
     n.add_argument("--name", required=True, help="case name (a table column header)")

@@ -128,6 +128,12 @@ class Layout:
         return self.root / "data" / "extensions"
 
     @property
+    def refi_qda_dir(self) -> Path:
+        """The official REFI-QDA schemas (``Project.xsd``, ``Codebook.xsd``): exports are checked
+        and imports validated against them."""
+        return self.root / "data" / "external" / "refi-qda"
+
+    @property
     def notebooks_dir(self) -> Path:
         return self.root / "notebooks"
 

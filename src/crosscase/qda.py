@@ -30,11 +30,34 @@ PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 _NAMESPACE = uuid.UUID("5b0f6b4e-2d1c-4c55-9a55-63726f737363")  # crosscase's UUID namespace
 _COLOURS = ["#2f6690", "#b5651d", "#3c7a3c", "#6a3d7a"]
+_CASE_COLOUR = "#777777"
 
 
 def guid(kind: str, ident: str) -> str:
     """A stable GUID for an item of the study."""
     return str(uuid.uuid5(_NAMESPACE, f"{kind}:{ident}"))
+
+
+#: Who and when, on every element a tool wants it: the schema makes these attributes optional,
+#: but QualCoder reads the date of every note and selection and qualitative-coding the user of
+#: every coding. Fixed values keep the export byte-identical from run to run.
+EXPORT_USER = "crosscase"
+EXPORT_TIME = "1980-01-01T00:00:00Z"  # the zip's own fixed timestamp
+USER_GUID = guid("user", EXPORT_USER)
+#: The case variable holding the case's number (an Integer; tools may give it back as a Float).
+NUMBER_VARIABLE = "Case number"
+#: The (not codable) code grouping one code per case, each with its case's GUID: QualCoder links
+#: a case to text through a code of the case's GUID coding that text (NVivo's convention).
+CASES_CODE = "Cases"
+
+
+def _stamp(el: etree._Element, modified: bool = True) -> etree._Element:
+    el.set("creatingUser", USER_GUID)
+    el.set("creationDateTime", EXPORT_TIME)
+    if modified:
+        el.set("modifyingUser", USER_GUID)
+        el.set("modifiedDateTime", EXPORT_TIME)
+    return el
 
 
 def _code(
@@ -60,8 +83,11 @@ def _code(
     return code
 
 
-def _codes(parent: etree._Element, ns: str, framework: Framework, study: Study | None) -> None:
-    """The code hierarchy: perspectives (not codable) > dimensions > second-order themes."""
+def _codes(
+    parent: etree._Element, ns: str, framework: Framework, study: Study | None, cases: bool = False
+) -> None:
+    """The code hierarchy: perspectives (not codable) > dimensions > second-order themes; with
+    ``cases``, a group of one code per case (the case's GUID)."""
     codes = etree.SubElement(parent, f"{{{ns}}}Codes")
     themes = list(study.themes) if study else []
     for i, p in enumerate(framework.perspectives):
@@ -71,6 +97,19 @@ def _codes(parent: etree._Element, ns: str, framework: Framework, study: Study |
             dc = _code(pc, ns, "dimension", d.id, d.label, True, colour, d.definition)
             for t in (t for t in themes if t.dimension == d.id):
                 _code(dc, ns, "theme", t.id, t.label, True, colour, f"Second-order theme ({t.id})")
+    if cases and study and study.cases:
+        group = _code(
+            codes,
+            ns,
+            "group",
+            "cases",
+            CASES_CODE,
+            False,
+            _CASE_COLOUR,
+            "One code per case, coding the case's whole source (the case's link to its text)",
+        )
+        for c in study.cases:
+            _code(group, ns, "case", c.id, c.name, True, _CASE_COLOUR, None)
 
 
 def codebook_xml(study: Study) -> bytes:
@@ -100,102 +139,136 @@ def case_source_text(study: Study, case_id: str) -> tuple[str, dict[str, tuple[i
 
 
 def project_xml(study: Study, name: str) -> tuple[bytes, dict[str, str]]:
-    """The project document ``project.qde`` and the text of each source (by file name)."""
+    """The project document ``project.qde`` and the text of each source and note (by file
+    name)."""
     ns = PROJECT_NS
-    e = etree.Element
-    root = e(f"{{{ns}}}Project", nsmap={None: ns}, name=name, origin="crosscase")
-    book = etree.SubElement(root, f"{{{ns}}}CodeBook")
-    _codes(book, ns, study.framework, study)
+    sub = etree.SubElement
+    root = etree.Element(
+        f"{{{ns}}}Project",
+        nsmap={None: ns},
+        name=name,
+        origin="crosscase",
+        creatingUserGUID=USER_GUID,
+        creationDateTime=EXPORT_TIME,
+        modifyingUserGUID=USER_GUID,
+        modifiedDateTime=EXPORT_TIME,
+    )
+    sub(sub(root, f"{{{ns}}}Users"), f"{{{ns}}}User", guid=USER_GUID, name=EXPORT_USER)
+    book = sub(root, f"{{{ns}}}CodeBook")
+    _codes(book, ns, study.framework, study, cases=True)
     fields = study.framework.case_protocol
-    variables = etree.SubElement(root, f"{{{ns}}}Variables")
-    etree.SubElement(
+    variables = sub(root, f"{{{ns}}}Variables")
+    sub(
         variables,
         f"{{{ns}}}Variable",
         guid=guid("variable", "number"),
-        name="Case number",
+        name=NUMBER_VARIABLE,
         typeOfVariable="Integer",
     )
     for f in fields:
-        etree.SubElement(
+        sub(
             variables,
             f"{{{ns}}}Variable",
             guid=guid("variable", f.id),
             name=f.label,
             typeOfVariable="Text",
         )
-    cases = etree.SubElement(root, f"{{{ns}}}Cases")
+    cases = sub(root, f"{{{ns}}}Cases")
     for c in study.cases:
-        ce = etree.SubElement(cases, f"{{{ns}}}Case", guid=guid("case", c.id), name=c.name)
-        etree.SubElement(ce, f"{{{ns}}}Description").text = f"Case {c.number} ({c.id})"
+        ce = sub(cases, f"{{{ns}}}Case", guid=guid("case", c.id), name=c.name)
+        sub(ce, f"{{{ns}}}Description").text = f"Case {c.number} ({c.id})"
         values = [("number", "IntegerValue", str(c.number))]
         values += [(f.id, "TextValue", c.protocol.get(f.id, "")) for f in fields]
         for var, kind, value in values:
-            vv = etree.SubElement(ce, f"{{{ns}}}VariableValue")
-            etree.SubElement(vv, f"{{{ns}}}VariableRef", targetGUID=guid("variable", var))
-            etree.SubElement(vv, f"{{{ns}}}{kind}").text = value
-        etree.SubElement(ce, f"{{{ns}}}SourceRef", targetGUID=guid("source", c.id))
-    sources = etree.SubElement(root, f"{{{ns}}}Sources")
+            vv = sub(ce, f"{{{ns}}}VariableValue")
+            sub(vv, f"{{{ns}}}VariableRef", targetGUID=guid("variable", var))
+            sub(vv, f"{{{ns}}}{kind}").text = value
+        sub(ce, f"{{{ns}}}SourceRef", targetGUID=guid("source", c.id))
+    sources = sub(root, f"{{{ns}}}Sources")
     texts: dict[str, str] = {}
-    notes: list[tuple[str, str, str]] = []
+    notes: list[etree._Element] = []
     for c in study.cases:
         text, spans = case_source_text(study, c.id)
         sid = guid("source", c.id)
         texts[f"{sid}.txt"] = text
-        src = etree.SubElement(
-            sources,
-            f"{{{ns}}}TextSource",
-            guid=sid,
-            name=c.name,
-            plainTextPath=f"internal://{sid}.txt",
+        src = _stamp(
+            sub(sources, f"{{{ns}}}TextSource", guid=sid, name=c.name),
         )
-        etree.SubElement(
-            src, f"{{{ns}}}Description"
-        ).text = f"Within-case narratives, case {c.number}"
+        src.set("plainTextPath", f"internal://{sid}.txt")
+        sub(src, f"{{{ns}}}Description").text = f"Within-case narratives, case {c.number}"
+        whole = _selection(src, guid("case-text", c.id), c.name, 0, len(text))
+        _coding(whole, f"case-text:{c.id}", [guid("case", c.id)])
+        observations = [co for co in study.observations if co.case == c.id]
+        unlocated = [co for co in observations if co.start is None or not co.evidence_dimension]
         for d in study.framework.dimensions:
             start, end = spans[d.id]
-            sel = etree.SubElement(
-                src,
-                f"{{{ns}}}PlainTextSelection",
-                guid=guid("narrative", f"{c.id}:{d.id}"),
-                name=f"Narrative: {d.label}",
-                startPosition=str(start),
-                endPosition=str(end),
+            sel = _selection(
+                src, guid("narrative", f"{c.id}:{d.id}"), f"Narrative: {d.label}", start, end
             )
-            _coding(sel, ns, f"narrative:{c.id}:{d.id}", [guid("dimension", d.id)])
-        for co in study.observations:
-            if co.case != c.id:
-                continue
+            _coding(sel, f"narrative:{c.id}:{d.id}", [guid("dimension", d.id)])
+            for co in unlocated:  # a note is attached to the narrative of its dimension
+                if co.observation.dimension == d.id:
+                    sub(sel, f"{{{ns}}}NoteRef", targetGUID=guid("note", co.observation.id))
+        for co in observations:
             o = co.observation
             codes = [guid("dimension", o.dimension), *(guid("theme", t) for t in o.themes)]
-            if co.start is None or co.end is None or not co.evidence_dimension:
-                notes.append((o.id, c.name, o.text))
+            if co in unlocated:
+                note_text = o.text
+                nid = guid("note", o.id)
+                note = _stamp(etree.Element(f"{{{ns}}}Note", guid=nid, name=f"{o.id} ({c.name})"))
+                note.set("plainTextPath", f"internal://{nid}.txt")
+                sub(
+                    note, f"{{{ns}}}Description"
+                ).text = (
+                    f"First-order observation {o.id} of case {c.number}, with no evidence passage"
+                )
+                nsel = _selection(note, guid("note-text", o.id), o.id, 0, len(note_text))
+                _coding(nsel, f"note:{o.id}", codes)
+                texts[f"{nid}.txt"] = note_text
+                notes.append(note)
                 continue
+            assert co.evidence_dimension and co.start is not None and co.end is not None
             offset = spans[co.evidence_dimension][0]
-            sel = etree.SubElement(
-                src,
-                f"{{{ns}}}PlainTextSelection",
-                guid=guid("observation", o.id),
-                name=o.id,
-                startPosition=str(offset + co.start),
-                endPosition=str(offset + co.end),
+            sel = _selection(
+                src, guid("observation", o.id), o.id, offset + co.start, offset + co.end, o.text
             )
-            etree.SubElement(sel, f"{{{ns}}}Description").text = o.text
-            _coding(sel, ns, f"observation:{o.id}", codes)
+            _coding(sel, f"observation:{o.id}", codes)
     if notes:
-        notes_el = etree.SubElement(root, f"{{{ns}}}Notes")
-        for oid, case_name, text in notes:
-            note = etree.SubElement(
-                notes_el, f"{{{ns}}}Note", guid=guid("note", oid), name=f"{oid} ({case_name})"
-            )
-            etree.SubElement(note, f"{{{ns}}}PlainTextContent").text = text
+        sub(root, f"{{{ns}}}Notes").extend(notes)
     xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     return bytes(xml), texts
 
 
-def _coding(parent: etree._Element, ns: str, key: str, code_guids: list[str]) -> None:
+def _selection(
+    parent: etree._Element,
+    ident: str,
+    name: str,
+    start: int,
+    end: int,
+    description: str | None = None,
+) -> etree._Element:
+    sel = _stamp(
+        etree.SubElement(
+            parent,
+            f"{{{PROJECT_NS}}}PlainTextSelection",
+            guid=ident,
+            name=name,
+            startPosition=str(start),
+            endPosition=str(end),
+        )
+    )
+    if description:
+        etree.SubElement(sel, f"{{{PROJECT_NS}}}Description").text = description
+    return sel
+
+
+def _coding(parent: etree._Element, key: str, code_guids: list[str]) -> None:
     for g in code_guids:
-        coding = etree.SubElement(parent, f"{{{ns}}}Coding", guid=guid("coding", f"{key}:{g}"))
-        etree.SubElement(coding, f"{{{ns}}}CodeRef", targetGUID=g)
+        coding = _stamp(
+            etree.SubElement(parent, f"{{{PROJECT_NS}}}Coding", guid=guid("coding", f"{key}:{g}")),
+            modified=False,
+        )
+        etree.SubElement(coding, f"{{{PROJECT_NS}}}CodeRef", targetGUID=g)
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:

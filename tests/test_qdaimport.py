@@ -1,0 +1,479 @@
+"""REFI-QDA import (``crosscase import-qdpx``): the study's own export comes back unchanged, a
+sixth case coded the way a QDA tool leaves it arrives as the illustrative case it was made from,
+a changed coding is reported, and bad input gets one report with nothing written."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, project_copy
+from fixtures import make_tool_export
+from lxml import etree
+
+from crosscase import qda, qdaimport
+from crosscase.cli import main
+from crosscase.evidence import DiscriminatorRule, changes, collect
+from crosscase.paths import Layout
+from crosscase.reading import normalise_space
+from crosscase.study import Study, load_study
+
+LAYOUT = Layout.at(ROOT)
+SCHEMA = ROOT / "data" / "external" / "refi-qda" / "Project.xsd"
+EXAMPLE = ROOT / "examples" / "illustrative"
+FIXTURE = ROOT / "tests" / "fixtures" / "tool-export"
+NS = {"q": qda.PROJECT_NS}
+
+
+@pytest.fixture(scope="module")
+def study() -> Study:
+    return load_study(LAYOUT)
+
+
+def zipped(files: dict[str, bytes], path: Path) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            zf.writestr(name, files[name])
+    return path
+
+
+def fixture_files() -> dict[str, bytes]:
+    return {
+        p.relative_to(FIXTURE).as_posix(): p.read_bytes()
+        for p in sorted(FIXTURE.rglob("*"))
+        if p.is_file()
+    }
+
+
+def observation_content(observations) -> list[tuple]:
+    """What an observation says, without its id (ids of a tool's export are made on import)."""
+    return sorted(
+        (
+            o.dimension,
+            normalise_space(o.text),
+            normalise_space(o.evidence) if o.evidence else None,
+            tuple(sorted(o.themes)),
+        )
+        for o in observations
+    )
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    from contextlib import redirect_stderr, redirect_stdout
+
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+# -----------------------------------------------------------------------------------------------
+# Round trip: the study's export comes back as the study
+
+
+def test_the_study_exported_then_imported_is_the_study(study: Study, tmp_path: Path) -> None:
+    path = tmp_path / "study.qdpx"
+    path.write_bytes(qda.project_archive(study, "test"))
+    imported = qdaimport.interpret(qdaimport.read_qdpx(path, SCHEMA), study)
+    assert [c.known for c in imported.cases] == list(study.cases)
+    for c in imported.cases:
+        assert c.case == c.known, "id, number, name, protocol and every narrative"
+        assert c.differences == ()
+    by_case = {c.case.id: c for c in imported.cases}
+    for case in study.cases:
+        mine = [co.observation for co in study.observations if co.case == case.id]
+        back = by_case[case.id].observations
+        assert [o.id for o in back] and {o.id for o in back} == {o.id for o in mine}
+        assert observation_content(back) == observation_content(mine)
+    assert imported.new_themes == ()
+    # Written as files (every case), the case set loads as the study
+    written = qdaimport.write_case_set(
+        LAYOUT, imported, tmp_path / "set", "study.qdpx", cases="all"
+    )
+    assert len(written.written) == 2 * len(study.cases) and written.cases_option[-1].endswith(
+        "set/cases"
+    )
+    again = load_study(LAYOUT, [tmp_path / "set" / "cases"])
+    assert again.cases == study.cases
+    assert observation_content(co.observation for co in again.observations) == (
+        observation_content(co.observation for co in study.observations)
+    )
+    assert [co.observation.id for co in again.observations] == [
+        co.observation.id for co in study.observations
+    ]
+
+
+def test_the_command_says_the_export_is_the_study_and_writes_nothing(
+    study: Study, tmp_path: Path
+) -> None:
+    path = tmp_path / "study.qdpx"
+    path.write_bytes(qda.project_archive(study, "test"))
+    code, out, err = run("import-qdpx", str(path), "--into", str(tmp_path / "set"))
+    assert (code, err) == (0, "")
+    n = len(study.cases)
+    assert f"{n} cases: 0 new, {n} as in the study, 0 changed" in out
+    notes = sum(1 for co in study.observations if co.start is None)
+    assert f"{notes} first-order observations with no passage" in out
+    assert f"{n} case links" in out
+    assert "Nothing to write" in out and "Imported in" in out
+    assert not (tmp_path / "set").exists()
+
+
+def _mutated_export(study: Study, tmp_path: Path) -> tuple[Path, str, str]:
+    """The study's export with one theme coding removed: (archive, observation, theme)."""
+    archive = qda.project_archive(study, "test")
+    co = next(co for co in study.observations if co.start is not None and co.observation.themes)
+    theme = co.observation.themes[0]
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    root = etree.fromstring(files["project.qde"])
+    sel = root.find(
+        f".//q:PlainTextSelection[@guid='{qda.guid('observation', co.observation.id)}']", NS
+    )
+    (coding,) = [
+        c
+        for c in sel.iterfind("q:Coding", NS)
+        if c.find("q:CodeRef", NS).get("targetGUID") == qda.guid("theme", theme)
+    ]
+    sel.remove(coding)
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return zipped(files, tmp_path / "changed.qdpx"), co.observation.id, theme
+
+
+def test_a_changed_coding_is_reported_and_written_only_when_asked(
+    study: Study, tmp_path: Path
+) -> None:
+    path, ident, theme = _mutated_export(study, tmp_path)
+    case = next(co.case for co in study.observations if co.observation.id == ident)
+    into = tmp_path / "set"
+    code, out, _ = run("import-qdpx", str(path), "--into", str(into))
+    assert code == 0
+    assert f"Case {case} differs from the study (1 differences):" in out
+    assert f"observation {ident}: themes" in out and theme in out
+    assert "not written: add --with-changed" in out and not into.exists()
+    code, out, _ = run("import-qdpx", str(path), "--into", str(into), "--with-changed")
+    assert code == 0
+    assert sorted(p.name for p in into.rglob("*.yaml")) == [f"{case}.yaml"] * 2
+    observations = yaml.safe_load((into / "observations" / f"{case}.yaml").read_text())
+    changed = next(o for o in observations["observations"] if o["id"] == ident)
+    assert theme not in changed["themes"]
+    # The run of that set replaces the study's file of that case, and keeps the others
+    cases = out.split('make RUN=set CASES="')[1].split('"')[0].split()
+    assert f"data/raw/cases/{case}.yaml" not in cases and len(cases) == len(study.cases)
+    reloaded = load_study(LAYOUT, cases, require_theme_evidence=False)
+    assert len(reloaded.cases) == len(study.cases)
+
+
+# -----------------------------------------------------------------------------------------------
+# A sixth case in a tool's form
+
+
+def test_the_fixture_is_what_its_script_makes() -> None:
+    assert fixture_files() == make_tool_export.build(), (
+        "run python tests/fixtures/make_tool_export.py"
+    )
+
+
+def test_a_sixth_case_from_a_tool_arrives_as_the_illustrative_case(
+    study: Study, tmp_path: Path
+) -> None:
+    """BOM, regenerated upper-case GUIDs, one code a selection, names that are the selected
+    text, a Float case number, an unlinked case, an extra file, a quotation with a comment only:
+    the case arrives as the one in examples/illustrative, with its new candidate theme."""
+    path = zipped(fixture_files(), tmp_path / "tool.qdpx")
+    imported = qdaimport.interpret(qdaimport.read_qdpx(path, SCHEMA), study)
+    (case,) = imported.cases
+    expected = load_study(LAYOUT, [EXAMPLE / "cases"], require_theme_evidence=False)
+    (want,) = expected.cases
+    assert case.known is None and case.memo_less == 0
+    got = case.case.model_dump(exclude={"id"})
+    assert got == want.model_dump(exclude={"id"})
+    (new,) = imported.new_themes
+    (candidate,) = yaml.safe_load((EXAMPLE / "themes.yaml").read_text())["themes"]
+    assert (new.dimension, new.label) == (candidate["dimension"], candidate["label"])
+    label = {t.id: t.label for t in [*expected.themes, new]}
+    mine = [
+        o.model_copy(update={"themes": sorted(label[t] for t in o.themes)})
+        for o in case.observations
+    ]
+    theirs = [
+        co.observation.model_copy(
+            update={"themes": sorted(label[t] for t in co.observation.themes)}
+        )
+        for co in expected.observations
+    ]
+    assert observation_content(mine) == observation_content(theirs)
+    assert imported.project.extra_files == tuple(n for n in fixture_files() if n.endswith(".rtf"))
+    assert len({o.id for o in case.observations}) == len(theirs)
+
+
+def test_the_imported_sixth_case_validates_as_a_case_set(tmp_path: Path) -> None:
+    path = zipped(fixture_files(), tmp_path / "tool.qdpx")
+    into = tmp_path / "splints"
+    code, out, err = run("import-qdpx", str(path), "--into", str(into))
+    assert (code, err) == (0, "")
+    assert "1 unreferenced (ignored)" in out and "1 new, 0 as in the study" in out
+    assert "20 first-order observations, 1 with none of the study's codes (ignored)" in out
+    study = load_study(LAYOUT, [LAYOUT.cases_dir, into / "cases"])
+    assert len(study.cases) == 6 and len(study.themes) == 20
+    # A second import of the same project finds the files up to date
+    code, out, _ = run("import-qdpx", str(path), "--into", str(into))
+    assert code == 0 and "2 files already up to date" in out, "the theme is now known"
+
+
+# -----------------------------------------------------------------------------------------------
+# Bad input: one report naming the file, the element and what is wrong; nothing written
+
+
+def _fixture_with(old: bytes, new: bytes, count: int = 1) -> dict[str, bytes]:
+    files = fixture_files()
+    assert old in files["project.qde"], old
+    files["project.qde"] = files["project.qde"].replace(old, new, count)
+    return files
+
+
+def _source_name() -> str:
+    return next(n for n in fixture_files() if n.endswith(".txt"))
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<Project xmlns="urn:QDA-XML:project:1.0" name="&lol2;"/>"""
+
+
+BAD = {
+    "not a zip": (lambda: b"just text", "not a zip archive"),
+    "no project.qde": (lambda: {"sources/a.txt": b"text"}, "no project.qde in the archive"),
+    "not XML": (lambda: {"project.qde": b"<Project"}, "not well-formed XML"),
+    "entities": (lambda: {"project.qde": BILLION_LAUGHS}, "has a DOCTYPE"),
+    "another document": (
+        lambda: {"project.qde": b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"/>'},
+        "not a REFI-QDA Project",
+    ),
+    "schema-invalid": (
+        lambda: _fixture_with(b'isCodable="true"', b'isCodable="maybe"'),
+        "not valid against Project.xsd",
+    ),
+    "selection outside the text": (
+        lambda: _fixture_with(b'endPosition="', b'endPosition="9', 1),
+        "is outside its TextSource's text",
+    ),
+    "code neither dimension nor theme": (
+        lambda: _fixture_with(
+            make_tool_export.gid("code", "short-lead-time").encode(),
+            make_tool_export.gid("code", "own").encode(),
+            2,  # the code and its coding
+        ),
+        "code 'Memorable quote' is neither a dimension nor a theme",
+    ),
+    "case with no text": (
+        lambda: _fixture_with(
+            b"</Cases>",
+            b'<Case guid="00000000-0000-0000-0000-000000000001" name="A case with no text" />'
+            b"</Cases>",
+        ),
+        "case 'A case with no text' has no passage coded with dimension",
+    ),
+    "path outside the archive's sources": (
+        lambda: _fixture_with(b'plainTextPath="internal://', b'plainTextPath="internal://../../'),
+        "no such file in the archive's sources/ folder",
+    ),
+    "external text": (
+        lambda: _fixture_with(b'plainTextPath="internal://', b'plainTextPath="absolute:///etc/'),
+        "is outside the project",
+    ),
+    "a number already taken": (
+        lambda: _fixture_with(b"<FloatValue>6.0<", b"<FloatValue>3.0<"),
+        "number 3 is already case",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_input_gets_one_report_and_nothing_is_written(name: str, tmp_path: Path) -> None:
+    make, message = BAD[name]
+    content = make()
+    path = tmp_path / "bad.qdpx"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        files = dict(content)
+        if name not in ("no project.qde", "not XML", "entities", "another document"):
+            files.setdefault(_source_name(), fixture_files()[_source_name()])
+        zipped(files, path)
+    into = tmp_path / "set"
+    code, out, err = run("import-qdpx", str(path), "--into", str(into))
+    assert code == 1 and out == ""
+    assert message in err and str(path.name) in err.splitlines()[0]
+    assert "Traceback" not in err and "(nothing was written)" in err.splitlines()[0]
+    assert not into.exists()
+
+
+def test_archive_bounds_are_enforced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = zipped(fixture_files(), tmp_path / "tool.qdpx")
+    monkeypatch.setattr(qdaimport, "MAX_MEMBERS", 2)
+    code, _, err = run("import-qdpx", str(path), "--into", str(tmp_path / "a"))
+    assert code == 1 and "3 members (the limit is 2)" in err
+    monkeypatch.setattr(qdaimport, "MAX_MEMBERS", 10)
+    monkeypatch.setattr(qdaimport, "MAX_MEMBER_BYTES", 2000)
+    code, _, err = run("import-qdpx", str(path), "--into", str(tmp_path / "a"))
+    assert code == 1 and "project.qde" in err and "(the limit is 2,000)" in err
+    assert not (tmp_path / "a").exists()
+
+
+def test_a_name_from_the_file_never_chooses_a_path(tmp_path: Path) -> None:
+    name = make_tool_export.load(EXAMPLE / "cases" / "hospital-splints.yaml")["name"]
+    files = _fixture_with(f'name="{name}"'.encode(), b'name="../../../tmp/evil case"', 2)
+    path = zipped(files, tmp_path / "tool.qdpx")
+    into = tmp_path / "set"
+    assert run("import-qdpx", str(path), "--into", str(into))[0] == 0
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in into.rglob("*.yaml")) == [
+        "set/cases/tmp-evil-case.yaml",
+        "set/observations/tmp-evil-case.yaml",
+        "set/themes.yaml",
+    ]
+
+
+def test_an_earlier_import_is_not_overwritten_unasked(tmp_path: Path) -> None:
+    path = zipped(fixture_files(), tmp_path / "tool.qdpx")
+    into = tmp_path / "set"
+    assert run("import-qdpx", str(path), "--into", str(into))[0] == 0
+    (case_file,) = (into / "cases").glob("*.yaml")
+    case_file.write_text(case_file.read_text().replace("number: 6", "number: 7"))
+    before = case_file.read_bytes()
+    code, _, err = run("import-qdpx", str(path), "--into", str(into))
+    assert code == 1 and "exists with other content: not overwritten (use --overwrite)" in err
+    assert case_file.read_bytes() == before
+    assert run("import-qdpx", str(path), "--into", str(into), "--overwrite")[0] == 0
+    assert b"number: 6" in case_file.read_bytes()
+
+
+# -----------------------------------------------------------------------------------------------
+# The loop, end to end: export, import a tool's project, run, what changed
+
+
+def test_export_import_and_run_to_the_what_changed_report(tmp_path: Path) -> None:
+    project = project_copy(tmp_path / "project")
+    # project_copy leaves out data/external: the schemas the export is checked against
+    shutil.copytree(ROOT / "data" / "external", project / "data" / "external", dirs_exist_ok=True)
+    zipped(fixture_files(), project / "splints.qdpx")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSCASE_")}
+
+    def make(*args: str) -> str:
+        done = subprocess.run(
+            ["make", *args], cwd=project, capture_output=True, text=True, env=env, timeout=600
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    make("qda")
+    out = make("import-qdpx", "QDPX=data/processed/paper/project.qdpx", "INTO=data/extensions/back")
+    assert "Nothing to write" in out
+    out = make("import-qdpx", "QDPX=splints.qdpx", "INTO=data/extensions/splints")
+    assert "wrote data/extensions/splints/themes.yaml" in out
+    out = make("RUN=splints", "CASES=data/raw/cases data/extensions/splints/cases")
+    report = out.split("Second-order themes (Table 3's last column) against the paper")[1]
+    report = report.split("Discriminators of the comparison (Table 4)")[0]
+    # The same as the illustrative case's run: computed from examples/illustrative's files
+    rule = DiscriminatorRule(3)
+    baseline = collect(load_study(LAYOUT), rule)
+    current = collect(load_study(LAYOUT, [LAYOUT.cases_dir, EXAMPLE / "cases"]), rule)
+    got = sorted(line.strip() for line in report.splitlines()[1:] if line.strip())
+    want = sorted(
+        f"{c.status:<29} {c.current.theme.label}{' (new theme)' if c.baseline is None else ''} "
+        f"({', '.join(map(str, c.current.cases)) or 'no case'})"
+        for c in changes(baseline, current)
+    )
+    assert sum(c.baseline is None for c in changes(baseline, current)) == 1
+    assert got == want
+
+
+def _export_files(study: Study) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(qda.project_archive(study, "test"))) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def test_notes_are_tied_to_their_case_by_reference_or_by_name(study: Study, tmp_path: Path) -> None:
+    files = _export_files(study)
+    root = etree.fromstring(files["project.qde"])
+    for ref in root.findall(".//q:NoteRef", NS):
+        ref.getparent().remove(ref)
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    path = zipped(files, tmp_path / "by-name.qdpx")
+    imported = qdaimport.interpret(qdaimport.read_qdpx(path, SCHEMA), study)
+    assert imported.changed == () and imported.note_observations == len(
+        root.findall(".//q:Note", NS)
+    )
+    note = root.find(".//q:Note", NS)
+    note.set("name", "a note of no case")
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    path = zipped(files, tmp_path / "no-case.qdpx")
+    with pytest.raises(qdaimport.QdpxError, match="belongs to no case") as err:
+        qdaimport.interpret(qdaimport.read_qdpx(path, SCHEMA), study)
+    line = etree.fromstring(files["project.qde"]).find(".//q:Note", NS).sourceline
+    assert f":project.qde:{line}: Note 'a note of no case'" in err.value.report()
+
+
+def test_the_study_own_data_is_never_an_import_target(study: Study, tmp_path: Path) -> None:
+    path = zipped(_export_files(study), tmp_path / "study.qdpx")
+    before = sorted(p.name for p in LAYOUT.raw.rglob("*"))
+    code, _, err = run("import-qdpx", str(path), "--into", str(LAYOUT.raw), "--all")
+    assert code == 1 and "is inside the study's own data" in err
+    assert sorted(p.name for p in LAYOUT.raw.rglob("*")) == before
+
+
+def test_a_large_project_imports_in_proportion(study: Study, tmp_path: Path) -> None:
+    """150 copies of the sixth case (6,150 selections): no step grows faster than the input."""
+    import copy
+    import time
+
+    files = fixture_files()
+    root = etree.fromstring(files["project.qde"])
+    case = root.find("q:Cases/q:Case", NS)
+    source = root.find("q:Sources/q:TextSource", NS)
+    text = files[_source_name()]
+    for i in range(2, 151):
+        c = copy.deepcopy(case)
+        c.set("name", f"Copy {i}")
+        c.set("guid", f"00000000-0000-0000-0000-{i:012d}")
+        c.find("q:VariableValue/q:FloatValue", NS).text = f"{i + 5}.0"
+        case.getparent().append(c)
+        s = copy.deepcopy(source)
+        guid = f"10000000-0000-0000-0000-{i:012d}"
+        s.set("name", f"Copy {i}")
+        s.set("guid", guid)
+        s.set("plainTextPath", f"internal://{guid}.txt")
+        source.getparent().append(s)
+        files[f"sources/{guid}.txt"] = text
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    path = zipped(files, tmp_path / "large.qdpx")
+    started = time.perf_counter()
+    imported = qdaimport.interpret(qdaimport.read_qdpx(path, SCHEMA), study)
+    elapsed = time.perf_counter() - started
+    assert len(imported.cases) == 150
+    assert sum(len(c.observations) for c in imported.cases) == 150 * 20
+    assert elapsed < 60, f"{elapsed:.1f} s (about 0.5 s on a quiet machine)"
+
+
+def test_a_source_with_its_own_variables_and_no_case_element_is_a_case(
+    study: Study, tmp_path: Path
+) -> None:
+    """MAXQDA's way: the variables on the source, no Case element; the source, coded with the
+    study's codes, becomes the case."""
+    files = fixture_files()
+    root = etree.fromstring(files["project.qde"])
+    cases = root.find("q:Cases", NS)
+    source = root.find("q:Sources/q:TextSource", NS)
+    source.extend(cases.find("q:Case", NS).findall("q:VariableValue", NS))
+    root.remove(cases)
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    path = zipped(files, tmp_path / "maxqda.qdpx")
+    (case,) = qdaimport.interpret(qdaimport.read_qdpx(path, SCHEMA), study).cases
+    expected = load_study(LAYOUT, [EXAMPLE / "cases"], require_theme_evidence=False).cases[0]
+    assert case.case.model_dump(exclude={"id"}) == expected.model_dump(exclude={"id"})
