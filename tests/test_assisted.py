@@ -229,20 +229,23 @@ def test_calibration_error_and_coverage_by_their_definitions() -> None:
     assert assisted.calibration_error(confidence, correct, bins=10)[0] == pytest.approx(0.45)
     confidence = np.array([0.6, 0.9, 0.7, 0.8])
     correct = np.array([False, True, False, True])
-    got = assisted.accuracy_at_coverage(confidence, correct, [0.25, 0.5, 0.75, 1.0])
-    assert got[:, 0] == pytest.approx([1.0, 1.0, 2 / 3, 0.5])
+    got = assisted.accuracy_at_coverage(confidence, correct, [0.25, 0.5, 0.6, 0.75, 1.0])
+    # 60% of 4 units: the ceil(2.4) = 3 most confident.
+    assert got[:, 0] == pytest.approx([1.0, 1.0, 2 / 3, 2 / 3, 0.5])
 
 
 def test_conformal_sets_by_definition_and_their_coverage() -> None:
     rng = np.random.default_rng(0)
     # One fold is split conformal: a code is in the set when its score 1 - p is at most the
     # ceil((n + 1) * coverage)-th smallest calibration score.
-    cal = rng.random(19)
-    test = rng.dirichlet(np.ones(4), size=50)
+    # n = 20 at 80%: the (n + 1) of the definition matters (the 17th score, not the 16th).
+    cal = rng.random(20)
+    test = rng.dirichlet(np.ones(4), size=200)
     sets = assisted.conformal_sets([cal], [test], 0.8)
     scores = np.sort(1 - cal)
-    q = scores[int(np.ceil(20 * 0.8)) - 1]
+    q = scores[int(np.ceil(21 * 0.8)) - 1]
     assert (sets == (1 - test <= q)).all()
+    assert ((1 - test > scores[15]) & (1 - test <= q)).any(), "the example tells 16th from 17th"
     # Several folds, exchangeable data: the sets cover the true code about as often as stated.
     for coverage in (0.9, 0.7):
         probs = rng.dirichlet(np.ones(5) * 0.7, size=(3, 400))
