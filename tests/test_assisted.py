@@ -138,7 +138,7 @@ def test_suggest_accept_and_agreement_commands(tmp_path: Path, monkeypatch, caps
 
 def test_suggest_themes_for_a_new_case(tmp_path: Path) -> None:
     """The command suggests, for each observation of the case, a theme of the observation's own
-    dimension (or 'new theme'), learned from the other cases only: the same suggestions as the
+    dimension (or 'no theme'), learnt from the other cases only: the same suggestions as the
     leave-one-case-out measure gives that case."""
     out = tmp_path / "themes.csv"
     cases = ["data/raw/cases", "examples/illustrative/cases"]

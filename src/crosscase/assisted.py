@@ -123,10 +123,6 @@ class Settings:
 DECLARED = Settings()
 
 
-#: The configuration the notebook and the command line use (declared before it was measured).
-DECLARED = Settings()
-
-
 def normalise_text(text: str) -> str:
     """Fold case, typographic dashes and quotes, and white space (for keyword matching)."""
     text = unicodedata.normalize("NFKC", text).lower()
