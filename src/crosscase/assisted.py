@@ -270,10 +270,12 @@ def domain_documents(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=_DOCUMENT_COLUMNS)
 
 
-def training_passages(study: Study) -> pd.DataFrame:
-    """Coded passages of a study: narrative sentences (unit ``sentence``) and first-order
-    observations (unit ``observation``), each with its case and dimension."""
-    seg = narrative_segments(study)[["case", "dimension", "text"]].assign(unit="sentence")
+def training_passages(study: Study, segments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Coded passages of a study: narrative sentences (unit ``sentence``; ``segments``, if the
+    caller has them, else :func:`narrative_segments`) and first-order observations (unit
+    ``observation``), each with its case and dimension."""
+    sentences = narrative_segments(study) if segments is None else segments
+    seg = sentences[["case", "dimension", "text"]].assign(unit="sentence")
     obs = pd.DataFrame(
         [
             {
@@ -510,7 +512,7 @@ def dimension_coding_loco(
     codes = [d.id for d in study.framework.dimensions]
     index = {c: i for i, c in enumerate(codes)}
     segments = narrative_segments(study)
-    passages = training_passages(study)
+    passages = training_passages(study, segments)
     docs = documents if documents is not None else pd.DataFrame(columns=_DOCUMENT_COLUMNS)
     ngrams = Ngrams([*passages["text"], *docs["text"]], settings)
     cache: dict[tuple[tuple[str, ...], tuple[str, ...]], Pipeline] = {}
