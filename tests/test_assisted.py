@@ -59,22 +59,28 @@ def test_segmentation_offsets_point_into_the_text() -> None:
 
 def test_leave_one_case_out_is_deterministic_and_covers_every_unit() -> None:
     study = load_study(Layout.at(ROOT))
-    first = assisted.dimension_coding_loco(study)
-    assert first.equals(assisted.dimension_coding_loco(study))
-    assert len(first) == len(assisted.narrative_segments(study))
-    themed = sum(1 for co in study.observations if co.observation.themes)
-    assert len(assisted.theme_assignment_loco(study)) == themed
+    docs = assisted.domain_documents(study)
+    first = assisted.dimension_coding_loco(study, docs)
+    second = assisted.dimension_coding_loco(study, docs)
+    assert first.units.equals(second.units)
+    assert np.array_equal(first.probabilities, second.probabilities)
+    assert len(first.units) == len(assisted.narrative_segments(study))
+    assert np.allclose(first.probabilities.sum(axis=1), 1.0)
+    assert (first.units["score"] == first.probabilities.max(axis=1).round(3)).all()
 
 
 def test_theme_assigner_suggests_new_theme_below_threshold() -> None:
     study = load_study(Layout.at(ROOT))
-    assigner = assisted.ThemeAssigner(study.themes, assisted.theme_examples(study), threshold=0.99)
-    assert assigner.suggest("zzz qqq", "human-resources")[0] == assisted.NEW_THEME
-    loose = assisted.ThemeAssigner(study.themes, assisted.theme_examples(study), threshold=0.0)
-    theme, score = loose.suggest(
-        "Employees trained in 2 weeks on production processes", "human-resources"
+    assigner = assisted.ThemeAssigner(study.themes, assisted.theme_examples(study))
+    assert assigner.suggest("zzz qqq", "human-resources", 0.99)[0] == assisted.NO_THEME
+    theme, score = assigner.suggest(
+        "Employees trained in 2 weeks on production processes", "human-resources", 0.0
     )
-    assert theme == "distributed-production-expertise" and score > 0.5
+    assert theme == "distributed-production-expertise" and 0 < score <= 1
+    ranked = assigner.rank("Employees trained in 2 weeks", "human-resources")
+    dimension_of = {t.id: t.dimension for t in study.themes}
+    assert {dimension_of[t] for t, _ in ranked} == {"human-resources"}
+    assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
 
 
 def test_suggest_accept_and_agreement_commands(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -86,6 +92,14 @@ def test_suggest_accept_and_agreement_commands(tmp_path: Path, monkeypatch, caps
     text = RAW.read_text(encoding="utf-8")
     assert all(text[int(r.start) : int(r.end)] == r.text for r in table.itertuples())
     assert (table["keywords"] != "").any() and (table["neighbour"] != "").all()
+    # Calibrated scores, the prediction set and the unsure flag (issue 13).
+    scores = table["score"].astype(float)
+    assert ((scores > 0) & (scores <= 1)).all()
+    assert set(table["unsure"]) == {"yes", ""}, "some suggestions sure, some not"
+    for row in table.itertuples():
+        sure = row.candidates == row.dimension  # the set holds the suggestion alone
+        assert (row.unsure == "") == sure
+        assert set(row.candidates.split("; ")) - {""} <= dims
     # The review loop: drop the two header lines, override one segment, accept the rest.
     table.loc[table.index[:2], "accept"] = "-"
     table.loc[table.index[2], "accept"] = "local-institutions"
@@ -124,7 +138,7 @@ def test_suggest_accept_and_agreement_commands(tmp_path: Path, monkeypatch, caps
 
 def test_suggest_themes_for_a_new_case(tmp_path: Path) -> None:
     """The command suggests, for each observation of the case, a theme of the observation's own
-    dimension (or 'new theme'), learned from the other cases only: the same suggestions as the
+    dimension (or 'no theme'), learnt from the other cases only: the same suggestions as the
     leave-one-case-out measure gives that case."""
     out = tmp_path / "themes.csv"
     cases = ["data/raw/cases", "examples/illustrative/cases"]
@@ -135,19 +149,19 @@ def test_suggest_themes_for_a_new_case(tmp_path: Path) -> None:
     assert list(table["observation"]) == [co.observation.id for co in own]
     dimension_of = {t.id: t.dimension for t in study.themes}
     for row in table.itertuples():
-        assert row.suggested_theme == assisted.NEW_THEME or (
+        assert row.suggested_theme == assisted.NO_THEME or (
             dimension_of[row.suggested_theme] == row.dimension
         )
     same = assisted.suggest_themes(study, "hospital-splints")
-    assert list(same["suggested"]) == list(table["suggested_theme"])
-    loco = assisted.theme_assignment_loco(load_study(Layout.at(ROOT), cases[:1]))
-    for case in ("medical-diagnostic-devices",):
-        mine = assisted.suggest_themes(load_study(Layout.at(ROOT)), case, themed_only=True)
-        assert list(mine["suggested"]) == list(loco[loco["case_number"] == 1]["suggested"])
+    assert list(same["decision"]) == list(table["suggested_theme"])
+    paper = load_study(Layout.at(ROOT), cases[:1])
+    loco = assisted.theme_assignment_loco(paper)
+    mine = assisted.suggest_themes(paper, paper.cases[0].id)
+    assert list(mine["decision"]) == list(loco[loco["case_number"] == 1]["decision"])
     everything_new = tmp_path / "new.csv"
     argv = ["suggest-themes", "hospital-splints", "--cases", *cases, "--threshold", "1.01"]
     assert main([*argv, "--out", str(everything_new)]) == 0
-    assert set(pd.read_csv(everything_new)["suggested_theme"]) == {assisted.NEW_THEME}
+    assert set(pd.read_csv(everything_new)["suggested_theme"]) == {assisted.NO_THEME}
     assert main(["suggest-themes", "no-such-case", "--out", str(out)]) == 1
 
 
@@ -183,3 +197,283 @@ def test_segmenting_in_pieces_keeps_offsets_and_sentences() -> None:
     spans = assisted.segment(text)
     assert len(spans) == 800
     assert all(text[s:e] == t for s, e, t in spans)
+
+
+# --- Issue 13: declared configuration, honest measures, calibrated confidence ----------------
+
+
+def test_the_configuration_is_declared_and_frozen() -> None:
+    with pytest.raises(AttributeError):
+        assisted.DECLARED.c = 1.0  # type: ignore[misc]
+    assert assisted.Settings() == assisted.DECLARED
+
+
+def _codes(n: int, k: int, seed: int) -> tuple[list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, k, n)
+    b = np.where(rng.random(n) < 0.6, a, rng.integers(0, k, n))
+    names = [f"c{i}" for i in range(k)]
+    return [names[i] for i in a], [names[i] for i in b]
+
+
+def test_interval_statistics_match_the_reference_implementations() -> None:
+    """The vectorised statistics, on the units as they are, are the libraries' own figures."""
+    from sklearn.metrics import f1_score
+
+    a, b = _codes(60, 5, 1)
+    codes = sorted(set(a) | set(b))
+    table = assisted.bootstrap_agreement(a, b, codes, resamples=200, seed=3).set_index("statistic")
+    idx = {c: i for i, c in enumerate(codes)}
+    data = np.array([[idx[x] for x in a], [idx[x] for x in b]], dtype=float)
+    expected = {
+        "percent agreement": np.mean(np.array(a) == np.array(b)),
+        "Cohen's kappa": cohen_kappa_score(a, b, labels=codes),
+        "Krippendorff's alpha (nominal)": krippendorff.alpha(
+            reliability_data=data, level_of_measurement="nominal"
+        ),
+        "macro F1": f1_score(a, b, labels=codes, average="macro", zero_division=0),
+    }
+    for name, value in expected.items():
+        row = table.loc[name]
+        assert row["value"] == pytest.approx(round(value, 3), abs=1e-9), name
+        assert row["ci_low"] <= row["value"] <= row["ci_high"], name
+    assert table.equals(
+        assisted.bootstrap_agreement(a, b, codes, resamples=200, seed=3).set_index("statistic")
+    ), "seeded: the same intervals every time"
+
+
+def test_the_vectorised_bootstrap_is_the_loop_over_resamples() -> None:
+    """Each resample's statistic equals the library's statistic on the resampled units."""
+    a, b = _codes(40, 4, 2)
+    codes = sorted(set(a) | set(b))
+    weights = assisted.resample_weights(len(a), 25, seed=5)
+    assert weights.shape == (25, len(a)) and (weights.sum(axis=1) == len(a)).all()
+    stats = assisted.agreement_statistics(a, b, codes, weights)
+    for r in range(25):
+        units = np.repeat(np.arange(len(a)), weights[r].astype(int))
+        ra, rb = [a[i] for i in units], [b[i] for i in units]
+        assert stats["kappa"][r] == pytest.approx(cohen_kappa_score(ra, rb, labels=codes))
+        assert stats["accuracy"][r] == pytest.approx(np.mean(np.array(ra) == np.array(rb)))
+
+
+def test_calibration_error_and_coverage_by_their_definitions() -> None:
+    confidence = np.array([0.95, 0.95, 0.55, 0.55])
+    correct = np.array([True, False, True, True])
+    # bin 0.9-1.0: accuracy 0.5 at confidence 0.95; bin 0.5-0.6: accuracy 1 at 0.55.
+    assert assisted.calibration_error(confidence, correct, bins=10)[0] == pytest.approx(0.45)
+    confidence = np.array([0.6, 0.9, 0.7, 0.8])
+    correct = np.array([False, True, False, True])
+    got = assisted.accuracy_at_coverage(confidence, correct, [0.25, 0.5, 0.6, 0.75, 1.0])
+    # 60% of 4 units: the ceil(2.4) = 3 most confident.
+    assert got[:, 0] == pytest.approx([1.0, 1.0, 2 / 3, 2 / 3, 0.5])
+
+
+def test_conformal_sets_by_definition_and_their_coverage() -> None:
+    rng = np.random.default_rng(0)
+    # One fold is split conformal: a code is in the set when its score 1 - p is at most the
+    # ceil((n + 1) * coverage)-th smallest calibration score.
+    # n = 20 at 80%: the (n + 1) of the definition matters (the 17th score, not the 16th).
+    cal = rng.random(20)
+    test = rng.dirichlet(np.ones(4), size=200)
+    sets = assisted.conformal_sets([cal], [test], 0.8)
+    scores = np.sort(1 - cal)
+    q = scores[int(np.ceil(21 * 0.8)) - 1]
+    assert (sets == (1 - test <= q)).all()
+    assert ((1 - test > scores[15]) & (1 - test <= q)).any(), "the example tells 16th from 17th"
+    # Several folds, exchangeable data: the sets cover the true code about as often as stated.
+    for coverage in (0.9, 0.7):
+        probs = rng.dirichlet(np.ones(5) * 0.7, size=(3, 400))
+        truth = [np.array([rng.choice(5, p=p) for p in fold]) for fold in probs]
+        cal_p = [fold[np.arange(400), y] for fold, y in zip(probs, truth, strict=True)]
+        new = rng.dirichlet(np.ones(5) * 0.7, size=3000)
+        y = np.array([rng.choice(5, p=p) for p in new])
+        sets = assisted.conformal_sets(cal_p, [new, new, new], coverage)
+        assert abs(sets[np.arange(3000), y].mean() - coverage) < 0.03
+
+
+def test_auroc_matches_scikit_learn_and_its_bootstrap_the_loop() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(4)
+    positive = rng.random(50) < 0.4
+    score = np.round(rng.random(50) + positive * 0.3, 1)  # ties on purpose
+    weights = assisted.resample_weights(50, 20, seed=1)
+    got = assisted.auroc(score, positive, np.vstack([np.ones(50), weights]))
+    assert got[0] == pytest.approx(roc_auc_score(positive, score))
+    for r in range(20):
+        units = np.repeat(np.arange(50), weights[r].astype(int))
+        assert got[r + 1] == pytest.approx(roc_auc_score(positive[units], score[units]))
+
+
+def test_the_permutation_null_of_ami_is_scikit_learns_ami_on_the_permutations() -> None:
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    rng = np.random.default_rng(8)
+    labels = rng.integers(0, 3, 21)
+    clusters = np.where(rng.random(21) < 0.5, labels, rng.integers(0, 3, 21))
+    observed, null = assisted.ami_null(labels, clusters, permutations=30, seed=6)
+    assert observed == pytest.approx(adjusted_mutual_info_score(labels, clusters))
+    again = np.random.default_rng(6)
+    for value in null:
+        permuted = again.permutation(clusters)
+        assert value == pytest.approx(adjusted_mutual_info_score(labels, permuted))
+
+
+def test_domain_documents_come_from_the_codebook_and_the_literature_only() -> None:
+    """No document carries a case's coding: no theme, discriminator or observation text."""
+    study = load_study(Layout.at(ROOT))
+    docs = assisted.domain_documents(study)
+    assert set(docs["dimension"]) == {d.id for d in study.framework.dimensions}
+    fw = study.framework
+    allowed = " ".join(
+        [
+            *(
+                assisted.normalise_text(" ".join([d.label, *d.aliases, *d.keywords]))
+                for d in fw.dimensions
+            ),
+            *(assisted.normalise_text(f"{d.definition} {d.question}") for d in fw.dimensions),
+            *(
+                assisted.normalise_text(c.text)
+                for c in (
+                    study.production_models.characteristics if study.production_models else []
+                )
+            ),
+        ]
+    )
+    for text in docs["text"]:
+        assert assisted.normalise_text(text) in allowed or all(
+            w in allowed for w in assisted.normalise_text(text).split()
+        ), text
+    coded = {assisted.normalise_text(t.label) for t in study.themes}
+    coded |= {assisted.normalise_text(co.observation.text) for co in study.observations}
+    assert not coded & {assisted.normalise_text(t) for t in docs["text"]}
+
+
+@pytest.fixture(scope="module")
+def paper_study():  # type: ignore[no-untyped-def]
+    return load_study(Layout.at(ROOT))
+
+
+def test_dimension_coding_of_a_case_never_sees_its_coding(paper_study) -> None:  # type: ignore[no-untyped-def]
+    """Swapping the left-out case's narratives between dimensions (its reference coding) and
+    dropping its observations changes none of its sentence-level suggestions."""
+    import dataclasses
+
+    study = paper_study
+    docs = assisted.domain_documents(study)
+    case = study.cases[0]
+    dims = [d.id for d in study.framework.dimensions]
+    swapped = dict(case.narratives)
+    swapped[dims[0]], swapped[dims[1]] = case.narratives[dims[1]], case.narratives[dims[0]]
+    other = dataclasses.replace(
+        study,
+        cases=(case.model_copy(update={"narratives": swapped}), *study.cases[1:]),
+        observations=tuple(co for co in study.observations if co.case != case.id),
+    )
+    first = assisted.dimension_coding_loco(study, docs, only=[case.id]).units
+    second = assisted.dimension_coding_loco(other, docs, only=[case.id]).units
+    assert len(first) == len(second) > 0
+    mine = first.set_index("text")[["suggested", "score", "unsure"]].sort_index()
+    theirs = second.set_index("text")[["suggested", "score", "unsure"]].sort_index()
+    assert mine.equals(theirs)
+    assert (first["reference"] != second["reference"]).any(), "the coding did change"
+
+
+def test_theme_suggestions_of_a_case_never_see_its_coding(paper_study) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    study = paper_study
+    case = study.cases[1].id
+    stripped = tuple(
+        co
+        if co.case != case
+        else dataclasses.replace(co, observation=co.observation.model_copy(update={"themes": []}))
+        for co in study.observations
+    )
+    other = dataclasses.replace(study, observations=stripped)
+    a = assisted.suggest_themes(study, case)
+    b = assisted.suggest_themes(other, case)
+    cols = ["observation", "suggested", "score", "threshold"]
+    assert a[cols].equals(b[cols])
+
+
+def test_theme_ranking_is_within_the_dimension_and_scored(paper_study) -> None:  # type: ignore[no-untyped-def]
+    study = paper_study
+    loco = assisted.theme_assignment_loco(study)
+    assert len(loco) == len(study.observations), "every observation, themed or not"
+    dimension_of = {t.id: t.dimension for t in study.themes}
+    themed = loco[loco["reference"] != ""]
+    assert (themed["rank"] >= 1).all() and (themed["rank"] <= themed["candidates"]).all()
+    for row in loco.itertuples():
+        assert dimension_of[row.suggested] == row.dimension
+        assert (row.decision == assisted.NO_THEME) == (row.score < row.threshold)
+    summary = assisted.theme_summary(loco).set_index("statistic")
+    assert {"top-1 accuracy", "top-2 accuracy", "no-theme AUROC"} <= set(summary.index)
+    assert (summary["ci_low"] <= summary["value"]).all()
+    assert (summary["value"] <= summary["ci_high"]).all()
+    cases = assisted.theme_case_lists(study, loco)
+    assert set(cases["theme"]) == {t.label for t in study.themes}
+
+
+def test_clustering_reports_ami_against_a_permutation_null_without_pooling(paper_study) -> None:  # type: ignore[no-untyped-def]
+    clusterings = assisted.cluster_observations(paper_study)
+    table = assisted.clustering_table(clusterings, paper_study)
+    assert "All dimensions" not in set(table["dimension"])
+    assert {"adjusted_mutual_information", "null_95th_percentile", "p_value"} <= set(table)
+    assert ((table["p_value"] > 0) & (table["p_value"] <= 1)).all()
+
+
+def test_shared_counts_and_fits_are_the_scikit_learn_definitions(paper_study) -> None:  # type: ignore[no-untyped-def]
+    """TF-IDF fitted on counted n-grams is TfidfVectorizer fitted on the texts, and the coder's
+    calibrated probabilities are CalibratedClassifierCV's (temperature, ensemble over the
+    leave-one-case-out splits) on the plain pipeline."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    settings = assisted.DECLARED
+    passages = assisted.training_passages(paper_study)
+    passages = passages[passages["case"].isin([c.id for c in paper_study.cases[:3]])]
+    docs = assisted.domain_documents(paper_study)
+    texts = [*passages["text"], *docs["text"]]
+    subset = texts[::2]
+    ngrams = assisted.Ngrams(texts)
+    fast = assisted.TrainingTfidf(ngrams.split).fit(ngrams.counts(subset))
+    slow = assisted.features().fit(subset)
+    new = [*texts[1::2], "an unseen sentence about zzz"]
+    assert abs(fast.transform(ngrams.counts(new)) - slow.transform(new)).max() < 1e-12
+
+    coder = assisted.DimensionCoder(paper_study.framework, passages, docs)
+    labels = np.array([*passages["dimension"], *docs["dimension"]])
+    case = np.array([*passages["case"], *[""] * len(docs)], dtype=object)
+    sentence = np.array([*(passages["unit"] == "sentence"), *[False] * len(docs)])
+    splits = [
+        (np.flatnonzero(case != c), np.flatnonzero((case == c) & sentence))
+        for c in dict.fromkeys(passages["case"])
+    ]
+    reference = CalibratedClassifierCV(
+        make_pipeline(
+            assisted.features(),
+            LogisticRegression(
+                C=settings.c,
+                class_weight=settings.class_weight,
+                solver=settings.solver,
+                max_iter=5000,
+            ),
+        ),
+        method=settings.calibration,
+        cv=splits,
+        ensemble=True,
+    ).fit(np.array(texts, dtype=object), labels)
+    order = [list(reference.classes_).index(d.id) for d in paper_study.framework.dimensions]
+    expected = reference.predict_proba(np.array(new, dtype=object))[:, order]
+    got, _ = coder.predict(new)
+    assert np.allclose(got, expected, atol=1e-6)
+
+
+def test_neighbour_context_by_its_definition() -> None:
+    p = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    got = assisted.neighbour_context(p, (0.25, 0.5, 0.25))
+    assert got[1] == pytest.approx([0.5, 0.5])  # 0.25 * previous + 0.5 * own + 0.25 * next
+    assert got[0] == pytest.approx([0.5 / 0.75, 0.25 / 0.75])  # no previous sentence
+    assert got[2] == pytest.approx([0.5 / 0.75, 0.25 / 0.75])  # no next sentence

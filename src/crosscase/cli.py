@@ -263,7 +263,7 @@ def _new_case(args: argparse.Namespace) -> int:
 
 
 def _suggest(args: argparse.Namespace) -> int:
-    from .assisted import suggest_dimensions
+    from .assisted import DECLARED, domain_documents, suggest_dimensions
     from .outputs import atomic_write, to_csv
 
     layout = Layout.discover()
@@ -274,13 +274,23 @@ def _suggest(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         print(f"error: {raw}: cannot read as UTF-8 text ({exc})", file=sys.stderr)
         return 1
-    table = suggest_dimensions(study, text)
+    try:
+        table = suggest_dimensions(study, text, domain_documents(study))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     table.insert(4, "accept", "")
     out = Path(args.out)
     atomic_write(out, to_csv(table))
     counts = table["dimension"].value_counts().sort_index()
     print(
         f"wrote {len(table)} segments to {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
+    unsure = int((table["unsure"] == "yes").sum())
+    print(
+        f"{unsure} of {len(table)} marked unsure: their {DECLARED.unsure_coverage:.0%} "
+        "prediction set (column `candidates`) does not hold the suggestion alone; read those. "
+        "`score` is the calibrated probability of the suggestion."
     )
     print(
         "Review: leave `accept` empty to take the suggestion, write a dimension id to "
@@ -299,12 +309,21 @@ def _suggest_themes(args: argparse.Namespace) -> int:
         print(f"error: no case {args.case!r} among the cases loaded", file=sys.stderr)
         return 1
     table = suggest_themes(study, args.case, args.threshold)
-    table = table.rename(columns={"reference": "coded_themes", "suggested": "suggested_theme"})
+    table = table.rename(
+        columns={
+            "reference": "coded_themes",
+            "decision": "suggested_theme",
+            "suggested": "best_theme",
+            "second": "second_theme",
+        }
+    )
     columns = ["observation", "dimension", "text", "coded_themes", "suggested_theme", "score"]
-    atomic_write(Path(args.out), to_csv(table[columns]))
+    atomic_write(Path(args.out), to_csv(table[[*columns, "best_theme", "second_theme"]]))
+    cut = table["threshold"].iloc[0] if len(table) else args.threshold
+    how = "given" if args.threshold is not None else "learnt from those cases"
     print(
-        f"wrote {len(table)} theme suggestions for case {args.case} to {args.out} (learned from "
-        f"the other {len(study.cases) - 1} cases; 'new theme' below similarity {args.threshold})"
+        f"wrote {len(table)} theme suggestions for case {args.case} to {args.out} (learnt from "
+        f"the other coded cases; 'no theme' below similarity {cut}, {how})"
     )
     return 0
 
@@ -456,7 +475,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("case", help="the case id whose observations to suggest themes for")
     t.add_argument("--out", required=True, help="the suggestions CSV to write")
     t.add_argument("--cases", nargs="*", help="case folders or files (default: the study's)")
-    t.add_argument("--threshold", type=float, default=None, help="similarity for 'new theme'")
+    t.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="best similarity below which 'no theme' (default: learnt from the other cases)",
+    )
     a = command("accept", _accept, "turn reviewed suggestions into a new case file")
     a.add_argument("suggestions", help="the reviewed suggestions CSV")
     a.add_argument("--id", required=True)
@@ -476,10 +500,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .runs import RunError
 
     args = _parser().parse_args(argv)
-    if getattr(args, "threshold", 0) is None:
-        from .assisted import NEW_THEME_THRESHOLD
-
-        args.threshold = NEW_THEME_THRESHOLD
     try:
         return int(args.func(args))
     except StudyDataError as exc:

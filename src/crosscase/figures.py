@@ -381,9 +381,77 @@ def dendrogram_figure(
             ax.set_xlabel("cosine distance")
         for ax in axes.flat[len(panels) :]:
             ax.set_axis_off()
+        height = 3.6 * rows
+        if title:
+            fig.suptitle(title, y=1 - 0.15 / height)
+        fig.subplots_adjust(wspace=0.9, hspace=0.5, top=1 - 0.7 / height)
+    return fig
+
+
+#: Colour-blind-safe colours (Okabe and Ito) for the assisted-coding figures.
+_OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "vermillion": "#D55E00", "grey": "#999999"}
+
+
+def confidence_figure(
+    reliability: pd.DataFrame,
+    curve: pd.DataFrame,
+    marks: pd.DataFrame,
+    title: str | None = None,
+) -> Figure:
+    """Two panels on trusting a suggestion's score. Left, a reliability diagram: per bin of
+    score (``reliability``: mean_score, accuracy, units), the accuracy against the mean score,
+    beside the diagonal of perfect calibration. Right, the accuracy-coverage curve (``curve``:
+    coverage, accuracy of the most confident suggestions), with ``marks`` (coverage, accuracy,
+    ci_low, ci_high) drawn with their intervals."""
+    with _style():
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6))
+        left.plot([0, 1], [0, 1], ls="--", color=_OKABE_ITO["grey"], label="perfect calibration")
+        left.scatter(
+            reliability["mean_score"],
+            reliability["accuracy"],
+            s=20 + 12 * reliability["units"],
+            color=_OKABE_ITO["blue"],
+            alpha=0.85,
+            label="bins of score (area: units)",
+        )
+        for row in reliability.itertuples():
+            left.annotate(
+                str(row.units),
+                (row.mean_score, row.accuracy),
+                textcoords="offset points",
+                xytext=(7, -3),
+                fontsize=8,
+            )
+        left.set_xlim(0, 1)
+        left.set_ylim(0, 1.05)
+        left.set_xlabel("Calibrated score of the suggestion")
+        left.set_ylabel("Share of suggestions that are right")
+        left.set_title("Reliability")
+        left.legend(loc="upper left", frameon=False)
+        right.plot(
+            curve["coverage"],
+            curve["accuracy"],
+            color=_OKABE_ITO["blue"],
+            label="most confident suggestions first",
+        )
+        right.errorbar(
+            marks["coverage"],
+            marks["accuracy"],
+            yerr=[marks["accuracy"] - marks["ci_low"], marks["ci_high"] - marks["accuracy"]],
+            fmt="o",
+            color=_OKABE_ITO["vermillion"],
+            capsize=3,
+            label="declared coverages (95% interval)",
+        )
+        right.set_xlim(0, 1.02)
+        right.set_ylim(0, 1.05)
+        right.set_xlabel("Coverage (share of sentences given a suggestion)")
+        right.set_ylabel("Accuracy of those suggestions")
+        right.set_title("Accuracy against coverage")
+        right.legend(loc="lower left", frameon=False)
         if title:
             fig.suptitle(title)
-        fig.subplots_adjust(wspace=0.9, hspace=0.5)
+        fig.tight_layout()
     return fig
 
 
