@@ -187,10 +187,21 @@ def test_every_page_loads_offline_without_errors(browser, serve, report: Path) -
     assert set(pages) == {"index.html"} | notebooks | browser_pages
     evidence = _evidence_of(ROOT / "data" / "raw")
     marked: set[str] = set()
+    page = browser.new_page()  # one tab for every page: the visits are sequential anyway
+    seen: dict[str, list[str]] = {"requests": [], "errors": []}
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
     for name in pages:
-        page, _ = _visit(
-            browser, origin + name, origin, SCREENSHOT if name == "index.html" else None
-        )
+        seen["requests"].clear()
+        seen["errors"].clear()
+        page.goto(origin + name, wait_until="load")
+        if name == "index.html":
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=False)
+        assert seen["errors"] == [], (name, seen["errors"])
+        outside = [u for u in seen["requests"] if not u.startswith((origin, "data:"))]
+        assert outside == [], f"{name}: requests leaving the machine: {outside}"
         assert page.locator("main").inner_text().strip()
         if name in notebooks:
             assert page.locator("main table").count() >= 1
@@ -199,7 +210,7 @@ def test_every_page_loads_offline_without_errors(browser, serve, report: Path) -
             assert marks, name
             assert {k: v for k, v in marks.items() if evidence[k] != v} == {}, name
             marked |= set(marks)
-        page.close()
+    page.close()
     assert marked == set(evidence), "every passage is highlighted somewhere"
     assert SCREENSHOT.stat().st_size > 10_000
 
