@@ -20,6 +20,7 @@ fixed before it was measured (:class:`Settings` says why each setting is what it
 from __future__ import annotations
 
 import re
+import textwrap
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -1454,6 +1455,9 @@ def pooled_rand_index(clusterings: Sequence[Clustering]) -> pd.DataFrame:
     )
 
 
+ELLIPSIS = "\u2026"
+
+
 def dendrogram_panels(
     clusterings: Sequence[Clustering], study: Study
 ) -> list[tuple[str, object, list[str]]]:
@@ -1465,7 +1469,10 @@ def dendrogram_panels(
         (
             f"{dims[c.dimension]} (AMI {c.ami:.2f}, permutation p {c.p_value:.2f})",
             c.linkage,
-            [f"{o}: {themes[t][:40]}" for o, t in zip(c.observations, c.labels, strict=True)],
+            [
+                f"{o}: {textwrap.shorten(themes[t], 40, placeholder=ELLIPSIS)}"
+                for o, t in zip(c.observations, c.labels, strict=True)
+            ],
         )
         for c in clusterings
     ]
