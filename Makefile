@@ -44,7 +44,7 @@ RUN_OPTIONS := $(if $(CASES),--cases $(CASES)) $(if $(MIN_CASES),--min-cases $(M
 BUILD := build/$(RUN)
 RULES := $(BUILD)/inputs.mk
 VALIDATED := $(BUILD)/.validated
-SRC := $(wildcard src/crosscase/*.py)
+SRC := $(wildcard src/crosscase/*.py src/crosscase/*/*.py)
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 # Last notebook first: the later notebooks do the most work, and starting them first keeps both
 # cores busy to the end (make -j2 starts prerequisites in the order listed).

@@ -12,7 +12,7 @@ import sys
 import crosscase
 from crosscase.report import _css, _environment
 
-modules = sorted(m.name for m in pkgutil.iter_modules(crosscase.__path__, "crosscase."))
+modules = sorted(m.name for m in pkgutil.walk_packages(crosscase.__path__, "crosscase."))
 for name in modules:
     importlib.import_module(name)
 assert _css() and _environment().get_template("index.html.j2")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from crosscase import qda
 from crosscase.paths import Layout
+from crosscase.qda import export
 from crosscase.reading import normalise_space
 from crosscase.runs import resolve
 from crosscase.study import Study, load_study
@@ -42,8 +42,8 @@ def expected_tree(study: Study) -> set[tuple[str, ...]]:
         for d in (d for d in study.framework.dimensions if d.perspective == p.id):
             out.add((p.label, d.label))
             out |= {(p.label, d.label, t.label) for t in study.themes if t.dimension == d.id}
-    out.add((qda.CASES_CODE,))
-    out |= {(qda.CASES_CODE, c.name) for c in study.cases}
+    out.add((export.CASES_CODE,))
+    out |= {(export.CASES_CODE, c.name) for c in study.cases}
     return out
 
 
@@ -75,7 +75,7 @@ def compare(study: Study, work: Path) -> tuple[list[str], list[str]]:
     selections = 0
     start_lines: dict[tuple[str, str], set[int]] = {}
     for doc, case in want_docs.items():
-        text, spans = qda.case_source_text(study, case.id)
+        text, spans = export.case_source_text(study, case.id)
         path = work / "corpus" / doc
         held = path.read_text(encoding="utf-8") if path.is_file() else None
         if held != text:
@@ -115,8 +115,8 @@ def compare(study: Study, work: Path) -> tuple[list[str], list[str]]:
     if codes != {path[-1] for path in expected_tree(study)}:
         bad.append(f"codes: {sorted(codes ^ {path[-1] for path in expected_tree(study)})} differ")
     coders = {c for (c,) in db.execute("select name from coder")}
-    if coders != {qda.EXPORT_USER}:
-        bad.append(f"coders: {sorted(coders)} != [{qda.EXPORT_USER!r}]")
+    if coders != {export.EXPORT_USER}:
+        bad.append(f"coders: {sorted(coders)} != [{export.EXPORT_USER!r}]")
     rows = db.execute(
         """select d.file_path, cl.code_id, cl.line from coded_line cl
            join coded_line_location_association a on a.coded_line_id = cl.id

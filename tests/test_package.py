@@ -103,6 +103,14 @@ def _closure(names: set[str]) -> set[str]:
     return seen
 
 
+def _module_name(path: Path) -> str:
+    """A source file's module, relative to the package (``qda.export``; a subpackage's
+    ``__init__.py`` is the subpackage, ``qda``)."""
+    return (
+        path.relative_to(SRC).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+    )
+
+
 def _extra_of(module: str) -> str | None:
     """The extra that a module of the package needs beyond the core (declared in pyproject)."""
     table = PYPROJECT["tool"]["crosscase"]["module-extras"]
@@ -119,7 +127,7 @@ def test_every_import_is_a_declared_dependency(path: Path) -> None:
 
     project = PYPROJECT["project"]
     extras = project["optional-dependencies"]
-    module = path.relative_to(SRC).with_suffix("").as_posix().replace("/", ".")
+    module = _module_name(path)
     declared = _requirement_names(project["dependencies"])
     extra = _extra_of(module)
     if extra is not None:
@@ -134,6 +142,12 @@ def test_every_import_is_a_declared_dependency(path: Path) -> None:
         if not owners & available:
             missing.append((name, sorted(owners)))
     assert missing == [], f"{module} (extra {extra!r}) imports undeclared packages"
+
+
+def test_every_module_extras_entry_names_a_module() -> None:
+    """A module renamed or split leaves no stale entry behind (it would hide a missing one)."""
+    modules = {_module_name(p) for p in SRC.rglob("*.py")}
+    assert set(PYPROJECT["tool"]["crosscase"]["module-extras"]) <= modules
 
 
 def test_the_all_extra_holds_every_extra() -> None:

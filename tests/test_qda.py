@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from crosscase import qda
 from crosscase.paths import Layout
+from crosscase.qda import export
 from crosscase.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,29 +24,29 @@ def study():
 
 
 def test_codebook_is_valid(study) -> None:
-    assert qda.validate(qda.codebook_xml(study), SCHEMAS / "Codebook.xsd") == []
+    assert export.validate(export.codebook_xml(study), SCHEMAS / "Codebook.xsd") == []
 
 
 def test_project_is_valid(study) -> None:
-    xml, _ = qda.project_xml(study, "test")
-    assert qda.validate(xml, SCHEMAS / "Project.xsd") == []
+    xml, _ = export.project_xml(study, "test")
+    assert export.validate(xml, SCHEMAS / "Project.xsd") == []
 
 
 def test_an_invalid_document_is_rejected(study) -> None:
-    xml = qda.codebook_xml(study).replace(b'isCodable="true"', b'isCodable="maybe"', 1)
-    assert qda.validate(xml, SCHEMAS / "Codebook.xsd")
+    xml = export.codebook_xml(study).replace(b'isCodable="true"', b'isCodable="maybe"', 1)
+    assert export.validate(xml, SCHEMAS / "Codebook.xsd")
 
 
 def test_round_trip_keeps_every_code_selection_and_case(study) -> None:
-    archive = qda.project_archive(study, "test")
-    assert archive == qda.project_archive(study, "test"), "byte-identical exports"
-    back = qda.read_project(archive)
+    archive = export.project_archive(study, "test")
+    assert archive == export.project_archive(study, "test"), "byte-identical exports"
+    back = export.read_project(archive)
     dims = study.framework.dimensions
     assert sorted(back.codes.values()) == sorted(
         [p.label for p in study.framework.perspectives]
         + [d.label for d in dims]
         + [t.label for t in study.themes]
-        + [qda.CASES_CODE]
+        + [export.CASES_CODE]
         + [c.name for c in study.cases]  # each case's code, coding its whole source
     )
     assert sorted(back.cases.values()) == sorted(c.name for c in study.cases)
@@ -54,26 +54,26 @@ def test_round_trip_keeps_every_code_selection_and_case(study) -> None:
     assert len(back.selections) == len(study.cases) * (len(dims) + 1) + len(located)
     assert back.notes == len(study.observations) - len(located)
     for co in located:
-        name, text, refs = back.selections[qda.guid("observation", co.observation.id)]
+        name, text, refs = back.selections[export.guid("observation", co.observation.id)]
         assert name == co.observation.id
         assert text == " ".join(co.observation.evidence.split())
-        expected = {qda.guid("dimension", co.observation.dimension)}
-        expected |= {qda.guid("theme", t) for t in co.observation.themes}
+        expected = {export.guid("dimension", co.observation.dimension)}
+        expected |= {export.guid("theme", t) for t in co.observation.themes}
         assert set(refs) == expected and set(refs) <= set(back.codes)
     for case in study.cases:
         for d in dims:
-            _, text, refs = back.selections[qda.guid("narrative", f"{case.id}:{d.id}")]
-            assert text == case.narratives[d.id] and refs == [qda.guid("dimension", d.id)]
+            _, text, refs = back.selections[export.guid("narrative", f"{case.id}:{d.id}")]
+            assert text == case.narratives[d.id] and refs == [export.guid("dimension", d.id)]
 
 
 # -----------------------------------------------------------------------------------------------
 # What real tools need beyond the schema (QualCoder's and qualitative-coding's importers)
 
-NS = {"q": qda.PROJECT_NS}
+NS = {"q": export.PROJECT_NS}
 
 
 def _project(study):
-    archive = qda.project_archive(study, "test")
+    archive = export.project_archive(study, "test")
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         root = etree.fromstring(zf.read("project.qde"))
         files = {n: zf.read(n) for n in zf.namelist()}
@@ -90,7 +90,7 @@ def test_every_element_tools_date_or_attribute_is_dated_and_attributed(study) ->
     assert root.get("creatingUserGUID") in users and root.get("creationDateTime")
     kinds = {"TextSource": 0, "PlainTextSelection": 0, "Coding": 0, "Note": 0}
     for kind in kinds:
-        for el in root.iter(f"{{{qda.PROJECT_NS}}}{kind}"):
+        for el in root.iter(f"{{{export.PROJECT_NS}}}{kind}"):
             kinds[kind] += 1
             assert el.get("creatingUser") in users, (kind, el.get("guid"))
             assert el.get("creationDateTime"), (kind, el.get("guid"))
@@ -108,7 +108,7 @@ def test_notes_are_text_files_coded_and_tied_to_their_case(study) -> None:
     notes = root.findall("q:Notes/q:Note", NS)
     assert len(notes) == len(unlocated) > 0
     by_text = {co.observation.text: co for co in unlocated}
-    codes = {c.get("guid"): c.get("name") for c in root.iter(f"{{{qda.PROJECT_NS}}}Code")}
+    codes = {c.get("guid"): c.get("name") for c in root.iter(f"{{{export.PROJECT_NS}}}Code")}
     labels = study.dimension_labels
     theme_labels = {t.id: t.label for t in study.themes}
     case_names = {c.id: c.name for c in study.cases}
@@ -128,7 +128,7 @@ def test_notes_are_text_files_coded_and_tied_to_their_case(study) -> None:
             for s in root.iterfind("q:Sources/q:TextSource", NS)
             if any(
                 r.get("targetGUID") == note.get("guid")
-                for r in s.iter(f"{{{qda.PROJECT_NS}}}NoteRef")
+                for r in s.iter(f"{{{export.PROJECT_NS}}}NoteRef")
             )
         ]
         assert holders == [case_names[co.case]]
@@ -141,7 +141,7 @@ def test_cases_are_linked_to_their_sources(study) -> None:
     root, files = _project(study)
     sources = {s.get("guid"): s for s in root.iterfind("q:Sources/q:TextSource", NS)}
     variables = {v.get("guid"): v for v in root.iterfind("q:Variables/q:Variable", NS)}
-    codes = {c.get("guid"): c for c in root.iter(f"{{{qda.PROJECT_NS}}}Code")}
+    codes = {c.get("guid"): c for c in root.iter(f"{{{export.PROJECT_NS}}}Code")}
     cases = root.findall("q:Cases/q:Case", NS)
     assert sorted(c.get("name") for c in cases) == sorted(c.name for c in study.cases)
     numbers = {c.name: c.number for c in study.cases}
@@ -181,9 +181,9 @@ def test_an_export_invalid_against_the_schemas_is_not_written(
     assert sorted(p.name for p in out.iterdir()) == ["codebook.qdc", "project.qdpx"]
     for p in out.iterdir():
         p.unlink()
-    valid = qda.codebook_xml
+    valid = export.codebook_xml
     monkeypatch.setattr(
-        qda, "codebook_xml", lambda s: valid(s).replace(b'isCodable="true"', b'isCodable="no"')
+        export, "codebook_xml", lambda s: valid(s).replace(b'isCodable="true"', b'isCodable="no"')
     )
     assert main(["qda"]) == 1
     assert "not valid REFI-QDA" in capsys.readouterr().err

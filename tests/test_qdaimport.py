@@ -17,10 +17,11 @@ from conftest import ROOT, project_copy
 from fixtures import make_tool_export
 from lxml import etree
 
-from crosscase import qda, qdaimport
+from crosscase import qdaimport
 from crosscase.cli import main
 from crosscase.evidence import DiscriminatorRule, changes, collect
 from crosscase.paths import Layout
+from crosscase.qda import export
 from crosscase.reading import normalise_space
 from crosscase.study import Study, load_study
 
@@ -28,7 +29,7 @@ LAYOUT = Layout.at(ROOT)
 SCHEMA = ROOT / "data" / "external" / "refi-qda" / "Project.xsd"
 EXAMPLE = ROOT / "examples" / "illustrative"
 FIXTURE = ROOT / "tests" / "fixtures" / "tool-export"
-NS = {"q": qda.PROJECT_NS}
+NS = {"q": export.PROJECT_NS}
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 def test_the_study_exported_then_imported_is_the_study(study: Study, tmp_path: Path) -> None:
     path = tmp_path / "study.qdpx"
-    path.write_bytes(qda.project_archive(study, "test"))
+    path.write_bytes(export.project_archive(study, "test"))
     imported = qdaimport.interpret(qdaimport.read_qdpx(path, SCHEMA), study)
     assert [c.known for c in imported.cases] == list(study.cases)
     for c in imported.cases:
@@ -113,7 +114,7 @@ def test_the_command_says_the_export_is_the_study_and_writes_nothing(
     study: Study, tmp_path: Path
 ) -> None:
     path = tmp_path / "study.qdpx"
-    path.write_bytes(qda.project_archive(study, "test"))
+    path.write_bytes(export.project_archive(study, "test"))
     code, out, err = run("import-qdpx", str(path), "--into", str(tmp_path / "set"))
     assert (code, err) == (0, "")
     n = len(study.cases)
@@ -127,19 +128,19 @@ def test_the_command_says_the_export_is_the_study_and_writes_nothing(
 
 def _mutated_export(study: Study, tmp_path: Path) -> tuple[Path, str, str]:
     """The study's export with one theme coding removed: (archive, observation, theme)."""
-    archive = qda.project_archive(study, "test")
+    archive = export.project_archive(study, "test")
     co = next(co for co in study.observations if co.start is not None and co.observation.themes)
     theme = co.observation.themes[0]
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
     root = etree.fromstring(files["project.qde"])
     sel = root.find(
-        f".//q:PlainTextSelection[@guid='{qda.guid('observation', co.observation.id)}']", NS
+        f".//q:PlainTextSelection[@guid='{export.guid('observation', co.observation.id)}']", NS
     )
     (coding,) = [
         c
         for c in sel.iterfind("q:Coding", NS)
-        if c.find("q:CodeRef", NS).get("targetGUID") == qda.guid("theme", theme)
+        if c.find("q:CodeRef", NS).get("targetGUID") == export.guid("theme", theme)
     ]
     sel.remove(coding)
     files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
@@ -410,7 +411,7 @@ def test_export_import_and_run_to_the_what_changed_report(tmp_path: Path) -> Non
 
 
 def _export_files(study: Study) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(qda.project_archive(study, "test"))) as zf:
+    with zipfile.ZipFile(io.BytesIO(export.project_archive(study, "test"))) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
 
 

@@ -162,25 +162,25 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _qda(args: argparse.Namespace) -> int:
-    from . import qda
     from .outputs import atomic_write
+    from .qda import export
 
     layout = Layout.discover()
     spec = _spec(args, layout)
     study = _load(layout, spec.cases)
     name = study.description.short_title if study.description else args.run
     out = layout.tables_dir(args.run)
-    codebook = qda.codebook_xml(study)
-    archive = qda.project_archive(study, name)
+    codebook = export.codebook_xml(study)
+    archive = export.project_archive(study, name)
     schemas = layout.refi_qda_dir
-    errors = qda.validate(codebook, schemas / "Codebook.xsd")
-    errors += qda.validate(qda.project_xml(study, name)[0], schemas / "Project.xsd")
+    errors = export.validate(codebook, schemas / "Codebook.xsd")
+    errors += export.validate(export.project_xml(study, name)[0], schemas / "Project.xsd")
     if errors:  # the official schemas are the contract with the tools: nothing invalid is written
         print("error: the export is not valid REFI-QDA:\n  " + "\n  ".join(errors), file=sys.stderr)
         return 1
     qdc = atomic_write(out / "codebook.qdc", codebook)
     qdpx = atomic_write(out / "project.qdpx", archive)
-    back = qda.read_project(qdpx.read_bytes())
+    back = export.read_project(qdpx.read_bytes())
     print(
         f"wrote {layout.relative(qdc)} and {layout.relative(qdpx)} (valid against the REFI-QDA "
         f"schemas): {len(back.codes)} codes, {len(back.selections)} coded selections, "

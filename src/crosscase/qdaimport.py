@@ -1,6 +1,6 @@
 """Import a REFI-QDA project (``.qdpx``) into a case set (``crosscase import-qdpx``).
 
-The way back from a QDA tool: the study is exported (:mod:`crosscase.qda`), opened in NVivo,
+The way back from a QDA tool: the study is exported (:mod:`crosscase.qda.export`), opened in NVivo,
 ATLAS.ti, MAXQDA or QualCoder, a case is added and coded there, the tool exports REFI-QDA, and
 this module turns that project into the compendium's own files (written with
 :mod:`crosscase.casefiles`):
@@ -19,7 +19,7 @@ this module turns that project into the compendium's own files (written with
   or a name ending in ``(<case name>)``), is an observation that rests on no passage;
 - a code under a dimension that the study does not know is a new candidate theme;
 - the case's variables are its protocol (by field label or id) and its number
-  (:data:`crosscase.qda.NUMBER_VARIABLE`, Integer or Float).
+  (:data:`crosscase.qda.export.NUMBER_VARIABLE`, Integer or Float).
 
 Codes, cases, sources and variables are matched by name and hierarchy, never by GUID (tools
 regenerate GUIDs on every export). The file is read defensively: the zip's member count and
@@ -54,7 +54,7 @@ from .model import Case, Framework, Observation, Theme
 from .outputs import atomic_write
 from .paths import Layout
 from .problems import Problem, StudyDataError
-from .qda import NUMBER_VARIABLE, PROJECT_NS
+from .qda.export import NUMBER_VARIABLE, PROJECT_NS
 from .reading import normalise_space
 from .study import Study, load_study
 

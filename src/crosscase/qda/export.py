@@ -23,8 +23,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from .model import Framework
-from .study import Study
+from ..model import Framework
+from ..study import Study
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
