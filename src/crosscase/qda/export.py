@@ -23,11 +23,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..model import Framework
+from ..model import Case, Framework, Observation
 from ..study import Study
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+_Q = f"{{{PROJECT_NS}}}"  # a project element's qualified name is f"{_Q}<name>"
 _NAMESPACE = uuid.UUID("5b0f6b4e-2d1c-4c55-9a55-63726f737363")  # crosscase's UUID namespace
 _COLOURS = ["#2f6690", "#b5651d", "#3c7a3c", "#6a3d7a"]
 _CASE_COLOUR = "#777777"
@@ -141,11 +142,10 @@ def case_source_text(study: Study, case_id: str) -> tuple[str, dict[str, tuple[i
 def project_xml(study: Study, name: str) -> tuple[bytes, dict[str, str]]:
     """The project document ``project.qde`` and the text of each source and note (by file
     name)."""
-    ns = PROJECT_NS
     sub = etree.SubElement
     root = etree.Element(
-        f"{{{ns}}}Project",
-        nsmap={None: ns},
+        f"{_Q}Project",
+        nsmap={None: PROJECT_NS},
         name=name,
         origin="crosscase",
         creatingUserGUID=USER_GUID,
@@ -153,90 +153,112 @@ def project_xml(study: Study, name: str) -> tuple[bytes, dict[str, str]]:
         modifyingUserGUID=USER_GUID,
         modifiedDateTime=EXPORT_TIME,
     )
-    sub(sub(root, f"{{{ns}}}Users"), f"{{{ns}}}User", guid=USER_GUID, name=EXPORT_USER)
-    book = sub(root, f"{{{ns}}}CodeBook")
-    _codes(book, ns, study.framework, study, cases=True)
-    fields = study.framework.case_protocol
-    variables = sub(root, f"{{{ns}}}Variables")
-    sub(
-        variables,
-        f"{{{ns}}}Variable",
+    sub(sub(root, f"{_Q}Users"), f"{_Q}User", guid=USER_GUID, name=EXPORT_USER)
+    _codes(sub(root, f"{_Q}CodeBook"), PROJECT_NS, study.framework, study, cases=True)
+    _variables(sub(root, f"{_Q}Variables"), study.framework)
+    _cases(sub(root, f"{_Q}Cases"), study)
+    sources = sub(root, f"{_Q}Sources")
+    texts: dict[str, str] = {}
+    notes = [note for c in study.cases for note in _source(sources, study, c, texts)]
+    if notes:
+        sub(root, f"{_Q}Notes").extend(notes)
+    xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    return bytes(xml), texts
+
+
+def _variables(parent: etree._Element, framework: Framework) -> None:
+    """The case variables: the case's number, then each field of the case protocol."""
+    etree.SubElement(
+        parent,
+        f"{_Q}Variable",
         guid=guid("variable", "number"),
         name=NUMBER_VARIABLE,
         typeOfVariable="Integer",
     )
-    for f in fields:
-        sub(
-            variables,
-            f"{{{ns}}}Variable",
+    for f in framework.case_protocol:
+        etree.SubElement(
+            parent,
+            f"{_Q}Variable",
             guid=guid("variable", f.id),
             name=f.label,
             typeOfVariable="Text",
         )
-    cases = sub(root, f"{{{ns}}}Cases")
+
+
+def _cases(parent: etree._Element, study: Study) -> None:
+    """One ``Case`` per case: its number and protocol as variable values, and its source."""
+    sub = etree.SubElement
     for c in study.cases:
-        ce = sub(cases, f"{{{ns}}}Case", guid=guid("case", c.id), name=c.name)
-        sub(ce, f"{{{ns}}}Description").text = f"Case {c.number} ({c.id})"
+        ce = sub(parent, f"{_Q}Case", guid=guid("case", c.id), name=c.name)
+        sub(ce, f"{_Q}Description").text = f"Case {c.number} ({c.id})"
         values = [("number", "IntegerValue", str(c.number))]
-        values += [(f.id, "TextValue", c.protocol.get(f.id, "")) for f in fields]
+        values += [
+            (f.id, "TextValue", c.protocol.get(f.id, "")) for f in study.framework.case_protocol
+        ]
         for var, kind, value in values:
-            vv = sub(ce, f"{{{ns}}}VariableValue")
-            sub(vv, f"{{{ns}}}VariableRef", targetGUID=guid("variable", var))
-            sub(vv, f"{{{ns}}}{kind}").text = value
-        sub(ce, f"{{{ns}}}SourceRef", targetGUID=guid("source", c.id))
-    sources = sub(root, f"{{{ns}}}Sources")
-    texts: dict[str, str] = {}
-    notes: list[etree._Element] = []
-    for c in study.cases:
-        text, spans = case_source_text(study, c.id)
-        sid = guid("source", c.id)
-        texts[f"{sid}.txt"] = text
-        src = _stamp(
-            sub(sources, f"{{{ns}}}TextSource", guid=sid, name=c.name),
+            vv = sub(ce, f"{_Q}VariableValue")
+            sub(vv, f"{_Q}VariableRef", targetGUID=guid("variable", var))
+            sub(vv, f"{_Q}{kind}").text = value
+        sub(ce, f"{_Q}SourceRef", targetGUID=guid("source", c.id))
+
+
+def _source(
+    parent: etree._Element, study: Study, c: Case, texts: dict[str, str]
+) -> list[etree._Element]:
+    """A case's text source: the whole text coded with the case's code, each narrative with its
+    dimension, each located observation as a selection of its evidence passage; the notes of
+    the observations that rest on no passage are returned (their texts added to ``texts``)."""
+    sub = etree.SubElement
+    text, spans = case_source_text(study, c.id)
+    sid = guid("source", c.id)
+    texts[f"{sid}.txt"] = text
+    src = _stamp(
+        sub(parent, f"{_Q}TextSource", guid=sid, name=c.name),
+    )
+    src.set("plainTextPath", f"internal://{sid}.txt")
+    sub(src, f"{_Q}Description").text = f"Within-case narratives, case {c.number}"
+    whole = _selection(src, guid("case-text", c.id), c.name, 0, len(text))
+    _coding(whole, f"case-text:{c.id}", [guid("case", c.id)])
+    observations = [co for co in study.observations if co.case == c.id]
+    unlocated = [co for co in observations if co.start is None or not co.evidence_dimension]
+    for d in study.framework.dimensions:
+        start, end = spans[d.id]
+        sel = _selection(
+            src, guid("narrative", f"{c.id}:{d.id}"), f"Narrative: {d.label}", start, end
         )
-        src.set("plainTextPath", f"internal://{sid}.txt")
-        sub(src, f"{{{ns}}}Description").text = f"Within-case narratives, case {c.number}"
-        whole = _selection(src, guid("case-text", c.id), c.name, 0, len(text))
-        _coding(whole, f"case-text:{c.id}", [guid("case", c.id)])
-        observations = [co for co in study.observations if co.case == c.id]
-        unlocated = [co for co in observations if co.start is None or not co.evidence_dimension]
-        for d in study.framework.dimensions:
-            start, end = spans[d.id]
-            sel = _selection(
-                src, guid("narrative", f"{c.id}:{d.id}"), f"Narrative: {d.label}", start, end
-            )
-            _coding(sel, f"narrative:{c.id}:{d.id}", [guid("dimension", d.id)])
-            for co in unlocated:  # a note is attached to the narrative of its dimension
-                if co.observation.dimension == d.id:
-                    sub(sel, f"{{{ns}}}NoteRef", targetGUID=guid("note", co.observation.id))
-        for co in observations:
-            o = co.observation
-            codes = [guid("dimension", o.dimension), *(guid("theme", t) for t in o.themes)]
-            if co in unlocated:
-                note_text = o.text
-                nid = guid("note", o.id)
-                note = _stamp(etree.Element(f"{{{ns}}}Note", guid=nid, name=f"{o.id} ({c.name})"))
-                note.set("plainTextPath", f"internal://{nid}.txt")
-                sub(
-                    note, f"{{{ns}}}Description"
-                ).text = (
-                    f"First-order observation {o.id} of case {c.number}, with no evidence passage"
-                )
-                nsel = _selection(note, guid("note-text", o.id), o.id, 0, len(note_text))
-                _coding(nsel, f"note:{o.id}", codes)
-                texts[f"{nid}.txt"] = note_text
-                notes.append(note)
-                continue
-            assert co.evidence_dimension and co.start is not None and co.end is not None
-            offset = spans[co.evidence_dimension][0]
-            sel = _selection(
-                src, guid("observation", o.id), o.id, offset + co.start, offset + co.end, o.text
-            )
-            _coding(sel, f"observation:{o.id}", codes)
-    if notes:
-        sub(root, f"{{{ns}}}Notes").extend(notes)
-    xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
-    return bytes(xml), texts
+        _coding(sel, f"narrative:{c.id}:{d.id}", [guid("dimension", d.id)])
+        for co in unlocated:  # a note is attached to the narrative of its dimension
+            if co.observation.dimension == d.id:
+                sub(sel, f"{_Q}NoteRef", targetGUID=guid("note", co.observation.id))
+    notes: list[etree._Element] = []
+    for co in observations:
+        o = co.observation
+        codes = [guid("dimension", o.dimension), *(guid("theme", t) for t in o.themes)]
+        if co in unlocated:
+            notes.append(_note(o, c, codes, texts))
+            continue
+        assert co.evidence_dimension and co.start is not None and co.end is not None
+        offset = spans[co.evidence_dimension][0]
+        sel = _selection(
+            src, guid("observation", o.id), o.id, offset + co.start, offset + co.end, o.text
+        )
+        _coding(sel, f"observation:{o.id}", codes)
+    return notes
+
+
+def _note(o: Observation, c: Case, codes: list[str], texts: dict[str, str]) -> etree._Element:
+    """The note of an observation that rests on no passage: its text, coded whole."""
+    note_text = o.text
+    nid = guid("note", o.id)
+    note = _stamp(etree.Element(f"{_Q}Note", guid=nid, name=f"{o.id} ({c.name})"))
+    note.set("plainTextPath", f"internal://{nid}.txt")
+    etree.SubElement(
+        note, f"{_Q}Description"
+    ).text = f"First-order observation {o.id} of case {c.number}, with no evidence passage"
+    nsel = _selection(note, guid("note-text", o.id), o.id, 0, len(note_text))
+    _coding(nsel, f"note:{o.id}", codes)
+    texts[f"{nid}.txt"] = note_text
+    return note
 
 
 def _selection(
@@ -250,7 +272,7 @@ def _selection(
     sel = _stamp(
         etree.SubElement(
             parent,
-            f"{{{PROJECT_NS}}}PlainTextSelection",
+            f"{_Q}PlainTextSelection",
             guid=ident,
             name=name,
             startPosition=str(start),
@@ -258,17 +280,17 @@ def _selection(
         )
     )
     if description:
-        etree.SubElement(sel, f"{{{PROJECT_NS}}}Description").text = description
+        etree.SubElement(sel, f"{_Q}Description").text = description
     return sel
 
 
 def _coding(parent: etree._Element, key: str, code_guids: list[str]) -> None:
     for g in code_guids:
         coding = _stamp(
-            etree.SubElement(parent, f"{{{PROJECT_NS}}}Coding", guid=guid("coding", f"{key}:{g}")),
+            etree.SubElement(parent, f"{_Q}Coding", guid=guid("coding", f"{key}:{g}")),
             modified=False,
         )
-        etree.SubElement(coding, f"{{{PROJECT_NS}}}CodeRef", targetGUID=g)
+        etree.SubElement(coding, f"{_Q}CodeRef", targetGUID=g)
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
