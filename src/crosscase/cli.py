@@ -193,6 +193,7 @@ def _import_qdpx(args: argparse.Namespace) -> int:
     import time
 
     from . import qdaimport
+    from .qda.project import read_qdpx
     from .study import load_study
 
     layout = Layout.discover()
@@ -202,7 +203,7 @@ def _import_qdpx(args: argparse.Namespace) -> int:
     shown = layout.relative(path) if path.is_absolute() else path.as_posix()
     study = load_study(layout)
     themes = qdaimport.existing_themes(layout, into)
-    project = qdaimport.read_qdpx(path, layout.refi_qda_dir / "Project.xsd", shown)
+    project = read_qdpx(path, layout.refi_qda_dir / "Project.xsd", shown)
     imported = qdaimport.interpret(
         project, study, themes, shown, f"coded in a QDA tool, imported from {path.name}"
     )

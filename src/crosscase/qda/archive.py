@@ -1,0 +1,172 @@
+"""Read a REFI-QDA project archive (``.qdpx``, a zip holding ``project.qde`` and ``sources/``)
+defensively: the zip's member count and sizes are bounded, the XML is parsed without DTDs,
+entities or network access and validated against the official schema, and member names are
+looked up only in the archive's own ``sources/`` folder, so that nothing in the file makes the
+reader read without bound or outside the archive. What the document holds is
+:mod:`crosscase.qda.project`'s."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from ..problems import Problem
+from .errors import QdpxError, fail
+from .export import PROJECT_NS
+
+#: Bounds on what is read from an archive (bytes, members).
+MAX_ARCHIVE_BYTES = 512 * 2**20
+MAX_MEMBERS = 10_000
+MAX_MEMBER_BYTES = 64 * 2**20
+MAX_TOTAL_BYTES = 1024 * 2**20
+#: Schema errors listed before "... and N more".
+MAX_SCHEMA_ERRORS = 5
+
+
+def _safe_parser() -> Any:
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
+class Archive:
+    """Bounded reads of a zip archive's members, each problem recorded."""
+
+    def __init__(self, zf: zipfile.ZipFile, display: str, problems: list[Problem]) -> None:
+        self.zf = zf
+        self.display = display
+        self.problems = problems
+        self.members = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        self.folded = {n.casefold(): n for n in self.members}
+        self.read_names: set[str] = set()
+
+    def document(self) -> str:
+        """The project document's name: ``project.qde``, or the one ``.qde`` at the top."""
+        if "project.qde" in self.members:
+            return "project.qde"
+        top = [n for n in self.members if "/" not in n and n.endswith(".qde")]
+        if len(top) != 1:
+            fail(self.display, "no project.qde in the archive: not a REFI-QDA project")
+        return top[0]
+
+    def read(self, name: str, what: str) -> bytes | None:
+        info = self.members[name]
+        self.read_names.add(name)
+        if info.file_size > MAX_MEMBER_BYTES:
+            self._problem(
+                f"{what} {name}: {info.file_size:,} bytes (the limit is {MAX_MEMBER_BYTES:,})"
+            )
+            return None
+        try:
+            with self.zf.open(info) as fh:
+                data = fh.read(MAX_MEMBER_BYTES + 1)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
+            self._problem(f"{what} {name}: cannot be read from the archive ({exc})")
+            return None
+        if len(data) > MAX_MEMBER_BYTES:
+            self._problem(f"{what} {name}: larger than {MAX_MEMBER_BYTES:,} bytes")
+            return None
+        return data
+
+    def member(self, internal_name: str) -> str | None:
+        """The archive member of an ``internal://`` file: in the ``sources`` folder (any case)."""
+        for name in (f"sources/{internal_name}", f"Sources/{internal_name}"):
+            if name in self.members:
+                return name
+        return self.folded.get(f"sources/{internal_name}".casefold())
+
+    def _problem(self, message: str) -> None:
+        self.problems.append(Problem(self.display, None, None, message))
+
+
+def decode_text(data: bytes, what: str, display: str, problems: list[Problem]) -> str | None:
+    """A text file's content (UTF-8, a byte-order mark removed), or None with the problem."""
+    if data.startswith(b"\xef\xbb\xbf"):  # tools write UTF-8 with a byte-order mark;
+        data = data[3:]  # positions count from after it
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(
+            Problem(
+                display,
+                None,
+                None,
+                f"{what}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            )
+        )
+        return None
+
+
+def open_archive(path: Path, display: str) -> zipfile.ZipFile:
+    """The zip archive at ``path``, within the size bound."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        fail(display, f"cannot read: {exc.strerror}")
+    if size > MAX_ARCHIVE_BYTES:
+        fail(display, f"{size:,} bytes (the limit is {MAX_ARCHIVE_BYTES:,})")
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        fail(
+            display,
+            f"not a zip archive ({exc}): a .qdpx project is a zip holding project.qde "
+            "and its sources/ folder",
+        )
+
+
+def check_bounds(zf: zipfile.ZipFile, display: str) -> None:
+    """Stop when the archive has too many members or too many bytes uncompressed."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        fail(display, f"{len(infos):,} members (the limit is {MAX_MEMBERS:,})")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_TOTAL_BYTES:
+        fail(display, f"{total:,} bytes uncompressed (the limit is {MAX_TOTAL_BYTES:,})")
+
+
+def parse_document(data: bytes, where: str, schema: Path) -> Any:
+    """The root of a project document: well-formed, with no DTD, a REFI-QDA ``Project``, valid
+    against ``schema``."""
+    try:
+        root = etree.fromstring(data, _safe_parser())
+    except etree.XMLSyntaxError as exc:
+        fail(where, f"not well-formed XML: {exc.msg}", exc.lineno)
+    if root.getroottree().docinfo.doctype:
+        fail(where, "has a DOCTYPE: DTDs and entities are not accepted", 1)
+    if root.tag != f"{{{PROJECT_NS}}}Project":
+        fail(
+            where,
+            f"the root element is {etree.QName(root).localname!r} in "
+            f"{etree.QName(root).namespace or 'no namespace'}, not a REFI-QDA Project "
+            f"({PROJECT_NS})",
+            root.sourceline,
+        )
+    _validate(root, where, schema)
+    return root
+
+
+def _validate(root: Any, where: str, schema: Path) -> None:
+    try:
+        xsd = etree.XMLSchema(etree.parse(str(schema), _safe_parser()))
+    except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        raise QdpxError(
+            where, [Problem(str(schema), None, None, f"cannot read the schema: {exc}")]
+        ) from None
+    if not xsd.validate(root):
+        errors = list(xsd.error_log)
+        out = [
+            Problem(where, None, None, f"not valid against {schema.name}: {e.message}", e.line)
+            for e in errors[:MAX_SCHEMA_ERRORS]
+        ]
+        if len(errors) > MAX_SCHEMA_ERRORS:
+            out.append(
+                Problem(
+                    where,
+                    None,
+                    None,
+                    f"... and {len(errors) - MAX_SCHEMA_ERRORS} more schema errors",
+                )
+            )
+        raise QdpxError(where, out)

@@ -1,0 +1,27 @@
+"""Problems of a REFI-QDA import (``crosscase import-qdpx``): every one found is collected and
+reported at once, and nothing is written when there is one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NoReturn
+
+from ..problems import Problem, StudyDataError
+
+
+class QdpxError(StudyDataError):
+    """Problems in a REFI-QDA project to import (every one found, nothing written)."""
+
+    def __init__(self, source: str, problems: Iterable[Problem]) -> None:
+        self.source = source
+        super().__init__(problems)
+
+    def report(self) -> str:
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} importing {self.source} (nothing was written):"
+        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+def fail(where: str, message: str, line: int | None = None) -> NoReturn:
+    """Stop with one problem of ``where`` (nothing has been written)."""
+    raise QdpxError(where, [Problem(where, None, None, message, line)])

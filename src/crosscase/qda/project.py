@@ -1,0 +1,330 @@
+"""What a REFI-QDA project holds, as far as a case set needs it (:class:`QdaProject`), read from
+a ``.qdpx`` archive (:func:`read_qdpx`): the codebook's codes and their hierarchy, the variables,
+the cases with their variable values and sources, the text sources and notes with their text
+and coded selections (their spans, memos, codes and note references). Text comes from the
+element itself or from a file of the archive's ``sources/`` folder (read by
+:mod:`crosscase.qda.archive`); pictures, PDFs, audio and video are counted, not read. Every
+problem is collected and reported at once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from ..problems import Problem
+from ..reading import normalise_space
+from .archive import Archive, check_bounds, decode_text, open_archive, parse_document
+from .errors import QdpxError
+from .export import PROJECT_NS
+
+_Q = f"{{{PROJECT_NS}}}"
+_INTERNAL = "internal://"
+_SOURCE_KINDS = ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A ``PlainTextSelection``: its span, memo, codes (GUIDs) and the notes it refers to."""
+
+    guid: str
+    name: str
+    start: int
+    end: int
+    memo: str
+    codes: tuple[str, ...]
+    notes: tuple[str, ...]
+    line: int | None
+
+
+@dataclass(frozen=True)
+class TextItem:
+    """A ``TextSource`` or a ``Note``: its text (byte-order mark removed) and selections."""
+
+    kind: str
+    guid: str
+    name: str
+    text: str
+    selections: tuple[Selection, ...]
+    notes: tuple[str, ...]  # NoteRefs of the item itself
+    line: int | None
+    values: tuple[tuple[str, str], ...] = ()  # variables of the source itself (MAXQDA's way)
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.name!r}"
+
+
+@dataclass(frozen=True)
+class CodeItem:
+    guid: str
+    name: str
+    parent: str | None
+    line: int | None
+
+
+@dataclass(frozen=True)
+class CaseItem:
+    guid: str
+    name: str | None
+    values: tuple[tuple[str, str], ...]  # (variable GUID, value as text)
+    sources: tuple[str, ...]
+    line: int | None
+
+
+@dataclass(frozen=True)
+class QdaProject:
+    """What a REFI-QDA project holds, as far as a case set needs it."""
+
+    origin: str
+    users: int
+    codes: dict[str, CodeItem]
+    variables: dict[str, tuple[str, str]]  # GUID -> (name, typeOfVariable)
+    cases: tuple[CaseItem, ...]
+    sources: tuple[TextItem, ...]
+    notes: dict[str, TextItem]
+    other_sources: int  # pictures, PDFs, audio, video: not read
+    members: int
+    extra_files: tuple[str, ...]  # archive members no element refers to
+    document: str = "project.qde"  # the project document's name in the archive
+
+    @property
+    def selections(self) -> int:
+        return sum(len(s.selections) for s in (*self.sources, *self.notes.values()))
+
+    @property
+    def codings(self) -> int:
+        return sum(
+            len(sel.codes) for s in (*self.sources, *self.notes.values()) for sel in s.selections
+        )
+
+    @property
+    def variable_values(self) -> int:
+        return sum(len(c.values) for c in self.cases)
+
+
+def read_qdpx(path: Path, schema: Path, display: str | None = None) -> QdaProject:
+    """Read and check a ``.qdpx`` archive: bounded, safely parsed, valid against ``schema``
+    (the official ``Project.xsd``); raise :class:`QdpxError` with every problem found."""
+    display = display or path.as_posix()
+    problems: list[Problem] = []
+    with open_archive(path, display) as zf:
+        check_bounds(zf, display)
+        archive = Archive(zf, display, problems)
+        qde = archive.document()
+        where = f"{display}:{qde}"
+        data = archive.read(qde, "project document")
+        if data is None:
+            raise QdpxError(display, problems)
+        root = parse_document(data, where, schema)
+        project = _Extractor(root, archive, where, problems).project(qde)
+    if problems:
+        raise QdpxError(display, problems)
+    return project
+
+
+def _describe(el: Any) -> str:
+    name = el.get("name")
+    kind = etree.QName(el).localname
+    return f"{kind} {name!r}" if name else f"{kind} {el.get('guid')}"
+
+
+class _Extractor:
+    """The items of a parsed project document (``where``), each problem recorded."""
+
+    def __init__(self, root: Any, archive: Archive, where: str, problems: list[Problem]) -> None:
+        self.root = root
+        self.archive = archive
+        self.where = where
+        self.problems = problems
+        self.codes: dict[str, CodeItem] = {}
+        for book in root.iterchildren(f"{_Q}CodeBook"):
+            for container in book.iterchildren(f"{_Q}Codes"):
+                self._walk(container, None)
+        self.variables = {
+            v.get("guid"): (v.get("name"), v.get("typeOfVariable"))
+            for vs in root.iterchildren(f"{_Q}Variables")
+            for v in vs.iterchildren(f"{_Q}Variable")
+        }
+
+    def project(self, document: str) -> QdaProject:
+        """The project: its cases, then its sources and notes (each read from the archive)."""
+        root = self.root
+        cases = []
+        for c in root.iterfind(f"{_Q}Cases/{_Q}Case"):
+            refs = tuple(r.get("targetGUID") for r in c.iterchildren(f"{_Q}SourceRef"))
+            cases.append(
+                CaseItem(c.get("guid"), c.get("name"), self._values(c), refs, c.sourceline)
+            )
+        sources, other = self._sources()
+        notes = {}
+        for el in root.iterfind(f"{_Q}Notes/{_Q}Note"):
+            item = self._text_item(el, "Note")
+            if item is not None:
+                notes[item.guid] = item
+        return QdaProject(
+            origin=root.get("origin") or "",
+            users=len(root.findall(f"{_Q}Users/{_Q}User")),
+            codes=self.codes,
+            variables=self.variables,
+            cases=tuple(cases),
+            sources=tuple(sources),
+            notes=notes,
+            other_sources=other,
+            members=len(self.archive.members),
+            extra_files=tuple(sorted(set(self.archive.members) - self.archive.read_names)),
+            document=document,
+        )
+
+    def _problem(self, el: Any, message: str) -> None:
+        self.problems.append(
+            Problem(self.where, None, None, f"{_describe(el)}: {message}", el.sourceline)
+        )
+
+    def _walk(self, el: Any, parent: str | None) -> None:
+        """The codes under ``el``, parents before their children."""
+        for code in el.iterchildren(f"{_Q}Code"):
+            self.codes[code.get("guid")] = CodeItem(
+                code.get("guid"), code.get("name"), parent, code.sourceline
+            )
+            self._walk(code, code.get("guid"))
+
+    def _values(self, el: Any) -> tuple[tuple[str, str], ...]:
+        """The variable values of a case or source: (variable GUID, value as text)."""
+        values = []
+        for vv in el.iterchildren(f"{_Q}VariableValue"):
+            ref = vv.find(f"{_Q}VariableRef").get("targetGUID")
+            if ref not in self.variables:
+                self._problem(el, f"a VariableValue refers to no Variable (targetGUID {ref})")
+                continue
+            value = next((v for v in vv if v.tag != f"{_Q}VariableRef"), None)
+            values.append((ref, (value.text or "") if value is not None else ""))
+        return tuple(values)
+
+    def _sources(self) -> tuple[list[TextItem], int]:
+        """The text sources, and how many sources of other kinds there are."""
+        sources: list[TextItem] = []
+        other = 0
+        for container in self.root.iterchildren(f"{_Q}Sources"):
+            for el in container:
+                if el.tag == f"{_Q}TextSource":
+                    item = self._text_item(el, "TextSource")
+                    if item is not None:
+                        sources.append(item)
+                elif etree.QName(el).localname in _SOURCE_KINDS:
+                    other += 1
+        return sources, other
+
+    def _text_item(self, el: Any, kind: str) -> TextItem | None:
+        """A text source or note with its text and selections (None when it has no text)."""
+        text = self._text(el, kind)
+        if text is None:
+            return None
+        for attr in ("richTextPath", "path"):  # referenced: not an extra file
+            other = el.get(attr) or ""
+            if other.startswith(_INTERNAL) and (m := self.archive.member(other[len(_INTERNAL) :])):
+                self.archive.read_names.add(m)
+        selections = [
+            selection
+            for sel in el.iterchildren(f"{_Q}PlainTextSelection")
+            if (selection := self._selection(sel, el, kind, text)) is not None
+        ]
+        whole = [  # codings of the item itself code its whole text
+            target
+            for coding in el.iterchildren(f"{_Q}Coding")
+            if (target := coding.find(f"{_Q}CodeRef").get("targetGUID")) in self.codes
+        ]
+        if whole and text:
+            selections.append(
+                Selection(el.get("guid"), "", 0, len(text), "", tuple(whole), (), el.sourceline)
+            )
+        own_notes = tuple(n.get("targetGUID") for n in el.iterchildren(f"{_Q}NoteRef"))
+        return TextItem(
+            kind,
+            el.get("guid"),
+            el.get("name") or "",
+            text,
+            tuple(selections),
+            own_notes,
+            el.sourceline,
+            self._values(el),
+        )
+
+    def _text(self, el: Any, kind: str) -> str | None:
+        """An item's text: its ``PlainTextContent``, or the archive's file its
+        ``plainTextPath`` names (None, the problem recorded, when it has none)."""
+        content = el.find(f"{_Q}PlainTextContent")
+        path = el.get("plainTextPath")
+        if content is not None:
+            return str(content.text or "")
+        if path:
+            return self._file_text(el, path)
+        if kind == "TextSource":
+            self._problem(el, "has neither PlainTextContent nor plainTextPath: no text")
+            return None
+        return ""
+
+    def _file_text(self, el: Any, path: str) -> str | None:
+        """The text of an ``internal://`` file, in the archive's ``sources/`` folder only."""
+        if not path.startswith(_INTERNAL):
+            self._problem(
+                el,
+                f"plainTextPath {path!r} is outside the project: export the project with "
+                "its sources inside (internal://)",
+            )
+            return None
+        name = path[len(_INTERNAL) :]
+        member = (
+            self.archive.member(name)
+            if re.fullmatch(r"[^/\\]+", name) and name not in {".", ".."}
+            else None
+        )
+        if member is None:
+            self._problem(
+                el, f"plainTextPath {path!r}: no such file in the archive's sources/ folder"
+            )
+            return None
+        data = self.archive.read(member, f"{_describe(el)}: text file")
+        if data is None:
+            return None
+        return decode_text(data, f"{_describe(el)}: {member}", self.where, self.problems)
+
+    def _selection(self, sel: Any, el: Any, kind: str, text: str) -> Selection | None:
+        """A selection of an item's text with the codes of the codebook it refers to (None,
+        the problem recorded, when its span is not in the text)."""
+        start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+        if not 0 <= start < end <= len(text):
+            self._problem(
+                sel,
+                f"selection {start}-{end} is outside its {kind}'s text "
+                f"({_describe(el)}, {len(text):,} characters)"
+                if start < end
+                else f"empty selection ({start}-{end}) in {_describe(el)}",
+            )
+            return None
+        refs = []
+        for coding in sel.iterchildren(f"{_Q}Coding"):
+            target = coding.find(f"{_Q}CodeRef").get("targetGUID")
+            if target not in self.codes:
+                self._problem(
+                    sel, f"a Coding refers to no code of the codebook (targetGUID {target})"
+                )
+                continue
+            refs.append(target)
+        memo = sel.find(f"{_Q}Description")
+        notes = tuple(
+            n.get("targetGUID")
+            for n in sel.iter(f"{_Q}NoteRef")  # its own and its codings'
+        )
+        return Selection(
+            sel.get("guid"),
+            sel.get("name") or "",
+            start,
+            end,
+            normalise_space(memo.text or "") if memo is not None else "",
+            tuple(dict.fromkeys(refs)),
+            notes,
+            sel.sourceline,
+        )
