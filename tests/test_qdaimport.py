@@ -17,14 +17,15 @@ from conftest import ROOT, project_copy
 from fixtures import make_tool_export
 from lxml import etree
 
-from crosscase import qdaimport
 from crosscase.cli import main
 from crosscase.evidence import DiscriminatorRule, changes, collect
 from crosscase.paths import Layout
 from crosscase.qda import archive as qdpx_archive
 from crosscase.qda import export
 from crosscase.qda.errors import QdpxError
+from crosscase.qda.interpret import interpret
 from crosscase.qda.project import read_qdpx
+from crosscase.qda.write import write_case_set
 from crosscase.reading import normalise_space
 from crosscase.study import Study, load_study
 
@@ -84,7 +85,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 def test_the_study_exported_then_imported_is_the_study(study: Study, tmp_path: Path) -> None:
     path = tmp_path / "study.qdpx"
     path.write_bytes(export.project_archive(study, "test"))
-    imported = qdaimport.interpret(read_qdpx(path, SCHEMA), study)
+    imported = interpret(read_qdpx(path, SCHEMA), study)
     assert [c.known for c in imported.cases] == list(study.cases)
     for c in imported.cases:
         assert c.case == c.known, "id, number, name, protocol and every narrative"
@@ -97,9 +98,7 @@ def test_the_study_exported_then_imported_is_the_study(study: Study, tmp_path: P
         assert observation_content(back) == observation_content(mine)
     assert imported.new_themes == ()
     # Written as files (every case), the case set loads as the study
-    written = qdaimport.write_case_set(
-        LAYOUT, imported, tmp_path / "set", "study.qdpx", cases="all"
-    )
+    written = write_case_set(LAYOUT, imported, tmp_path / "set", "study.qdpx", cases="all")
     assert len(written.written) == 2 * len(study.cases) and written.cases_option[-1].endswith(
         "set/cases"
     )
@@ -191,7 +190,7 @@ def test_a_sixth_case_from_a_tool_arrives_as_the_illustrative_case(
     text, a Float case number, an unlinked case, an extra file, a quotation with a comment only:
     the case arrives as the one in examples/illustrative, with its new candidate theme."""
     path = zipped(fixture_files(), tmp_path / "tool.qdpx")
-    imported = qdaimport.interpret(read_qdpx(path, SCHEMA), study)
+    imported = interpret(read_qdpx(path, SCHEMA), study)
     (case,) = imported.cases
     expected = load_study(LAYOUT, [EXAMPLE / "cases"], require_theme_evidence=False)
     (want,) = expected.cases
@@ -425,7 +424,7 @@ def test_notes_are_tied_to_their_case_by_reference_or_by_name(study: Study, tmp_
         ref.getparent().remove(ref)
     files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
     path = zipped(files, tmp_path / "by-name.qdpx")
-    imported = qdaimport.interpret(read_qdpx(path, SCHEMA), study)
+    imported = interpret(read_qdpx(path, SCHEMA), study)
     assert imported.changed == () and imported.note_observations == len(
         root.findall(".//q:Note", NS)
     )
@@ -434,7 +433,7 @@ def test_notes_are_tied_to_their_case_by_reference_or_by_name(study: Study, tmp_
     files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
     path = zipped(files, tmp_path / "no-case.qdpx")
     with pytest.raises(QdpxError, match="belongs to no case") as err:
-        qdaimport.interpret(read_qdpx(path, SCHEMA), study)
+        interpret(read_qdpx(path, SCHEMA), study)
     line = etree.fromstring(files["project.qde"]).find(".//q:Note", NS).sourceline
     assert f":project.qde:{line}: Note 'a note of no case'" in err.value.report()
 
@@ -473,7 +472,7 @@ def test_a_large_project_imports_in_proportion(study: Study, tmp_path: Path) -> 
     files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
     path = zipped(files, tmp_path / "large.qdpx")
     started = time.perf_counter()
-    imported = qdaimport.interpret(read_qdpx(path, SCHEMA), study)
+    imported = interpret(read_qdpx(path, SCHEMA), study)
     elapsed = time.perf_counter() - started
     assert len(imported.cases) == 150
     assert sum(len(c.observations) for c in imported.cases) == 150 * 20
@@ -493,6 +492,6 @@ def test_a_source_with_its_own_variables_and_no_case_element_is_a_case(
     root.remove(cases)
     files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
     path = zipped(files, tmp_path / "maxqda.qdpx")
-    (case,) = qdaimport.interpret(read_qdpx(path, SCHEMA), study).cases
+    (case,) = interpret(read_qdpx(path, SCHEMA), study).cases
     expected = load_study(LAYOUT, [EXAMPLE / "cases"], require_theme_evidence=False).cases[0]
     assert case.case.model_dump(exclude={"id"}) == expected.model_dump(exclude={"id"})

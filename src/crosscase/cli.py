@@ -192,8 +192,10 @@ def _qda(args: argparse.Namespace) -> int:
 def _import_qdpx(args: argparse.Namespace) -> int:
     import time
 
-    from . import qdaimport
+    from .qda.interpret import interpret
     from .qda.project import read_qdpx
+    from .qda.summary import summary
+    from .qda.write import existing_themes, write_case_set
     from .study import load_study
 
     layout = Layout.discover()
@@ -202,18 +204,18 @@ def _import_qdpx(args: argparse.Namespace) -> int:
     into = layout.resolve(args.into)
     shown = layout.relative(path) if path.is_absolute() else path.as_posix()
     study = load_study(layout)
-    themes = qdaimport.existing_themes(layout, into)
+    themes = existing_themes(layout, into)
     project = read_qdpx(path, layout.refi_qda_dir / "Project.xsd", shown)
-    imported = qdaimport.interpret(
+    imported = interpret(
         project, study, themes, shown, f"coded in a QDA tool, imported from {path.name}"
     )
     which = "all" if args.all else "changed" if args.with_changed else "new"
-    files = qdaimport.write_case_set(
+    files = write_case_set(
         layout, imported, into, path.name, cases=which, overwrite=args.overwrite, themes=themes
     )
     elapsed = time.perf_counter() - started
     print(f"Read {shown} ({project.origin or 'unknown origin'}): each element and what it became")
-    print("\n".join(qdaimport.summary(imported)))
+    print("\n".join(summary(imported)))
     for c in imported.changed:
         print(f"Case {c.case.id} differs from the study ({len(c.differences)} differences):")
         print("\n".join(f"  {d}" for d in c.differences))

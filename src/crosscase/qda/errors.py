@@ -25,3 +25,19 @@ class QdpxError(StudyDataError):
 def fail(where: str, message: str, line: int | None = None) -> NoReturn:
     """Stop with one problem of ``where`` (nothing has been written)."""
     raise QdpxError(where, [Problem(where, None, None, message, line)])
+
+
+class ProblemLog:
+    """The problems found interpreting a project, all of ``display`` (the project document)."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.problems: list[Problem] = []
+
+    def add(self, message: str, case: str | None = None, line: int | None = None) -> None:
+        self.problems.append(Problem(self.display, case, None, message, line))
+
+    def check(self) -> None:
+        """Stop with every problem found, if there is one (reported as the archive's)."""
+        if self.problems:
+            raise QdpxError(self.display.rsplit(":", 1)[0], self.problems)
