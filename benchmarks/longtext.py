@@ -9,7 +9,8 @@ once under tracemalloc (peak memory of the stage):
 - ``load``: :func:`crosscase.study.load_study` (YAML, validation, evidence located);
 - ``tables``: the tables that carry narratives (Table 2, the data display, observations,
   coverage) rendered as CSV and Markdown;
-- ``segment``: every narrative split into sentences (:func:`crosscase.assisted.narrative_segments`);
+- ``segment``: every narrative split into sentences
+  (:func:`crosscase.assisted.segmentation.narrative_segments`);
 - ``report``: the Markdown of Table 2 converted to an HTML page as the report does it (nbconvert).
 
 The limits (:data:`crosscase.checks.MAX_NARRATIVE_CHARS`, :data:`crosscase.problems.MAX_FILE_BYTES`)
@@ -108,7 +109,8 @@ def _stages(
     """The stages measured on one case set (see the module docstring)."""
     import nbformat
 
-    from crosscase import analysis, assisted
+    from crosscase import analysis
+    from crosscase.assisted.segmentation import narrative_segments
     from crosscase.outputs import to_csv, to_markdown
     from crosscase.study import load_study
 
@@ -136,7 +138,7 @@ def _stages(
     return {
         "load": lambda: load_study(layout, sources, require_theme_evidence=False),
         "tables": tables,
-        "segment": lambda: assisted.narrative_segments(study),
+        "segment": lambda: narrative_segments(study),
         "report": report,
     }
 

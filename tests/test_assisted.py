@@ -10,7 +10,36 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from crosscase import assisted
+from crosscase.assisted.clustering import ami_null, cluster_observations, clustering_table
+from crosscase.assisted.dimensions import (
+    DimensionCoder,
+    conformal_sets,
+    dimension_coding_loco,
+    domain_documents,
+    neighbour_context,
+    training_passages,
+)
+from crosscase.assisted.features import Ngrams, TrainingTfidf, features, normalise_text
+from crosscase.assisted.measures import (
+    accuracy_at_coverage,
+    agreement,
+    agreement_statistics,
+    auroc,
+    bootstrap_agreement,
+    calibration_error,
+    resample_weights,
+)
+from crosscase.assisted.segmentation import narrative_segments, segment
+from crosscase.assisted.settings import DECLARED, Settings
+from crosscase.assisted.themes import (
+    NO_THEME,
+    ThemeAssigner,
+    suggest_themes,
+    theme_assignment_loco,
+    theme_case_lists,
+    theme_examples,
+    theme_summary,
+)
 from crosscase.cli import main
 from crosscase.paths import Layout
 from crosscase.problems import StudyDataError
@@ -22,7 +51,7 @@ RAW = ROOT / "examples" / "illustrative" / "raw" / "hospital-splints.txt"
 
 def test_agreement_of_identical_codings_is_perfect() -> None:
     a = ["x", "y", "z", "x"]
-    result = assisted.agreement(a, a)
+    result = agreement(a, a)
     assert result.cohen_kappa == 1.0 and result.krippendorff_alpha == 1.0
     assert result.percent_agreement == 1.0 and (result.per_code["f1"] == 1.0).all()
 
@@ -30,7 +59,7 @@ def test_agreement_of_identical_codings_is_perfect() -> None:
 def test_agreement_matches_the_reference_implementations_at_the_nominal_level() -> None:
     a = ["a", "a", "b", "c", "c", "b", "a", "c"]
     b = ["a", "b", "b", "c", "a", "b", "a", "b"]
-    result = assisted.agreement(a, b, ["a", "b", "c"])
+    result = agreement(a, b, ["a", "b", "c"])
     assert result.cohen_kappa == pytest.approx(cohen_kappa_score(a, b))
     codes = {"a": 0, "b": 1, "c": 2}
     data = np.array([[codes[x] for x in a], [codes[x] for x in b]], dtype=float)
@@ -43,12 +72,12 @@ def test_agreement_matches_the_reference_implementations_at_the_nominal_level() 
 
 def test_agreement_rejects_unequal_codings() -> None:
     with pytest.raises(ValueError, match="same units"):
-        assisted.agreement(["a"], ["a", "b"])
+        agreement(["a"], ["a", "b"])
 
 
 def test_segmentation_offsets_point_into_the_text() -> None:
     text = "One sentence, i.e. a clause. Another one (42 days).\n\nA new paragraph."
-    spans = assisted.segment(text)
+    spans = segment(text)
     assert [t for _, _, t in spans] == [
         "One sentence, i.e. a clause.",
         "Another one (42 days).",
@@ -59,20 +88,20 @@ def test_segmentation_offsets_point_into_the_text() -> None:
 
 def test_leave_one_case_out_is_deterministic_and_covers_every_unit() -> None:
     study = load_study(Layout.at(ROOT))
-    docs = assisted.domain_documents(study)
-    first = assisted.dimension_coding_loco(study, docs)
-    second = assisted.dimension_coding_loco(study, docs)
+    docs = domain_documents(study)
+    first = dimension_coding_loco(study, docs)
+    second = dimension_coding_loco(study, docs)
     assert first.units.equals(second.units)
     assert np.array_equal(first.probabilities, second.probabilities)
-    assert len(first.units) == len(assisted.narrative_segments(study))
+    assert len(first.units) == len(narrative_segments(study))
     assert np.allclose(first.probabilities.sum(axis=1), 1.0)
     assert (first.units["score"] == first.probabilities.max(axis=1).round(3)).all()
 
 
 def test_theme_assigner_suggests_new_theme_below_threshold() -> None:
     study = load_study(Layout.at(ROOT))
-    assigner = assisted.ThemeAssigner(study.themes, assisted.theme_examples(study))
-    assert assigner.suggest("zzz qqq", "human-resources", 0.99)[0] == assisted.NO_THEME
+    assigner = ThemeAssigner(study.themes, theme_examples(study))
+    assert assigner.suggest("zzz qqq", "human-resources", 0.99)[0] == NO_THEME
     theme, score = assigner.suggest(
         "Employees trained in 2 weeks on production processes", "human-resources", 0.0
     )
@@ -149,19 +178,19 @@ def test_suggest_themes_for_a_new_case(tmp_path: Path) -> None:
     assert list(table["observation"]) == [co.observation.id for co in own]
     dimension_of = {t.id: t.dimension for t in study.themes}
     for row in table.itertuples():
-        assert row.suggested_theme == assisted.NO_THEME or (
+        assert row.suggested_theme == NO_THEME or (
             dimension_of[row.suggested_theme] == row.dimension
         )
-    same = assisted.suggest_themes(study, "hospital-splints")
+    same = suggest_themes(study, "hospital-splints")
     assert list(same["decision"]) == list(table["suggested_theme"])
     paper = load_study(Layout.at(ROOT), cases[:1])
-    loco = assisted.theme_assignment_loco(paper)
-    mine = assisted.suggest_themes(paper, paper.cases[0].id)
+    loco = theme_assignment_loco(paper)
+    mine = suggest_themes(paper, paper.cases[0].id)
     assert list(mine["decision"]) == list(loco[loco["case_number"] == 1]["decision"])
     everything_new = tmp_path / "new.csv"
     argv = ["suggest-themes", "hospital-splints", "--cases", *cases, "--threshold", "1.01"]
     assert main([*argv, "--out", str(everything_new)]) == 0
-    assert set(pd.read_csv(everything_new)["suggested_theme"]) == {assisted.NO_THEME}
+    assert set(pd.read_csv(everything_new)["suggested_theme"]) == {NO_THEME}
     assert main(["suggest-themes", "no-such-case", "--out", str(out)]) == 1
 
 
@@ -184,7 +213,7 @@ def test_segmenting_long_text_costs_in_proportion_to_its_length() -> None:
         longest = []
         for n in (200, 400):
             calls.clear()
-            spans = assisted.segment(sentence * n)
+            spans = segment(sentence * n)
             assert len(spans) == n
             longest.append(max(calls))
     finally:
@@ -194,7 +223,7 @@ def test_segmenting_long_text_costs_in_proportion_to_its_length() -> None:
 
 def test_segmenting_in_pieces_keeps_offsets_and_sentences() -> None:
     text = " ".join(f"Sentence {i} ends here (see p. {i}), e.g. a clause." for i in range(800))
-    spans = assisted.segment(text)
+    spans = segment(text)
     assert len(spans) == 800
     assert all(text[s:e] == t for s, e, t in spans)
 
@@ -204,8 +233,8 @@ def test_segmenting_in_pieces_keeps_offsets_and_sentences() -> None:
 
 def test_the_configuration_is_declared_and_frozen() -> None:
     with pytest.raises(AttributeError):
-        assisted.DECLARED.c = 1.0  # type: ignore[misc]
-    assert assisted.Settings() == assisted.DECLARED
+        DECLARED.c = 1.0  # type: ignore[misc]
+    assert Settings() == DECLARED
 
 
 def _codes(n: int, k: int, seed: int) -> tuple[list[str], list[str]]:
@@ -222,7 +251,7 @@ def test_interval_statistics_match_the_reference_implementations() -> None:
 
     a, b = _codes(60, 5, 1)
     codes = sorted(set(a) | set(b))
-    table = assisted.bootstrap_agreement(a, b, codes, resamples=200, seed=3).set_index("statistic")
+    table = bootstrap_agreement(a, b, codes, resamples=200, seed=3).set_index("statistic")
     idx = {c: i for i, c in enumerate(codes)}
     data = np.array([[idx[x] for x in a], [idx[x] for x in b]], dtype=float)
     expected = {
@@ -238,7 +267,7 @@ def test_interval_statistics_match_the_reference_implementations() -> None:
         assert row["value"] == pytest.approx(round(value, 3), abs=1e-9), name
         assert row["ci_low"] <= row["value"] <= row["ci_high"], name
     assert table.equals(
-        assisted.bootstrap_agreement(a, b, codes, resamples=200, seed=3).set_index("statistic")
+        bootstrap_agreement(a, b, codes, resamples=200, seed=3).set_index("statistic")
     ), "seeded: the same intervals every time"
 
 
@@ -246,9 +275,9 @@ def test_the_vectorised_bootstrap_is_the_loop_over_resamples() -> None:
     """Each resample's statistic equals the library's statistic on the resampled units."""
     a, b = _codes(40, 4, 2)
     codes = sorted(set(a) | set(b))
-    weights = assisted.resample_weights(len(a), 25, seed=5)
+    weights = resample_weights(len(a), 25, seed=5)
     assert weights.shape == (25, len(a)) and (weights.sum(axis=1) == len(a)).all()
-    stats = assisted.agreement_statistics(a, b, codes, weights)
+    stats = agreement_statistics(a, b, codes, weights)
     for r in range(25):
         units = np.repeat(np.arange(len(a)), weights[r].astype(int))
         ra, rb = [a[i] for i in units], [b[i] for i in units]
@@ -260,10 +289,10 @@ def test_calibration_error_and_coverage_by_their_definitions() -> None:
     confidence = np.array([0.95, 0.95, 0.55, 0.55])
     correct = np.array([True, False, True, True])
     # bin 0.9-1.0: accuracy 0.5 at confidence 0.95; bin 0.5-0.6: accuracy 1 at 0.55.
-    assert assisted.calibration_error(confidence, correct, bins=10)[0] == pytest.approx(0.45)
+    assert calibration_error(confidence, correct, bins=10)[0] == pytest.approx(0.45)
     confidence = np.array([0.6, 0.9, 0.7, 0.8])
     correct = np.array([False, True, False, True])
-    got = assisted.accuracy_at_coverage(confidence, correct, [0.25, 0.5, 0.6, 0.75, 1.0])
+    got = accuracy_at_coverage(confidence, correct, [0.25, 0.5, 0.6, 0.75, 1.0])
     # 60% of 4 units: the ceil(2.4) = 3 most confident.
     assert got[:, 0] == pytest.approx([1.0, 1.0, 2 / 3, 2 / 3, 0.5])
 
@@ -275,7 +304,7 @@ def test_conformal_sets_by_definition_and_their_coverage() -> None:
     # n = 20 at 80%: the (n + 1) of the definition matters (the 17th score, not the 16th).
     cal = rng.random(20)
     test = rng.dirichlet(np.ones(4), size=200)
-    sets = assisted.conformal_sets([cal], [test], 0.8)
+    sets = conformal_sets([cal], [test], 0.8)
     scores = np.sort(1 - cal)
     q = scores[int(np.ceil(21 * 0.8)) - 1]
     assert (sets == (1 - test <= q)).all()
@@ -287,7 +316,7 @@ def test_conformal_sets_by_definition_and_their_coverage() -> None:
         cal_p = [fold[np.arange(400), y] for fold, y in zip(probs, truth, strict=True)]
         new = rng.dirichlet(np.ones(5) * 0.7, size=3000)
         y = np.array([rng.choice(5, p=p) for p in new])
-        sets = assisted.conformal_sets(cal_p, [new, new, new], coverage)
+        sets = conformal_sets(cal_p, [new, new, new], coverage)
         assert abs(sets[np.arange(3000), y].mean() - coverage) < 0.03
 
 
@@ -297,8 +326,8 @@ def test_auroc_matches_scikit_learn_and_its_bootstrap_the_loop() -> None:
     rng = np.random.default_rng(4)
     positive = rng.random(50) < 0.4
     score = np.round(rng.random(50) + positive * 0.3, 1)  # ties on purpose
-    weights = assisted.resample_weights(50, 20, seed=1)
-    got = assisted.auroc(score, positive, np.vstack([np.ones(50), weights]))
+    weights = resample_weights(50, 20, seed=1)
+    got = auroc(score, positive, np.vstack([np.ones(50), weights]))
     assert got[0] == pytest.approx(roc_auc_score(positive, score))
     for r in range(20):
         units = np.repeat(np.arange(50), weights[r].astype(int))
@@ -311,7 +340,7 @@ def test_the_permutation_null_of_ami_is_scikit_learns_ami_on_the_permutations() 
     rng = np.random.default_rng(8)
     labels = rng.integers(0, 3, 21)
     clusters = np.where(rng.random(21) < 0.5, labels, rng.integers(0, 3, 21))
-    observed, null = assisted.ami_null(labels, clusters, permutations=30, seed=6)
+    observed, null = ami_null(labels, clusters, permutations=30, seed=6)
     assert observed == pytest.approx(adjusted_mutual_info_score(labels, clusters))
     again = np.random.default_rng(6)
     for value in null:
@@ -322,18 +351,15 @@ def test_the_permutation_null_of_ami_is_scikit_learns_ami_on_the_permutations() 
 def test_domain_documents_come_from_the_codebook_and_the_literature_only() -> None:
     """No document carries a case's coding: no theme, discriminator or observation text."""
     study = load_study(Layout.at(ROOT))
-    docs = assisted.domain_documents(study)
+    docs = domain_documents(study)
     assert set(docs["dimension"]) == {d.id for d in study.framework.dimensions}
     fw = study.framework
     allowed = " ".join(
         [
+            *(normalise_text(" ".join([d.label, *d.aliases, *d.keywords])) for d in fw.dimensions),
+            *(normalise_text(f"{d.definition} {d.question}") for d in fw.dimensions),
             *(
-                assisted.normalise_text(" ".join([d.label, *d.aliases, *d.keywords]))
-                for d in fw.dimensions
-            ),
-            *(assisted.normalise_text(f"{d.definition} {d.question}") for d in fw.dimensions),
-            *(
-                assisted.normalise_text(c.text)
+                normalise_text(c.text)
                 for c in (
                     study.production_models.characteristics if study.production_models else []
                 )
@@ -341,12 +367,12 @@ def test_domain_documents_come_from_the_codebook_and_the_literature_only() -> No
         ]
     )
     for text in docs["text"]:
-        assert assisted.normalise_text(text) in allowed or all(
-            w in allowed for w in assisted.normalise_text(text).split()
+        assert normalise_text(text) in allowed or all(
+            w in allowed for w in normalise_text(text).split()
         ), text
-    coded = {assisted.normalise_text(t.label) for t in study.themes}
-    coded |= {assisted.normalise_text(co.observation.text) for co in study.observations}
-    assert not coded & {assisted.normalise_text(t) for t in docs["text"]}
+    coded = {normalise_text(t.label) for t in study.themes}
+    coded |= {normalise_text(co.observation.text) for co in study.observations}
+    assert not coded & {normalise_text(t) for t in docs["text"]}
 
 
 @pytest.fixture(scope="module")
@@ -360,7 +386,7 @@ def test_dimension_coding_of_a_case_never_sees_its_coding(paper_study) -> None: 
     import dataclasses
 
     study = paper_study
-    docs = assisted.domain_documents(study)
+    docs = domain_documents(study)
     case = study.cases[0]
     dims = [d.id for d in study.framework.dimensions]
     swapped = dict(case.narratives)
@@ -370,8 +396,8 @@ def test_dimension_coding_of_a_case_never_sees_its_coding(paper_study) -> None: 
         cases=(case.model_copy(update={"narratives": swapped}), *study.cases[1:]),
         observations=tuple(co for co in study.observations if co.case != case.id),
     )
-    first = assisted.dimension_coding_loco(study, docs, only=[case.id]).units
-    second = assisted.dimension_coding_loco(other, docs, only=[case.id]).units
+    first = dimension_coding_loco(study, docs, only=[case.id]).units
+    second = dimension_coding_loco(other, docs, only=[case.id]).units
     assert len(first) == len(second) > 0
     mine = first.set_index("text")[["suggested", "score", "unsure"]].sort_index()
     theirs = second.set_index("text")[["suggested", "score", "unsure"]].sort_index()
@@ -391,33 +417,33 @@ def test_theme_suggestions_of_a_case_never_see_its_coding(paper_study) -> None: 
         for co in study.observations
     )
     other = dataclasses.replace(study, observations=stripped)
-    a = assisted.suggest_themes(study, case)
-    b = assisted.suggest_themes(other, case)
+    a = suggest_themes(study, case)
+    b = suggest_themes(other, case)
     cols = ["observation", "suggested", "score", "threshold"]
     assert a[cols].equals(b[cols])
 
 
 def test_theme_ranking_is_within_the_dimension_and_scored(paper_study) -> None:  # type: ignore[no-untyped-def]
     study = paper_study
-    loco = assisted.theme_assignment_loco(study)
+    loco = theme_assignment_loco(study)
     assert len(loco) == len(study.observations), "every observation, themed or not"
     dimension_of = {t.id: t.dimension for t in study.themes}
     themed = loco[loco["reference"] != ""]
     assert (themed["rank"] >= 1).all() and (themed["rank"] <= themed["candidates"]).all()
     for row in loco.itertuples():
         assert dimension_of[row.suggested] == row.dimension
-        assert (row.decision == assisted.NO_THEME) == (row.score < row.threshold)
-    summary = assisted.theme_summary(loco).set_index("statistic")
+        assert (row.decision == NO_THEME) == (row.score < row.threshold)
+    summary = theme_summary(loco).set_index("statistic")
     assert {"top-1 accuracy", "top-2 accuracy", "no-theme AUROC"} <= set(summary.index)
     assert (summary["ci_low"] <= summary["value"]).all()
     assert (summary["value"] <= summary["ci_high"]).all()
-    cases = assisted.theme_case_lists(study, loco)
+    cases = theme_case_lists(study, loco)
     assert set(cases["theme"]) == {t.label for t in study.themes}
 
 
 def test_clustering_reports_ami_against_a_permutation_null_without_pooling(paper_study) -> None:  # type: ignore[no-untyped-def]
-    clusterings = assisted.cluster_observations(paper_study)
-    table = assisted.clustering_table(clusterings, paper_study)
+    clusterings = cluster_observations(paper_study)
+    table = clustering_table(clusterings, paper_study)
     assert "All dimensions" not in set(table["dimension"])
     assert {"adjusted_mutual_information", "null_95th_percentile", "p_value"} <= set(table)
     assert ((table["p_value"] > 0) & (table["p_value"] <= 1)).all()
@@ -431,19 +457,19 @@ def test_shared_counts_and_fits_are_the_scikit_learn_definitions(paper_study) ->
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    settings = assisted.DECLARED
-    passages = assisted.training_passages(paper_study)
+    settings = DECLARED
+    passages = training_passages(paper_study)
     passages = passages[passages["case"].isin([c.id for c in paper_study.cases[:3]])]
-    docs = assisted.domain_documents(paper_study)
+    docs = domain_documents(paper_study)
     texts = [*passages["text"], *docs["text"]]
     subset = texts[::2]
-    ngrams = assisted.Ngrams(texts)
-    fast = assisted.TrainingTfidf(ngrams.split).fit(ngrams.counts(subset))
-    slow = assisted.features().fit(subset)
+    ngrams = Ngrams(texts)
+    fast = TrainingTfidf(ngrams.split).fit(ngrams.counts(subset))
+    slow = features().fit(subset)
     new = [*texts[1::2], "an unseen sentence about zzz"]
     assert abs(fast.transform(ngrams.counts(new)) - slow.transform(new)).max() < 1e-12
 
-    coder = assisted.DimensionCoder(paper_study.framework, passages, docs)
+    coder = DimensionCoder(paper_study.framework, passages, docs)
     labels = np.array([*passages["dimension"], *docs["dimension"]])
     case = np.array([*passages["case"], *[""] * len(docs)], dtype=object)
     sentence = np.array([*(passages["unit"] == "sentence"), *[False] * len(docs)])
@@ -453,7 +479,7 @@ def test_shared_counts_and_fits_are_the_scikit_learn_definitions(paper_study) ->
     ]
     reference = CalibratedClassifierCV(
         make_pipeline(
-            assisted.features(),
+            features(),
             LogisticRegression(
                 C=settings.c,
                 class_weight=settings.class_weight,
@@ -473,7 +499,7 @@ def test_shared_counts_and_fits_are_the_scikit_learn_definitions(paper_study) ->
 
 def test_neighbour_context_by_its_definition() -> None:
     p = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
-    got = assisted.neighbour_context(p, (0.25, 0.5, 0.25))
+    got = neighbour_context(p, (0.25, 0.5, 0.25))
     assert got[1] == pytest.approx([0.5, 0.5])  # 0.25 * previous + 0.5 * own + 0.25 * next
     assert got[0] == pytest.approx([0.5 / 0.75, 0.25 / 0.75])  # no previous sentence
     assert got[2] == pytest.approx([0.5 / 0.75, 0.25 / 0.75])  # no next sentence

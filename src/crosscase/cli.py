@@ -266,7 +266,8 @@ def _new_case(args: argparse.Namespace) -> int:
 
 
 def _suggest(args: argparse.Namespace) -> int:
-    from .assisted import DECLARED, domain_documents, suggest_dimensions
+    from .assisted.dimensions import domain_documents, suggest_dimensions
+    from .assisted.settings import DECLARED
     from .outputs import atomic_write, to_csv
 
     layout = Layout.discover()
@@ -303,7 +304,7 @@ def _suggest(args: argparse.Namespace) -> int:
 
 
 def _suggest_themes(args: argparse.Namespace) -> int:
-    from .assisted import suggest_themes
+    from .assisted.themes import suggest_themes
     from .outputs import atomic_write, to_csv
 
     layout = Layout.discover()
@@ -382,7 +383,7 @@ def _accept(args: argparse.Namespace) -> int:
 def _agreement(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .assisted import agreement
+    from .assisted.measures import agreement
 
     frames = []
     for path in (args.coder_a, args.coder_b):
