@@ -12,8 +12,8 @@ import second_reader
 from conftest import ROOT
 from lxml import etree
 
-from crosscase import qda
 from crosscase.paths import Layout
+from crosscase.qda.export import PROJECT_NS, project_archive
 from crosscase.study import load_study
 
 QC = ROOT / "build" / "qc-env" / "bin" / "qc"
@@ -27,7 +27,7 @@ def test_the_second_reader_sees_every_source_code_and_coded_selection(
 ) -> None:
     study = load_study(Layout.at(ROOT))
     export = tmp_path / "project.qdpx"
-    export.write_bytes(qda.project_archive(study, "test"))
+    export.write_bytes(project_archive(study, "test"))
     work = tmp_path / "qc"
     assert second_reader.main(["--qc", str(QC), "--qdpx", str(export), "--work", str(work)]) == 0
     out = capsys.readouterr().out
@@ -36,7 +36,7 @@ def test_the_second_reader_sees_every_source_code_and_coded_selection(
     with zipfile.ZipFile(export) as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
     root = etree.fromstring(files["project.qde"])
-    del root.find(".//q:Coding", {"q": qda.PROJECT_NS}).attrib["creatingUser"]
+    del root.find(".//q:Coding", {"q": PROJECT_NS}).attrib["creatingUser"]
     files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
     with zipfile.ZipFile(export, "w") as zf:
         for name, data in files.items():
