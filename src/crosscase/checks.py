@@ -115,13 +115,17 @@ def check_case_against_framework(c: ParsedCase, framework: Framework) -> list[Pr
     dims = [d.id for d in framework.dimensions]
     fields = [f.id for f in framework.case_protocol]
     out = []
-    for d in dims:
-        if d not in case.narratives and d not in c.broken:
-            out.append(
-                doc.problem(case.id, ("narratives",), f"missing narrative for dimension {d!r}")
-            )
+    missing = [d for d in dims if d not in case.narratives and d not in c.broken]
+    for d in missing:
+        message = f"missing narrative for dimension {d!r}"
+        out.append(doc.problem(case.id, ("narratives",), message))
+    strays = [k for k in case.narratives if k not in dims]
+    # One unknown key and one dimension without a narrative: most likely a misspelling of it.
+    likely = missing[0] if len(missing) == 1 and len(strays) == 1 else None
     for key, text in case.narratives.items():
-        out += reference(doc, case.id, ("narratives", key), "dimension", key, dims)
+        if key in strays:
+            message = unknown("dimension", key, dims, likely)
+            out.append(doc.problem(case.id, ("narratives", key), message))
         if len(text) > MAX_NARRATIVE_CHARS:
             out.append(
                 doc.problem(

@@ -62,9 +62,9 @@ class StudyDataError(ValueError):
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
-def unknown(kind: str, value: str, known: Sequence[str]) -> str:
+def unknown(kind: str, value: str, known: Sequence[str], likely: str | None = None) -> str:
     """``unknown dimension 'supply_chain' (did you mean 'supply-chain'? known: ...)``."""
-    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+    close = [likely] if likely else difflib.get_close_matches(value, known, n=1, cutoff=0.5)
     if not close:  # a spelling with other separators ("supply_chain" for "supply-chain")
         folded = {re.sub(r"[\W_]+", "", k.lower()): k for k in known}
         match = folded.get(re.sub(r"[\W_]+", "", value.lower()))
@@ -160,9 +160,10 @@ def _syntax_problem(display: str, text: str, exc: yaml.MarkedYAMLError) -> Probl
     line = starts.line + 1 if starts else None
     message = f"YAML syntax error: {exc.problem or 'cannot parse'}"
     if context and problem and context.line != problem.line:
+        what = re.sub(r"^while (scanning|parsing) ", "", exc.context or "a value")
         message = (
-            f"YAML syntax error: {exc.context} that starts on this line is not closed "
-            f"({exc.problem} at line {problem.line + 1}); check its quotes or brackets"
+            f"YAML syntax error in {what} that starts on this line: {exc.problem} at line "
+            f"{problem.line + 1}; check its quotes, brackets and indentation"
         )
     elif exc.context:
         message = f"YAML syntax error: {exc.context}: {exc.problem}"
