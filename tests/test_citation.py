@@ -43,3 +43,18 @@ def test_zenodo_metadata_points_to_the_paper() -> None:
         "scheme": "doi",
         "resource_type": "publication-article",
     } in meta["related_identifiers"]
+
+
+def test_one_version_everywhere() -> None:
+    """The package, CITATION.cff, .zenodo.json and the README's 'How to cite' name one version."""
+    import re
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    zenodo = json.loads((ROOT / ".zenodo.json").read_text(encoding="utf-8"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    import crosscase
+
+    assert cff["version"] == zenodo["version"] == crosscase.__version__ == version
+    assert re.findall(r"version (\d+\.\d+\.\d+) \(\d{4}\), software", readme) == [version]

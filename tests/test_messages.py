@@ -149,3 +149,11 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(case_set: Path)
     path.write_text(path.read_text(encoding="utf-8") + "#" * 5_000_000 + "\n", encoding="utf-8")
     [p] = [p for p in problems(case_set) if CASE in p]
     assert "file too large" in p and "4,194,304 bytes" in p
+
+
+def test_a_dimension_spelt_otherwise_is_paired_with_the_one_left_without_a_narrative(
+    case_set: Path,
+) -> None:
+    edit(case_set / "cases" / CASE, "  supply-network-structure:", "  supply_chain:")
+    [p] = [p for p in problems(case_set) if "supply_chain" in p]
+    assert "unknown dimension 'supply_chain' (did you mean 'supply-network-structure'?" in p

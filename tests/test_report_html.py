@@ -89,3 +89,59 @@ def test_the_report_command_writes_the_evidence_pages(tmp_path: Path, monkeypatc
     ]:
         assert (out / name).is_file(), name
     assert 'href="evidence.html"' in (out / "index.html").read_text()
+
+
+def test_the_index_counts_the_cases_of_the_run(tmp_path: Path) -> None:
+    """Table 3's title says how many cases the data display holds: 'five' for the paper's run,
+    'six' for a run with the worked example's sixth case (it said 'five' in both)."""
+    import yaml
+
+    from crosscase.evidence import DiscriminatorRule, collect
+    from crosscase.study import load_study
+
+    root = Path(__file__).resolve().parents[1]
+    paper_map = yaml.safe_load((root / "notebooks" / "paper-map.yaml").read_text())["items"]
+    for cases, words in (
+        (["data/raw/cases"], "five"),
+        (["data/raw/cases", "examples/illustrative/cases"], "six"),
+    ):
+        study = load_study(Layout.at(root), cases, require_theme_evidence=False)
+        out = tmp_path / words
+        build_report(
+            Layout(root, tmp_path),
+            "run",
+            [],
+            out,
+            paper_map,
+            study=study,
+            evidence=collect(study, DiscriminatorRule(3)),
+        )
+        tree = html.fromstring((out / "index.html").read_bytes())
+        [row] = tree.xpath("//table[@class='map']//tr[td[1]='Table 3']")
+        assert f"analysis of {words} cases" in row.text_content()
+
+
+def test_the_report_says_which_case_set_and_rule_the_run_used(tmp_path: Path, monkeypatch) -> None:
+    """`crosscase report` shows the run's case set and rule in its provenance (from the run's
+    record), so a six-case run cannot pass for the paper's."""
+    import shutil
+
+    from crosscase.cli import main
+    from crosscase.runs import RunSpec, write_record
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("CROSSCASE_OUTPUT_ROOT", str(tmp_path))
+    layout = Layout(root, tmp_path)
+    cases = ("data/raw/cases", "examples/illustrative/cases")
+    write_record(layout, RunSpec("six", cases, 3, 0.6))
+    executed = layout.executed_dir("six")
+    executed.mkdir(parents=True)
+    shutil.copy(root / "notebooks" / "01-cases.ipynb", executed)  # an executed notebook
+    assert main(["report", "--run", "six"]) == 0
+    tree = html.fromstring((layout.report_dir("six") / "index.html").read_bytes())
+    facts = {
+        r.xpath("td[1]")[0].text_content(): r.xpath("td[2]")[0].text_content()
+        for r in tree.xpath("//table[@class='provenance']//tr")
+    }
+    assert facts["Case set"] == " ".join(cases)
+    assert facts["Discriminator rule"] == "at least 3 cases and at least 60% of the coded cases"

@@ -115,13 +115,17 @@ def check_case_against_framework(c: ParsedCase, framework: Framework) -> list[Pr
     dims = [d.id for d in framework.dimensions]
     fields = [f.id for f in framework.case_protocol]
     out = []
-    for d in dims:
-        if d not in case.narratives and d not in c.broken:
-            out.append(
-                doc.problem(case.id, ("narratives",), f"missing narrative for dimension {d!r}")
-            )
+    missing = [d for d in dims if d not in case.narratives and d not in c.broken]
+    for d in missing:
+        message = f"missing narrative for dimension {d!r}"
+        out.append(doc.problem(case.id, ("narratives",), message))
+    strays = [k for k in case.narratives if k not in dims]
+    # One unknown key and one dimension without a narrative: most likely a misspelling of it.
+    likely = missing[0] if len(missing) == 1 and len(strays) == 1 else None
     for key, text in case.narratives.items():
-        out += reference(doc, case.id, ("narratives", key), "dimension", key, dims)
+        if key in strays:
+            message = unknown("dimension", key, dims, likely)
+            out.append(doc.problem(case.id, ("narratives", key), message))
         if len(text) > MAX_NARRATIVE_CHARS:
             out.append(
                 doc.problem(
@@ -215,6 +219,34 @@ def _nearest_passage(case: Case, passage: str, limit: int = 5000) -> str:
     return f"; the closest narrative sentence is {shown!r}"
 
 
+def _resolve_themes(
+    f: ParsedItems[Observation],
+    name: str | None,
+    loc: Loc,
+    o: Observation,
+    themes: ThemeIndex,
+    dims: Sequence[str],
+) -> tuple[list[str], list[Problem]]:
+    """An observation's themes as ids (each named by id or label): known, and of its dimension."""
+    resolved: list[str] = []
+    out: list[Problem] = []
+    for j, ref in enumerate(o.themes):
+        theme = themes.resolve(ref)
+        if theme is None:
+            known = themes.known(o.dimension)
+            message = f"observation {o.id}: " + unknown("theme", ref, known)
+        elif theme.dimension != o.dimension and (not dims or o.dimension in dims):
+            message = (
+                f"observation {o.id} ({o.dimension}) cannot evidence theme {theme.id!r} of "
+                f"dimension {theme.dimension!r}"
+            )
+        else:
+            resolved.append(theme.id)
+            continue
+        out.append(f.doc.problem(name, (*loc, "themes", j), message))
+    return resolved, out
+
+
 def check_observations(
     f: ParsedItems[Observation],
     case: ParsedCase | None,
@@ -222,7 +254,8 @@ def check_observations(
     framework: Framework | None,
 ) -> tuple[list[CodedObservation], list[Problem]]:
     """Each observation of a case: known dimension, known themes of its own dimension (by id or
-    label), evidence found in the case's narratives. Returns the located observations."""
+    label), a basis for each theme link, evidence found in the case's narratives. Returns the
+    located observations (themes as ids)."""
     out: list[Problem] = []
     located: list[CodedObservation] = []
     name = f.head.get("case")
@@ -231,56 +264,25 @@ def check_observations(
         return located, out
     for i, o in f.items:
         loc: Loc = ("observations", i)
+        prefix = f"observation {o.id}: "
         if dims:
             out += reference(
-                f.doc,
-                name,
-                (*loc, "dimension"),
-                "dimension",
-                o.dimension,
-                dims,
-                f"observation {o.id}: ",
+                f.doc, name, (*loc, "dimension"), "dimension", o.dimension, dims, prefix
             )
-        resolved: list[str] = []
-        for j, ref in enumerate(o.themes):
-            theme = themes.resolve(ref)
-            if theme is None:
-                out.append(
-                    f.doc.problem(
-                        name,
-                        (*loc, "themes", j),
-                        f"observation {o.id}: " + unknown("theme", ref, themes.known(o.dimension)),
-                    )
-                )
-            elif theme.dimension != o.dimension and (not dims or o.dimension in dims):
-                out.append(
-                    f.doc.problem(
-                        name,
-                        (*loc, "themes", j),
-                        f"observation {o.id} ({o.dimension}) cannot evidence theme {theme.id!r} "
-                        f"of dimension {theme.dimension!r}",
-                    )
-                )
-            else:
-                resolved.append(theme.id)
-        basis, found = check_theme_basis(f, name, loc, o, resolved, themes)
-        out += found
-        update: dict[str, object] = {}
-        if resolved != o.themes:
-            update["themes"] = resolved
-        if basis != o.theme_basis:
-            update["theme_basis"] = basis
+        resolved, found = _resolve_themes(f, name, loc, o, themes, dims)
+        basis, found_basis = check_theme_basis(f, name, loc, o, resolved, themes)
+        out += found + found_basis
+        update = {
+            k: v
+            for k, v, was in (("themes", resolved, o.themes), ("theme_basis", basis, o.theme_basis))
+            if v != was
+        }
         obs = o.model_copy(update=update) if update else o
         co = locate(case.case, obs)
         if obs.evidence is not None and co.start is None:
-            out.append(
-                f.doc.problem(
-                    name,
-                    (*loc, "evidence"),
-                    f"observation {o.id}: evidence passage not found in the narratives of case "
-                    f"{case.case.id}" + _nearest_passage(case.case, normalise_space(obs.evidence)),
-                )
-            )
+            hint = _nearest_passage(case.case, normalise_space(obs.evidence))
+            message = f"evidence passage not found in the narratives of case {case.case.id}"
+            out.append(f.doc.problem(name, (*loc, "evidence"), prefix + message + hint))
         located.append(co)
     return located, out
 

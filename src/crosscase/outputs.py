@@ -101,3 +101,33 @@ def manifest(paths: Iterable[Path], relative_to: Path) -> pd.DataFrame:
             shown = p.name
         rows.append({"file": shown, "bytes": p.stat().st_size, "sha256": sha256(p)})
     return pd.DataFrame(rows, columns=["file", "bytes", "sha256"])
+
+
+_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+]
+
+
+def in_words(n: int) -> str:
+    """A count as a title prints it: "five" (zero to twenty in words, then digits)."""
+    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)

@@ -30,3 +30,10 @@ def output_map(layout: Layout, run: str) -> str:
         lines.append(f"{item['item']:<30}{item['notebook']:<38}{', '.join(outs)}")
     lines.append(f"Executed notebooks: {layout.relative(layout.executed_dir(run))}/")
     return "\n".join(lines)
+
+
+def title(item: dict[str, Any], n_cases: int | None) -> str:
+    """An item's title, with ``{cases}`` filled in with the run's number of cases in words."""
+    from .outputs import in_words
+
+    return str(item["title"]).format(cases=in_words(n_cases) if n_cases else "the")

@@ -62,9 +62,9 @@ class StudyDataError(ValueError):
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
-def unknown(kind: str, value: str, known: Sequence[str]) -> str:
+def unknown(kind: str, value: str, known: Sequence[str], likely: str | None = None) -> str:
     """``unknown dimension 'supply_chain' (did you mean 'supply-chain'? known: ...)``."""
-    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+    close = [likely] if likely else difflib.get_close_matches(value, known, n=1, cutoff=0.5)
     if not close:  # a spelling with other separators ("supply_chain" for "supply-chain")
         folded = {re.sub(r"[\W_]+", "", k.lower()): k for k in known}
         match = folded.get(re.sub(r"[\W_]+", "", value.lower()))
@@ -160,55 +160,50 @@ def _syntax_problem(display: str, text: str, exc: yaml.MarkedYAMLError) -> Probl
     line = starts.line + 1 if starts else None
     message = f"YAML syntax error: {exc.problem or 'cannot parse'}"
     if context and problem and context.line != problem.line:
+        what = re.sub(r"^while (scanning|parsing) ", "", exc.context or "a value")
         message = (
-            f"YAML syntax error: {exc.context} that starts on this line is not closed "
-            f"({exc.problem} at line {problem.line + 1}); check its quotes or brackets"
+            f"YAML syntax error in {what} that starts on this line: {exc.problem} at line "
+            f"{problem.line + 1}; check its quotes, brackets and indentation"
         )
     elif exc.context:
         message = f"YAML syntax error: {exc.context}: {exc.problem}"
     return Problem(display, None, _field_at(text, line) if line else None, message, line)
 
 
-def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument | None:
-    """Parse ``path``; on failure (too large, empty, not UTF-8, bad YAML) append a problem and
-    return None."""
+def _read_text(path: Path, display: str, problems: list[Problem]) -> str | None:
+    """The file's text: refused when too large, not readable, not UTF-8 (a byte-order mark, as
+    some editors write, is dropped), or holding nothing but comments."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            problems.append(
-                Problem(
-                    display,
-                    None,
-                    None,
-                    f"file too large: {size:,} bytes (the limit is {MAX_FILE_BYTES:,} bytes; "
-                    "see data/README.md, Limits)",
-                )
+            message = (
+                f"file too large: {size:,} bytes (the limit is {MAX_FILE_BYTES:,} bytes; "
+                "see data/README.md, Limits)"
             )
+            problems.append(Problem(display, None, None, message))
             return None
-        raw = path.read_bytes()
+        raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
     except OSError as exc:
         problems.append(Problem(display, None, None, f"cannot read file: {exc.strerror}"))
         return None
-    if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, as some editors write
-        raw = raw[3:]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        problems.append(
-            Problem(
-                display,
-                None,
-                None,
-                f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
-                line,
-            )
-        )
+        message = f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+        problems.append(Problem(display, None, None, message, line))
         return None
-    if not text.strip() or all(
-        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
-    ):
+    if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         problems.append(Problem(display, None, None, "empty file"))
+        return None
+    return text
+
+
+def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument | None:
+    """Parse ``path``; on failure (too large, empty, not UTF-8, bad YAML, not a mapping) append
+    a problem and return None."""
+    text = _read_text(path, display, problems)
+    if text is None:
         return None
     loader = _Loader(text)
     try:
@@ -228,15 +223,8 @@ def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument
     doc = YamlDocument(path, display, data)
     _walk(node, (), doc, problems)
     if not isinstance(data, dict):
-        problems.append(
-            Problem(
-                display,
-                None,
-                None,
-                f"expected a mapping of fields, found a {type(data).__name__}",
-                1,
-            )
-        )
+        message = f"expected a mapping of fields, found a {type(data).__name__}"
+        problems.append(Problem(display, None, None, message, 1))
         return None
     return doc
 

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from nbconvert import HTMLExporter
 
 from . import pages as names
+from . import papermap
 from .evidence import Evidence
 from .model import StudyDescription
 from .outputs import atomic_write
@@ -145,6 +146,7 @@ def build_report(
     items = [
         {
             **item,
+            "title": papermap.title(item, len(study.cases) if study else None),
             "page": f"{Path(item['notebook']).stem}.html",
             "tables": [
                 {"name": t, "rows": _rows(files / f"{t}.csv")} for t in item.get("tables", [])

@@ -44,7 +44,7 @@ from .model import (
 )
 from .paths import Layout
 from .problems import Problem, StudyDataError
-from .reading import ParsedCase, Reader
+from .reading import Parsed, ParsedCase, ParsedItems, Reader
 
 __all__ = ["CodedObservation", "Study", "load_description", "load_framework", "load_study"]
 
@@ -101,6 +101,111 @@ def _observation_files(sources: Sequence[Path], cases: Sequence[ParsedCase]) -> 
 _SLUG: TypeAdapter[str] = TypeAdapter(Slug)
 
 
+@dataclass(frozen=True)
+class _Files:
+    """What could be read of a study's files, before the cross-checks."""
+
+    framework: Parsed[Framework] | None
+    description: Parsed[StudyDescription] | None
+    themes: list[ParsedItems[Theme]]
+    production_models: Parsed[ProductionModels] | None
+    design_rules: ParsedItems[DesignRule] | None
+    cases: list[ParsedCase]
+    unreadable: set[str]
+    observations: list[ParsedItems[Observation]]
+
+
+def _read(layout: Layout, sources: list[Path], reader: Reader) -> _Files:
+    """Read every file of the study and of the case set; problems go to ``reader``."""
+    theme_paths = [layout.themes_file, *extra_theme_files(layout, sources)]
+    case_files, missing = find_case_files(sources)
+    reader.problems += [Problem(reader.display(p), None, None, why) for p, why in missing]
+    cases = [c for path in case_files if (c := reader.case(path)) is not None]
+    observation_files = _observation_files(sources, cases)
+    return _Files(
+        framework=reader.whole(layout.framework_file, Framework),
+        description=(
+            reader.whole(layout.study_file, StudyDescription)
+            if layout.study_file.exists()
+            else None
+        ),
+        themes=[t for p in theme_paths if (t := reader.items(p, "themes", Theme)) is not None],
+        production_models=(
+            reader.whole(layout.production_models_file, ProductionModels)
+            if layout.production_models_file.exists()
+            else None
+        ),
+        design_rules=(
+            reader.items(layout.design_rules_file, "design_rules", DesignRule)
+            if layout.design_rules_file.exists()
+            else None
+        ),
+        cases=cases,
+        unreadable={p.stem for p in case_files} - {c.case.id for c in cases},
+        observations=[
+            o
+            for p in observation_files
+            if (o := reader.items(p, "observations", Observation, {"case": _SLUG}, p.stem, False))
+            is not None
+        ],
+    )
+
+
+def _cross_check(
+    files: _Files, require_theme_evidence: bool
+) -> tuple[list[Problem], list[CodedObservation], set[str]]:
+    """Every cross-check that what was read allows; the located observations and the ids of the
+    coded cases."""
+    framework = files.framework.model if files.framework else None
+    index = ThemeIndex(tuple(t for f in files.themes for _, t in f.items))
+    by_id = {c.case.id: c for c in files.cases}
+    problems = check_framework(files.framework) if files.framework else []
+    problems += check_case_identity(files.cases)
+    if framework is not None:
+        for c in files.cases:
+            problems += check_case_against_framework(c, framework)
+    problems += check_themes(files.themes, framework)
+    problems += check_observation_files(files.observations, by_id, files.unreadable)
+    problems += check_observation_ids(files.observations)
+    observations: list[CodedObservation] = []
+    coded: set[str] = set()
+    for f in files.observations:
+        case = by_id.get(str(f.head.get("case")))
+        if case is not None and f.doc.path.stem == case.case.id and f.items:
+            coded.add(case.case.id)
+        located, found = check_observations(f, case, index, framework)
+        observations += located
+        problems += found
+    if require_theme_evidence and coded:
+        problems += check_theme_evidence(files.themes, observations)
+    pm = files.production_models
+    if pm is not None and framework is not None:
+        problems += check_production_models(pm, framework, index)
+    if files.design_rules is not None and framework is not None:
+        problems += check_design_rules(files.design_rules, framework, pm.model if pm else None)
+    return problems, observations, coded
+
+
+def _assemble(files: _Files, observations: list[CodedObservation], coded: set[str]) -> Study:
+    """The study, cases by number and observations by case and dimension."""
+    assert files.framework is not None
+    framework = files.framework.model
+    order = {d.id: i for i, d in enumerate(framework.dimensions)}
+    cases = tuple(sorted((c.case for c in files.cases), key=lambda c: c.number))
+    number = {c.id: c.number for c in cases}
+    observations.sort(key=lambda co: (number[co.case], order[co.observation.dimension]))
+    return Study(
+        framework=framework,
+        cases=cases,
+        observations=tuple(observations),
+        themes=tuple(t for f in files.themes for _, t in f.items),
+        coded_cases=frozenset(coded),
+        production_models=files.production_models.model if files.production_models else None,
+        design_rules=tuple(r for _, r in files.design_rules.items) if files.design_rules else (),
+        description=files.description.model if files.description else None,
+    )
+
+
 def load_study(
     layout: Layout | None = None,
     cases: Sequence[str | Path] | None = None,
@@ -115,89 +220,11 @@ def load_study(
     """
     layout = layout or Layout.discover()
     reader = Reader(layout)
-    sources = [layout.resolve(c) for c in (cases or [layout.cases_dir])]
-
-    fw = reader.whole(layout.framework_file, Framework)
-    framework = fw.model if fw else None
-    description = (
-        reader.whole(layout.study_file, StudyDescription) if layout.study_file.exists() else None
-    )
-    theme_files = [
-        themes
-        for path in [layout.themes_file, *extra_theme_files(layout, sources)]
-        if (themes := reader.items(path, "themes", Theme)) is not None
-    ]
-    pm = (
-        reader.whole(layout.production_models_file, ProductionModels)
-        if layout.production_models_file.exists()
-        else None
-    )
-    rules = (
-        reader.items(layout.design_rules_file, "design_rules", DesignRule)
-        if layout.design_rules_file.exists()
-        else None
-    )
-    case_files, missing = find_case_files(sources)
-    reader.problems += [Problem(reader.display(p), None, None, why) for p, why in missing]
-    parsed_cases = [c for path in case_files if (c := reader.case(path)) is not None]
-    unreadable = {p.stem for p in case_files} - {c.case.id for c in parsed_cases}
-    obs_files = [
-        coding
-        for path in _observation_files(sources, parsed_cases)
-        if (
-            coding := reader.items(
-                path, "observations", Observation, {"case": _SLUG}, path.stem, False
-            )
-        )
-        is not None
-    ]
-
-    problems = reader.problems
-    theme_list = tuple(t for f in theme_files for _, t in f.items)
-    index = ThemeIndex(theme_list)
-    by_id = {c.case.id: c for c in parsed_cases}
-    if fw is not None:
-        problems += check_framework(fw)
-    problems += check_case_identity(parsed_cases)
-    if framework is not None:
-        for c in parsed_cases:
-            problems += check_case_against_framework(c, framework)
-    problems += check_themes(theme_files, framework)
-    problems += check_observation_files(obs_files, by_id, unreadable)
-    problems += check_observation_ids(obs_files)
-    observations: list[CodedObservation] = []
-    coded: set[str] = set()
-    for f in obs_files:
-        case = by_id.get(str(f.head.get("case")))
-        if case is not None and f.doc.path.stem == case.case.id and f.items:
-            coded.add(case.case.id)
-        located, found = check_observations(f, case, index, framework)
-        observations += located
-        problems += found
-    if require_theme_evidence and coded:
-        problems += check_theme_evidence(theme_files, observations)
-    if pm is not None and framework is not None:
-        problems += check_production_models(pm, framework, index)
-    if rules is not None and framework is not None:
-        problems += check_design_rules(rules, framework, pm.model if pm else None)
-
-    if problems:
-        raise StudyDataError(problems)
-    assert framework is not None
-    order = {d.id: i for i, d in enumerate(framework.dimensions)}
-    ordered = tuple(sorted((c.case for c in parsed_cases), key=lambda c: c.number))
-    number = {c.id: c.number for c in ordered}
-    observations.sort(key=lambda co: (number[co.case], order[co.observation.dimension]))
-    return Study(
-        framework=framework,
-        cases=ordered,
-        observations=tuple(observations),
-        themes=theme_list,
-        coded_cases=frozenset(coded),
-        production_models=pm.model if pm else None,
-        design_rules=tuple(r for _, r in rules.items) if rules else (),
-        description=description.model if description else None,
-    )
+    files = _read(layout, [layout.resolve(c) for c in (cases or [layout.cases_dir])], reader)
+    problems, observations, coded = _cross_check(files, require_theme_evidence)
+    if reader.problems or problems:
+        raise StudyDataError(reader.problems + problems)
+    return _assemble(files, observations, coded)
 
 
 def load_framework(layout: Layout | None = None) -> Framework:
