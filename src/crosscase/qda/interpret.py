@@ -200,6 +200,10 @@ class _Numbering:
 
 
 class _Builder:
+    """One project mapped onto the study, in steps (:meth:`build`): which sources and notes make
+    which case, each case's content and variables, ids and numbers, the cases. Every problem
+    goes to one log, raised at once."""
+
     def __init__(
         self,
         project: QdaProject,
