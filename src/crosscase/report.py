@@ -109,6 +109,35 @@ def _rows(csv: Path) -> int:
     return len(pd.read_csv(csv, dtype=str, keep_default_na=False))
 
 
+def _copy_outputs(layout: Layout, run: str, files: Path) -> None:
+    """The run's tables and figures, copied beside the pages (linked from the index)."""
+    files.mkdir(parents=True, exist_ok=True)
+    for folder in (layout.tables_dir(run), layout.figures_dir(run)):
+        for src in sorted(folder.glob("*")):
+            if src.is_file():
+                shutil.copyfile(src, files / src.name)
+
+
+def _map_items(
+    paper_map: list[dict[str, Any]], files: Path, n_cases: int | None, browse: bool
+) -> list[dict[str, Any]]:
+    """The paper map's items as the index shows them: titles for the run, row counts."""
+    return [
+        {
+            **item,
+            "title": papermap.title(item, n_cases),
+            "page": f"{Path(item['notebook']).stem}.html",
+            "tables": [
+                {"name": t, "rows": _rows(files / f"{t}.csv")} for t in item.get("tables", [])
+            ],
+            "figures": item.get("figures", []),
+            "files": item.get("files", []),
+            "evidence": browse and bool(item.get("evidence")),
+        }
+        for item in paper_map
+    ]
+
+
 def build_report(
     layout: Layout,
     run: str,
@@ -126,37 +155,18 @@ def build_report(
     check_run_name(run)
     env, css = _environment(), _css()
     files = out / "files"
-    files.mkdir(parents=True, exist_ok=True)
-    for folder in (layout.tables_dir(run), layout.figures_dir(run)):
-        for src in sorted(folder.glob("*")):
-            if src.is_file():
-                shutil.copyfile(src, files / src.name)
-    exporter = HTMLExporter(template_name="basic")
-    browse = study is not None and evidence is not None
+    _copy_outputs(layout, run, files)
     nav = [("Index", "index.html")]
-    if browse:
+    if study is not None and evidence is not None:
         nav += [("Evidence", names.EVIDENCE_INDEX), ("Data display", names.DATA_DISPLAY)]
     nav += [(p.stem, f"{p.stem}.html") for p in notebooks]
-    page = env.get_template("page.html.j2")
+    exporter, page = HTMLExporter(template_name="basic"), env.get_template("page.html.j2")
     pages = []
     for nb in notebooks:
         body, _ = exporter.from_notebook_node(nbformat.read(nb, as_version=4))
         html = page.render(title=f"{nb.stem} ({run})", css=css, nav=nav, body=Markup(body))
         pages.append(atomic_write(out / f"{nb.stem}.html", html))
-    items = [
-        {
-            **item,
-            "title": papermap.title(item, len(study.cases) if study else None),
-            "page": f"{Path(item['notebook']).stem}.html",
-            "tables": [
-                {"name": t, "rows": _rows(files / f"{t}.csv")} for t in item.get("tables", [])
-            ],
-            "figures": item.get("figures", []),
-            "files": item.get("files", []),
-            "evidence": browse and bool(item.get("evidence")),
-        }
-        for item in paper_map or []
-    ]
+    browse = study is not None and evidence is not None
     index = env.get_template("index.html.j2").render(
         title=f"Report: {run}",
         css=css,
@@ -164,7 +174,7 @@ def build_report(
         run=run,
         citation=description.citation if description else None,
         licence=description.licence if description else None,
-        items=items,
+        items=_map_items(paper_map or [], files, len(study.cases) if study else None, browse),
         figures=[p.stem for p in sorted(files.glob("*.png"))],
         provenance=provenance(layout, description, run_facts),
         browser=browse,
