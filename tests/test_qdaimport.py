@@ -351,7 +351,9 @@ def test_an_earlier_import_is_not_overwritten_unasked(tmp_path: Path) -> None:
     case_file.write_text(case_file.read_text().replace("number: 6", "number: 7"))
     before = case_file.read_bytes()
     code, _, err = run("import-qdpx", str(path), "--into", str(into))
-    assert code == 1 and "exists with other content: not overwritten (use --overwrite)" in err
+    assert (
+        code == 1 and "exists with other content: not overwritten" in err and "OVERWRITE=1" in err
+    )
     assert case_file.read_bytes() == before
     assert run("import-qdpx", str(path), "--into", str(into), "--overwrite")[0] == 0
     assert b"number: 6" in case_file.read_bytes()
@@ -495,3 +497,45 @@ def test_a_source_with_its_own_variables_and_no_case_element_is_a_case(
     (case,) = interpret(read_qdpx(path, SCHEMA), study).cases
     expected = load_study(LAYOUT, [EXAMPLE / "cases"], require_theme_evidence=False).cases[0]
     assert case.case.model_dump(exclude={"id"}) == expected.model_dump(exclude={"id"})
+
+
+def test_a_case_set_exported_and_coded_again_imports_back_into_its_own_folder(
+    tmp_path: Path,
+) -> None:
+    """The loop for a researcher's own case: export a run with the case set, code more in the
+    tool, import into the same folder. The set's case is matched by name: same id, same file,
+    replaced only when asked (OVERWRITE=1 / --overwrite), never doubled under a new id."""
+    into = tmp_path / "my-study"
+    for sub in ("cases", "observations"):
+        shutil.copytree(EXAMPLE / sub, into / sub)
+    shutil.copy(EXAMPLE / "themes.yaml", into / "themes.yaml")
+    study = load_study(LAYOUT, [LAYOUT.cases_dir, into / "cases"])
+    project = tmp_path / "mine.qdpx"
+    project.write_bytes(export.project_archive(study, "mine"))
+    before = {p.name: p.read_bytes() for p in (into / "cases").glob("*.yaml")}
+
+    code, out, err = run("import-qdpx", str(project), "--into", str(into))
+    assert code == 0, err
+    assert {p.name: p.read_bytes() for p in (into / "cases").glob("*.yaml")} == before
+
+    # The researcher recodes a memo in the tool: the observation's text changes.
+    files = {}
+    with zipfile.ZipFile(project) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    qde = files["project.qde"].decode("utf-8")
+    first = next(o for o in study.observations if o.case == "hospital-splints")
+    assert first.observation.text in qde
+    files["project.qde"] = qde.replace(first.observation.text, "Recoded in the tool", 1).encode()
+    edited = zipped(files, tmp_path / "edited.qdpx")
+
+    code, out, err = run("import-qdpx", str(edited), "--into", str(into))
+    assert code == 1
+    assert "hospital-splints" in out + err and "OVERWRITE=1" in err, err
+    assert "/crosscase-import-" not in err, "problems name real files, not a staging folder"
+    assert {p.name: p.read_bytes() for p in (into / "cases").glob("*.yaml")} == before
+
+    code, out, err = run("import-qdpx", str(edited), "--into", str(into), "--overwrite")
+    assert code == 0, err
+    assert sorted(p.name for p in (into / "cases").glob("*.yaml")) == sorted(before)
+    coding = yaml.safe_load((into / "observations" / "hospital-splints.yaml").read_text())
+    assert "Recoded in the tool" in {o["text"] for o in coding["observations"]}

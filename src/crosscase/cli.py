@@ -10,16 +10,21 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from .paths import Layout
 from .problems import StudyDataError
 
+if TYPE_CHECKING:
+    from .runs import RunSpec
+    from .study import Study
+
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _spec(args: argparse.Namespace, layout: Layout):  # type: ignore[no-untyped-def]
+def _spec(args: argparse.Namespace, layout: Layout) -> RunSpec:
     from .runs import resolve
 
     return resolve(
@@ -32,7 +37,9 @@ def _spec(args: argparse.Namespace, layout: Layout):  # type: ignore[no-untyped-
     )
 
 
-def _load(layout: Layout, cases: Sequence[str], require_theme_evidence: bool | None = None):  # type: ignore[no-untyped-def]
+def _load(
+    layout: Layout, cases: Sequence[str], require_theme_evidence: bool | None = None
+) -> Study:
     from .study import load_study
 
     if require_theme_evidence is None:  # as the notebooks do (see notebook.start)
@@ -196,33 +203,39 @@ def _import_qdpx(args: argparse.Namespace) -> int:
     from .qda.project import read_qdpx
     from .qda.summary import summary
     from .qda.write import existing_themes, write_case_set
-    from .study import load_study
 
     layout = Layout.discover()
     started = time.perf_counter()
     path = Path(args.project)
     into = layout.resolve(args.into)
     shown = layout.relative(path) if path.is_absolute() else path.as_posix()
-    study = load_study(layout)
+    study, set_ids = _study_and_set(layout, into)
     themes = existing_themes(layout, into)
     project = read_qdpx(path, layout.refi_qda_dir / "Project.xsd", shown)
     imported = interpret(
         project, study, themes, shown, f"coded in a QDA tool, imported from {path.name}"
     )
-    which = "all" if args.all else "changed" if args.with_changed else "new"
-    files = write_case_set(
-        layout, imported, into, path.name, cases=which, overwrite=args.overwrite, themes=themes
-    )
-    elapsed = time.perf_counter() - started
     print(f"Read {shown} ({project.origin or 'unknown origin'}): each element and what it became")
     print("\n".join(summary(imported)))
+    which = "all" if args.all else "changed" if args.with_changed else "new"
     for c in imported.changed:
-        print(f"Case {c.case.id} differs from the study ({len(c.differences)} differences):")
+        where = f"its file in {layout.relative(into)}" if c.case.id in set_ids else "the study"
+        print(f"Case {c.case.id} differs from {where} ({len(c.differences)} differences):")
         print("\n".join(f"  {d}" for d in c.differences))
-    if imported.changed and which == "new":
-        print("  (not written: add --with-changed to write the changed cases into the case set)")
+        if c.case.id not in set_ids and which == "new":
+            print("  (not written: add --with-changed to write it into the case set)")
     for t in imported.new_themes:
         print(f"New candidate theme {t.id} ({t.dimension}): {t.label}")
+    files = write_case_set(
+        layout,
+        imported,
+        into,
+        path.name,
+        cases=which,
+        overwrite=args.overwrite,
+        themes=themes,
+        set_ids=set_ids,
+    )
     for p in files.written:
         print(f"wrote {layout.relative(p)}")
     if files.unchanged:
@@ -231,10 +244,27 @@ def _import_qdpx(args: argparse.Namespace) -> int:
         print("Nothing to write: no case that the study does not already have.")
     else:
         cases = " ".join(files.cases_option)
-        name = into.name
-        print(f'Next: make validate CASES="{cases}"; make RUN={name} CASES="{cases}"')
-    print(f"Imported in {elapsed:.2f} s.")
+        print(f'Next: make validate CASES="{cases}"; make RUN={into.name} CASES="{cases}"')
+    print(f"Imported in {time.perf_counter() - started:.2f} s.")
     return 0
+
+
+def _study_and_set(layout: Layout, into: Path) -> tuple[Study, frozenset[str]]:
+    """The study with the cases already in the case set ``into`` (so that a case exported from
+    the set and coded again is matched to its own file), and those cases' ids. A set that does
+    not load as it is is left out (the import's own checks then report it)."""
+    from .casesets import find_case_files
+    from .study import load_study
+
+    folder = into / "cases"
+    if folder.is_dir() and find_case_files([folder])[0]:
+        try:
+            study = load_study(layout, [layout.cases_dir, folder], require_theme_evidence=False)
+            paper = {c.id for c in load_study(layout).cases}
+            return study, frozenset(c.id for c in study.cases if c.id not in paper)
+        except StudyDataError:
+            pass
+    return load_study(layout), frozenset()
 
 
 def _new_case(args: argparse.Namespace) -> int:

@@ -44,13 +44,22 @@ def _header(kind: str, source: str) -> str:
 
 
 def planned_files(
-    imported: Imported, into: Path, existing_themes: Sequence[Theme], source: str, cases: str
+    imported: Imported,
+    into: Path,
+    existing_themes: Sequence[Theme],
+    source: str,
+    cases: str,
+    set_ids: frozenset[str] = frozenset(),
 ) -> dict[Path, str]:
-    """Path -> content of every file the import writes (``cases``: new, changed or all)."""
+    """Path -> content of every file the import writes (``cases``: new, changed or all of the
+    study's; a case already in the set, ``set_ids``, is planned when its content changed, and
+    then replaced only when asked)."""
     chosen = [
         c
         for c in imported.cases
-        if c.known is None or cases == "all" or (cases == "changed" and c.changed)
+        if c.known is None
+        or cases == "all"
+        or (c.changed and (cases == "changed" or c.case.id in set_ids))
     ]
     files: dict[Path, str] = {}
     for c in chosen:
@@ -115,6 +124,7 @@ def write_case_set(
     cases: str = "new",
     overwrite: bool = False,
     themes: Sequence[Theme] = (),
+    set_ids: frozenset[str] = frozenset(),
 ) -> Written:
     """Write the imported cases into the case set ``into`` after checking the result as a run
     would load it (the study's cases not replaced, plus the set's); nothing is written when a
@@ -126,14 +136,13 @@ def write_case_set(
             f"is inside the study's own data ({layout.relative(layout.raw)}): import into "
             "a case set folder of your own, e.g. data/extensions/<set>",
         )
-    files = planned_files(imported, into, themes, source, cases)
+    files = planned_files(imported, into, themes, source, cases, set_ids)
+    message = (
+        "exists with other content: not overwritten (the differences are listed above; add "
+        "OVERWRITE=1 to make import-qdpx, or --overwrite, to replace it)"
+    )
     clashes = [
-        Problem(
-            layout.relative(p),
-            None,
-            None,
-            "exists with other content: not overwritten (use --overwrite)",
-        )
+        Problem(layout.relative(p), p.stem if p.parent.name != into.name else None, None, message)
         for p, text in files.items()
         if p.is_file() and p.read_text(encoding="utf-8") != text and not overwrite
     ]
@@ -146,6 +155,12 @@ def write_case_set(
             same.append(p)
         else:
             written.append(atomic_write(p, text))
+    for c in imported.cases:  # the set's cases whose content is as in their files
+        if c.case.id in set_ids and not c.changed:
+            same += [
+                into / "cases" / f"{c.case.id}.yaml",
+                into / "observations" / f"{c.case.id}.yaml",
+            ]
     if len(kept) == len(study_files):
         option: tuple[str, ...] = (layout.relative(layout.cases_dir), f"{display}/cases")
     else:
@@ -183,7 +198,13 @@ def _check_as_a_run(
             raise QdpxError(
                 display,
                 [
-                    Problem(p.file.replace(prefix, display), p.case, p.field, p.message, p.line)
+                    Problem(
+                        p.file.replace(prefix, display),
+                        p.case,
+                        p.field,
+                        p.message.replace(prefix, display),
+                        p.line,
+                    )
                     for p in exc.problems
                 ],
             ) from None
