@@ -379,3 +379,48 @@ def test_a_case_evidences_a_theme_on_the_strongest_grounds_of_its_links() -> Non
     tg = evidence.ThemeGrounds(te, links)
     assert tg.by_case == {1: "independent", 2: "reconstructed", 3: "by construction"}
     assert (tg.cases("independent"), tg.check) == ((1,), "partly independent")
+
+
+def test_a_run_name_never_made_is_not_silently_the_paper(tmp_path: Path) -> None:
+    """`make report RUN=bike` (meant: bikes) used to run the paper's cases under that name.
+    A run with no record and no case set given is refused, naming the recorded runs."""
+    from crosscase.runs import RunError, RunSpec, resolve, write_record
+
+    layout = Layout(ROOT, tmp_path)
+    write_record(layout, RunSpec("bikes", ("data/raw/cases", "examples/illustrative/cases")))
+    with pytest.raises(RunError, match=r"run 'bike' was never made.*recorded runs: bikes"):
+        resolve(layout, "bike")
+    assert resolve(layout, "bikes").cases[-1] == "examples/illustrative/cases"
+    assert resolve(layout, "paper").name == "paper"  # the reproduction needs no record
+    assert resolve(layout, "t4", min_cases=4).min_cases == 4  # a rule given: a new run
+
+
+def test_a_share_rule_alone_prints_as_a_command_that_works() -> None:
+    from crosscase.runs import RunSpec
+
+    line = RunSpec("x", ("data/raw/cases",), None, 0.6).command_line()
+    assert "None" not in line and "MIN_SHARE=0.6" in line
+
+
+def test_outputs_print_the_cases_before_and_now(tmp_path: Path, capsys, monkeypatch) -> None:
+    """What changed is visible: a theme that gains a case prints its cases before and now."""
+    from crosscase.outputs import write_table
+    from crosscase.runs import RunSpec, write_record
+
+    monkeypatch.setenv("CROSSCASE_OUTPUT_ROOT", str(tmp_path))
+    layout = Layout(ROOT, tmp_path)
+    write_record(layout, RunSpec("six", ("data/raw/cases", "examples/illustrative/cases")))
+    study = load_study(Layout.at(ROOT), WITH_EXAMPLE)
+    before, after = (
+        collect(PAPER, DiscriminatorRule(3)),
+        evidence.collect(study, DiscriminatorRule(3)),
+    )
+    write_table(
+        analysis.changes_table(study, before, after), layout.tables_dir("six"), "theme-changes"
+    )
+    assert main(["outputs", "--run", "six"]) == 0
+    said = capsys.readouterr().out
+    assert re.search(
+        r"holds\s+Close proximity to end use or consumption \(1, 2, 3, 4, 5 -> 1, 2, 3, 4, 5, 6\)",
+        said,
+    ), said

@@ -405,9 +405,15 @@ def test_export_import_and_run_to_the_what_changed_report(tmp_path: Path) -> Non
     baseline = collect(load_study(LAYOUT), rule)
     current = collect(load_study(LAYOUT, [LAYOUT.cases_dir, EXAMPLE / "cases"]), rule)
     got = sorted(line.strip() for line in report.splitlines()[1:] if line.strip())
+
+    def cases(c) -> str:  # type: ignore[no-untyped-def]
+        now = ", ".join(map(str, c.current.cases)) or "no case"
+        then = ", ".join(map(str, c.baseline.cases)) if c.baseline else ""
+        return now if not then or then == now else f"{then} -> {now}"
+
     want = sorted(
         f"{c.status:<29} {c.current.theme.label}{' (new theme)' if c.baseline is None else ''} "
-        f"({', '.join(map(str, c.current.cases)) or 'no case'})"
+        f"({cases(c)})"
         for c in changes(baseline, current)
     )
     assert sum(c.baseline is None for c in changes(baseline, current)) == 1

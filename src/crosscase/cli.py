@@ -133,7 +133,9 @@ def _outputs(args: argparse.Namespace) -> int:
             print(f"{what} against the paper ({layout.relative(path)}):")
             with path.open(encoding="utf-8", newline="") as fh:
                 for row in csv.DictReader(fh):
-                    print(f"  {row['status']:<29} {row[key]} ({row['cases'] or 'no case'})")
+                    now, then = row["cases"] or "no case", row.get("baseline_cases") or ""
+                    cases = now if not then or then == now else f"{then} -> {now}"
+                    print(f"  {row['status']:<29} {row[key]} ({cases})")
     return 0
 
 

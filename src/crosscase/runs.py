@@ -76,8 +76,13 @@ class RunSpec:
         )
 
     def command_line(self) -> str:
-        share = f" MIN_SHARE={self.min_share}" if self.min_share is not None else ""
-        return f'RUN={self.name} CASES="{" ".join(self.cases)}" MIN_CASES={self.min_cases}{share}'
+        """The make variables that make this run (those with a value)."""
+        parts = [f"RUN={self.name}", f'CASES="{" ".join(self.cases)}"']
+        if self.min_cases is not None:
+            parts.append(f"MIN_CASES={self.min_cases}")
+        if self.min_share is not None:
+            parts.append(f"MIN_SHARE={self.min_share}")
+        return " ".join(parts)
 
 
 def default_spec(layout: Layout, name: str) -> RunSpec:
@@ -123,8 +128,14 @@ def resolve(
     """
     check_run_name(name)
     recorded = read_record(layout, name)
-    base = recorded or default_spec(layout, name)
     given_rule = min_cases is not None or min_share is not None
+    if recorded is None and not cases and not given_rule and name != REPRODUCTION_RUN:
+        known = recorded_runs(layout)
+        raise RunError(
+            f"run {name!r} was never made: give its case set (CASES=...) to make it"
+            + (f", or use one of the recorded runs: {', '.join(known)}" if known else "")
+        )
+    base = recorded or default_spec(layout, name)
     spec = RunSpec(
         name,
         _normalise(layout, cases) if cases else base.cases,
@@ -143,6 +154,12 @@ def resolve(
             f"to re-make run {name!r} with it"
         )
     return spec
+
+
+def recorded_runs(layout: Layout) -> list[str]:
+    """The names of the runs that have a record, in order."""
+    processed = layout.tables_dir(REPRODUCTION_RUN).parent
+    return sorted(p.parent.name for p in processed.glob("*/run.yaml"))
 
 
 def write_record(layout: Layout, spec: RunSpec, pending: bool = False) -> Path:
