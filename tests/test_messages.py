@@ -157,3 +157,19 @@ def test_a_dimension_spelt_otherwise_is_paired_with_the_one_left_without_a_narra
     edit(case_set / "cases" / CASE, "  supply-network-structure:", "  supply_chain:")
     [p] = [p for p in problems(case_set) if "supply_chain" in p]
     assert "unknown dimension 'supply_chain' (did you mean 'supply-network-structure'?" in p
+
+
+def test_an_unclosed_quote_in_the_middle_of_a_file_is_reported_where_it_opens(
+    case_set: Path,
+) -> None:
+    """A quote left open mid-file makes YAML read on to the next quote and fail lines later,
+    in another field; the report names the line and field where the quote opens."""
+    path = case_set / "cases" / CASE
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("  context:"))
+    lines[at : at + 2] = ['  context: "Hospital point-of-care splints']  # the quote never closes
+    lines.insert(at + 1, '  respondents: "Two designers"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [p] = [p for p in problems(case_set) if CASE in p]
+    assert f"{CASE}:{at + 1}: field protocol.context:" in p, p
+    assert "quote" in p and "not closed" in p

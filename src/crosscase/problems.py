@@ -149,6 +149,26 @@ def _field_at(text: str, line: int) -> str | None:
     return ".".join(k for _, k in path) or None
 
 
+_OPENS_QUOTE = re.compile(r"""^\s*(?:-\s+)?(?:[\w.-]+:\s+)?["']""")
+
+
+def _open_quote(lines: list[str], first: int, last: int) -> int | None:
+    """The first line (0-based) in ``first..last`` that opens a quoted value and leaves its
+    quote open (an odd number of unescaped quote characters of that kind), if any."""
+    for i in range(max(0, first), min(last, len(lines) - 1) + 1):
+        line = lines[i]
+        m = _OPENS_QUOTE.match(line)
+        if not m:
+            continue
+        quote = m.group(0)[-1]
+        rest = line[m.end() - 1 :].replace("\\\\", "").replace('\\"', "")
+        if quote == "'":
+            rest = rest.replace("''", "")
+        if rest.count(quote) % 2 == 1:
+            return i
+    return None
+
+
 def _syntax_problem(display: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
     """A YAML syntax error, placed at the line where the broken token starts.
 
@@ -158,6 +178,15 @@ def _syntax_problem(display: str, text: str, exc: yaml.MarkedYAMLError) -> Probl
     context, problem = exc.context_mark, exc.problem_mark
     starts = context or problem
     line = starts.line + 1 if starts else None
+    if problem is not None:
+        first = (context or problem).line
+        opened = _open_quote(text.splitlines(), min(first, problem.line) - 2, problem.line)
+        if opened is not None and opened + 1 != problem.line + 1:
+            message = (
+                "YAML syntax error: the quote opened on this line is not closed (YAML read on "
+                f"and then found: {exc.problem} at line {problem.line + 1}); close it"
+            )
+            return Problem(display, None, _field_at(text, opened + 1), message, opened + 1)
     message = f"YAML syntax error: {exc.problem or 'cannot parse'}"
     if context and problem and context.line != problem.line:
         what = re.sub(r"^while (scanning|parsing) ", "", exc.context or "a value")
