@@ -145,3 +145,29 @@ def test_the_report_says_which_case_set_and_rule_the_run_used(tmp_path: Path, mo
     }
     assert facts["Case set"] == " ".join(cases)
     assert facts["Discriminator rule"] == "at least 3 cases and at least 60% of the coded cases"
+
+
+def test_provenance_counts_the_runs_own_case_set(tmp_path: Path) -> None:
+    """An extension run's case set is part of its data: uncommitted files there make the
+    commit 'with uncommitted changes', and the data's date covers them too."""
+    import subprocess
+
+    from crosscase.report import provenance
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    (tmp_path / "data" / "raw" / "framework.yaml").write_text("x: 1\n")
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "empty")
+    git("add", "data")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "raw")
+    layout = Layout.at(tmp_path)
+    clean = dict(provenance(layout, None, (), inputs=[tmp_path / "data/extensions/mine/cases"]))
+    assert "uncommitted" not in clean["Commit"]
+    (tmp_path / "data/extensions/mine/cases").mkdir(parents=True)
+    (tmp_path / "data/extensions/mine/cases/c.yaml").write_text("id: c\n")
+    dirty = dict(provenance(layout, None, (), inputs=[tmp_path / "data/extensions/mine/cases"]))
+    assert "uncommitted" in dirty["Commit"]
+    assert "Date of the data (last commit to the run's data)" in dirty

@@ -165,6 +165,7 @@ def _report(args: argparse.Namespace) -> int:
         spec.describe(),
         study=study,
         evidence=evidence,
+        inputs=[layout.resolve(c) for c in spec.cases],
     )
     print(f"wrote {len(pages)} pages to {layout.relative(out)}/ (open index.html)")
     return 0

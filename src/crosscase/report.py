@@ -71,15 +71,22 @@ def _git(root: Path, *args: str) -> str:
 
 
 def provenance(
-    layout: Layout, description: StudyDescription | None, run_facts: Sequence[tuple[str, str]]
+    layout: Layout,
+    description: StudyDescription | None,
+    run_facts: Sequence[tuple[str, str]],
+    inputs: Sequence[Path] = (),
 ) -> list[tuple[str, str]]:
     """The study, the run (case set, rule), commit, working-tree state, data date and package
-    versions."""
+    versions. ``inputs``: the run's case folders beside the study's data (an extension's case
+    set counts as data: uncommitted files there are reported, and its commits date the data)."""
     root = layout.root
     commit = _git(root, "rev-parse", "HEAD") or "unknown (not a git checkout)"
-    inputs = [layout.relative(p) for p in (layout.raw, layout.notebooks_dir, root / "src")]
-    dirty = _git(root, "status", "--porcelain", "--", *inputs)
-    data_date = _git(root, "log", "-1", "--format=%cs", "--", layout.relative(layout.raw))
+    data = [layout.relative(layout.raw)] + [
+        layout.relative(p) for p in inputs if p.resolve().is_relative_to(root.resolve())
+    ]
+    code = [layout.relative(p) for p in (layout.notebooks_dir, root / "src")]
+    dirty = _git(root, "status", "--porcelain", "--", *data, *code)
+    data_date = _git(root, "log", "-1", "--format=%cs", "--", *data)
     rows: list[tuple[str, str]] = []
     if description:
         doi = f", doi:{description.doi}" if description.doi else ""
@@ -90,7 +97,7 @@ def provenance(
             "Commit",
             commit + (" (with uncommitted changes to data, code or notebooks)" if dirty else ""),
         ),
-        ("Date of the data (last commit to the raw data)", data_date or "unknown"),
+        ("Date of the data (last commit to the run's data)", data_date or "unknown"),
     ]
     for pkg in PACKAGES:
         try:
@@ -149,6 +156,7 @@ def build_report(
     *,
     study: Study | None = None,
     evidence: Evidence | None = None,
+    inputs: Sequence[Path] = (),
 ) -> list[Path]:
     """Write the report of ``run`` into ``out``; return the pages written. With the run's
     ``study`` and ``evidence``, the evidence browser too."""
@@ -176,7 +184,7 @@ def build_report(
         licence=description.licence if description else None,
         items=_map_items(paper_map or [], files, len(study.cases) if study else None, browse),
         figures=[p.stem for p in sorted(files.glob("*.png"))],
-        provenance=provenance(layout, description, run_facts),
+        provenance=provenance(layout, description, run_facts, inputs),
         browser=browse,
     )
     pages.insert(0, atomic_write(out / "index.html", index))
