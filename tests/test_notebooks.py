@@ -73,3 +73,40 @@ def test_paper_map_names_the_notebook_that_writes_each_output() -> None:
             assert f"figures/paper/{name}.png" in manifest, (item["item"], name)
         for name in item.get("files", []):
             assert f"data/processed/paper/{name}" in manifest, (item["item"], name)
+
+
+def test_the_readme_names_every_declared_parameter() -> None:
+    """The README's list of parameters covers every name a notebook declares in its
+    `parameters` cell, so a user can find each one without opening the notebooks."""
+    from crosscase.runner import declared_parameters
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("Parameters (the cell tagged `parameters`")
+    listed = readme[start : readme.index("\n\n", start)]
+    declared = {name for nb in NOTEBOOKS for name in declared_parameters(nb)}
+    missing = sorted(name for name in declared if f"`{name}`" not in listed)
+    assert not missing, f"README's parameter list omits {missing}"
+
+
+def test_paper_map_covers_every_output() -> None:
+    """Every table, figure and file a notebook writes is on the map (and so in `make`'s list
+    and the report's index): showyourwork's rule that each output is traceable."""
+    import re
+
+    import yaml
+
+    items = yaml.safe_load((ROOT / "notebooks" / "paper-map.yaml").read_text())["items"]
+    mapped = {
+        (item["notebook"], name)
+        for item in items
+        for key in ("tables", "figures", "files")
+        for name in item.get(key, [])
+    }
+    written = set()
+    for path in NOTEBOOKS:
+        manifest = "".join(_cells(path)[-1]["outputs"][0]["data"]["text/markdown"])
+        for found in re.findall(r"(?:data/processed|figures)/paper/([^\s|`]+)", manifest):
+            stem, _, ext = found.rpartition(".")
+            name = found if ext == "jsonl" else stem
+            written.add((path.name, name))
+    assert not sorted(written - mapped), "outputs missing from notebooks/paper-map.yaml"

@@ -61,3 +61,50 @@ def test_outputs_follow_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def _map_layout(tmp_path: Path, items: list[dict]) -> object:
+    import yaml
+
+    from crosscase.paths import Layout
+
+    layout = Layout.at(tmp_path)
+    layout.paper_map_file.parent.mkdir(parents=True, exist_ok=True)
+    layout.paper_map_file.write_text(yaml.safe_dump({"items": items}))
+    return layout
+
+
+def test_the_output_map_keeps_its_columns_apart(tmp_path: Path) -> None:
+    """`make` ends with the map of outputs: however long an item's name, its notebook stays a
+    column of its own, and each output file has a line of its own."""
+    from crosscase.papermap import output_map
+
+    long_item = "Chain of evidence (compendium), with a longer name"
+    layout = _map_layout(
+        tmp_path,
+        [
+            {"item": "Table 1", "notebook": "01-cases.ipynb", "tables": ["t1", "t1b"]},
+            {"item": long_item, "notebook": "08-chain.ipynb", "figures": ["f"]},
+        ],
+    )
+    lines = output_map(layout, "paper").splitlines()
+    row = next(line for line in lines if line.startswith(long_item))
+    assert row[len(long_item) :].startswith("  ") and "08-chain.ipynb" in row
+    column = lines[0].index("Notebook")
+    assert row.index("08-chain.ipynb") == column
+    assert sum("t1" in line for line in lines) == 2  # t1 and t1b each on a line
+
+
+def test_the_output_map_lists_the_comparison_tables_of_an_extension_run(tmp_path: Path) -> None:
+    """theme-changes and discriminator-changes exist only for a run compared with a baseline:
+    the map lists them for such a run, and only then."""
+    from crosscase.papermap import output_map
+
+    layout = _map_layout(
+        tmp_path,
+        [{"item": "Table 3", "notebook": "03.ipynb", "tables": ["t3"], "compared": ["changes"]}],
+    )
+    assert "changes" not in output_map(layout, "paper")
+    layout.tables_dir("ext").mkdir(parents=True)  # type: ignore[attr-defined]
+    (layout.tables_dir("ext") / "changes.csv").write_text("a\n1\n")  # type: ignore[attr-defined]
+    assert "data/processed/ext/changes.{csv,md}" in output_map(layout, "ext")

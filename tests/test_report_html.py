@@ -171,3 +171,24 @@ def test_provenance_counts_the_runs_own_case_set(tmp_path: Path) -> None:
     dirty = dict(provenance(layout, None, (), inputs=[tmp_path / "data/extensions/mine/cases"]))
     assert "uncommitted" in dirty["Commit"]
     assert "Date of the data (last commit to the run's data)" in dirty
+
+
+def test_the_index_links_what_changed_when_the_run_has_it(tmp_path: Path) -> None:
+    """An extension run's theme-changes table (written only when compared with a baseline) is
+    linked from the index beside Table 3; a run without it shows no dead link."""
+    nb = nbformat.v4.new_notebook()
+    path = tmp_path / "03-x.ipynb"
+    nbformat.write(nb, path)
+    paper_map = [
+        {"item": "Table 3", "title": "T", "section": "4", "notebook": path.name,
+         "tables": ["t3"], "compared": ["theme-changes"]}
+    ]  # fmt: skip
+    layout = Layout(tmp_path, tmp_path)
+    layout.tables_dir("ext").mkdir(parents=True)
+    (layout.tables_dir("ext") / "t3.csv").write_text("a\n1\n")
+    build_report(layout, "ext", [path], tmp_path / "before", paper_map)
+    assert "theme-changes" not in (tmp_path / "before" / "index.html").read_text()
+    (layout.tables_dir("ext") / "theme-changes.csv").write_text("theme,change\nx,now holds\n")
+    build_report(layout, "ext", [path], tmp_path / "after", paper_map)
+    index = html.fromstring((tmp_path / "after" / "index.html").read_bytes())
+    assert "files/theme-changes.csv" in index.xpath("//a/@href")

@@ -20,14 +20,25 @@ def load_map(layout: Layout) -> list[dict[str, Any]]:
 
 
 def output_map(layout: Layout, run: str) -> str:
-    """Where each item of the paper was written in ``run``: one line per item."""
+    """Where each item of the paper was written in ``run``: a row per item, each output file on
+    a line of its own. The tables an item writes only when the run is compared with a baseline
+    (``compared``) are listed when the run has them."""
     tables, figures = layout.tables_dir(run), layout.figures_dir(run)
-    lines = [f"{'Paper item':<30}{'Notebook':<38}Output"]
-    for item in load_map(layout):
-        outs = [f"{layout.relative(tables / t)}.{{csv,md}}" for t in item.get("tables", [])]
+    items = load_map(layout)
+    rows: list[tuple[str, str, list[str]]] = []
+    for item in items:
+        names = list(item.get("tables", []))
+        names += [t for t in item.get("compared", []) if (tables / f"{t}.csv").exists()]
+        outs = [f"{layout.relative(tables / t)}.{{csv,md}}" for t in names]
         outs += [f"{layout.relative(figures / f)}.{{png,svg}}" for f in item.get("figures", [])]
         outs += [layout.relative(tables / f) for f in item.get("files", [])]
-        lines.append(f"{item['item']:<30}{item['notebook']:<38}{', '.join(outs)}")
+        rows.append((str(item["item"]), str(item["notebook"]), outs))
+    first = max([len("Paper item")] + [len(r[0]) for r in rows]) + 2
+    second = max([len("Notebook")] + [len(r[1]) for r in rows]) + 2
+    lines = [f"{'Paper item':<{first}}{'Notebook':<{second}}Output"]
+    for name, notebook, outs in rows:
+        lines.append(f"{name:<{first}}{notebook:<{second}}{outs[0] if outs else ''}")
+        lines += [" " * (first + second) + out for out in outs[1:]]
     lines.append(f"Executed notebooks: {layout.relative(layout.executed_dir(run))}/")
     return "\n".join(lines)
 

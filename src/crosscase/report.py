@@ -128,14 +128,17 @@ def _copy_outputs(layout: Layout, run: str, files: Path) -> None:
 def _map_items(
     paper_map: list[dict[str, Any]], files: Path, n_cases: int | None, browse: bool
 ) -> list[dict[str, Any]]:
-    """The paper map's items as the index shows them: titles for the run, row counts."""
+    """The paper map's items as the index shows them: titles for the run, row counts, and the
+    tables of what changed against a baseline (``compared``) when the run has them."""
     return [
         {
             **item,
             "title": papermap.title(item, n_cases),
             "page": f"{Path(item['notebook']).stem}.html",
             "tables": [
-                {"name": t, "rows": _rows(files / f"{t}.csv")} for t in item.get("tables", [])
+                {"name": t, "rows": _rows(files / f"{t}.csv")}
+                for t in item.get("tables", [])
+                + [c for c in item.get("compared", []) if (files / f"{c}.csv").exists()]
             ],
             "figures": item.get("figures", []),
             "files": item.get("files", []),
