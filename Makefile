@@ -147,7 +147,13 @@ test: $(STAMP) ## Lint, type-check, then unit, paper-fidelity and nbval tests in
 install-check: ## Install the package alone (pip install .[all]) in a fresh venv and import every module
 	rm -rf build/install-check
 	$(PYTHON) -m venv build/install-check
-	build/install-check/bin/python -m pip install --quiet --constraint requirements.lock ".[all]"
+	# setuptools builds in place (build/lib, build/bdist.*): install a copy of the sources, so
+	# nothing lands among the runs in build/
+	mkdir -p build/install-check/source
+	cp -R pyproject.toml README.md LICENSE LICENSE-DATA src build/install-check/source/
+	rm -rf build/install-check/source/src/*.egg-info
+	build/install-check/bin/python -m pip install --quiet --constraint requirements.lock \
+		"./build/install-check/source[all]"
 	cd build && install-check/bin/python ../tests/install_check.py
 	rm -rf build/install-check
 

@@ -73,3 +73,31 @@ def test_package_dependencies_are_locked() -> None:
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     lock = _lock()
     assert [d for d in deps if _norm(re.split(r"[<>=\s]", d)[0]) not in lock] == []
+
+
+def _recipe(target: str) -> str:
+    """The recipe lines of a Makefile target."""
+    lines = (ROOT / "Makefile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
+    body = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        body.append(line)
+    return "\n".join(body)
+
+
+def test_install_check_builds_outside_the_projects_build_folder() -> None:
+    """setuptools builds a project in place (build/lib, build/bdist.*): from the project root
+    that would leave its products among the runs in build/<run>/. The check installs a copy."""
+    recipe = _recipe("install-check")
+    installs = [line for line in recipe.splitlines() if "pip install" in line]
+    assert installs and all('".[all]"' not in line and " .[all]" not in line for line in installs)
+
+
+def test_skipped_tests_say_why() -> None:
+    """A test that skips (no chromium, no second reader) prints its reason in every run."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "-rs" in config["tool"]["pytest"]["ini_options"]["addopts"].split()
