@@ -424,3 +424,47 @@ def test_outputs_print_the_cases_before_and_now(tmp_path: Path, capsys, monkeypa
         r"holds\s+Close proximity to end use or consumption \(1, 2, 3, 4, 5 -> 1, 2, 3, 4, 5, 6\)",
         said,
     ), said
+
+
+def _what_changed(study: Study, rule: DiscriminatorRule) -> dict[str, dict[str, int]]:
+    """Counts of the example run's what-changed tables (themes and Table 4 discriminators) by
+    status, and of those holding with case 6 among their cases."""
+    after_study = load_study(Layout.at(ROOT), WITH_EXAMPLE)
+    before = collect(PAPER, DiscriminatorRule(3))
+    after = evidence.collect(after_study, rule)
+    tables = {
+        "themes": analysis.changes_table(after_study, before, after),
+        "discriminators": analysis.discriminator_changes_table(after_study, study, before, after),
+    }
+    counts = {}
+    for kind, table in tables.items():
+        c = dict(table["status"].value_counts())
+        holds = table[table["status"] == "holds"]
+        c["with case 6"] = int(holds["cases"].str.split(", ").map(lambda x: "6" in x).sum())
+        counts[kind] = {k: int(v) for k, v in c.items()}
+    return counts
+
+
+def test_the_worked_examples_readme_says_what_its_runs_print(study: Study) -> None:
+    """examples/illustrative/README.md states what `make example` and the 60% run print: its
+    numbers are checked against the same tables (they are prose, so a test keeps them true)."""
+    from crosscase.outputs import in_words
+
+    text = " ".join((EXAMPLE / "README.md").read_text(encoding="utf-8").split())
+    three = _what_changed(study, DiscriminatorRule(3))
+    themes, discs = three["themes"], three["discriminators"]
+    assert (
+        f"all {themes['holds']} second-order themes of the paper hold "
+        f"({themes['with case 6']} now with case 6 among their cases)" in text
+    )
+    assert (
+        f"all {discs['holds']} theme-based discriminators of Table 4 hold "
+        f"({discs['with case 6']} with case 6) and its "
+        f"{in_words(discs['asserted (rests on no theme)'])} asserted ones stay asserted" in text
+    )
+    share = _what_changed(study, DiscriminatorRule(3, 0.6))
+    fell = "falls below the rule"
+    assert (
+        f"{in_words(share['themes'][fell])} themes and "
+        f"{in_words(share['discriminators'][fell])} discriminators fall" in text
+    )
