@@ -188,8 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Second reader: qualitative-coding imported {layout.relative(qdpx)} into {work}")
     for line in found:
         print(f"  {line}")
+    if warnings:  # verbatim; qc 1.7.8 prints one of them with its placeholder unfilled
+        print("  qc's own warnings, as it prints them:")
     for line in warnings:
-        print(f"  qc: {line}")
+        print(f"    {line}")
     if bad:
         print(f"{len(bad)} mismatches between what qc read and the study:", file=sys.stderr)
         for line in bad:
