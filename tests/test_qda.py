@@ -188,3 +188,30 @@ def test_an_export_invalid_against_the_schemas_is_not_written(
     assert main(["qda"]) == 1
     assert "not valid REFI-QDA" in capsys.readouterr().err
     assert list(out.iterdir()) == []
+
+
+def test_the_export_summary_counts_every_selection_the_project_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The notes' selections are selections of the project too: the summary counts them, and its
+    items add up to what project.qde holds."""
+    from crosscase.cli import main
+
+    monkeypatch.setenv("CROSSCASE_OUTPUT_ROOT", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    assert main(["qda"]) == 0
+    out = capsys.readouterr().out
+    archive = Layout.discover().tables_dir("paper") / "project.qdpx"
+    with zipfile.ZipFile(archive) as zf:
+        root = etree.fromstring(zf.read("project.qde"))
+    total = len(root.findall(".//q:PlainTextSelection", NS))
+    in_notes = len(root.findall("q:Notes/q:Note/q:PlainTextSelection", NS))
+    assert in_notes and total > in_notes
+    line = next(x for x in out.splitlines() if "coded selections" in x)
+    head, items = line.split(": ", 1)
+    assert head.split()[-3:] == [str(total), "coded", "selections"], line
+    in_sources, notes = items.split("), ")
+    assert in_sources.startswith(f"{total - in_notes} in the case texts (")
+    parts = in_sources.split("(", 1)[1].split(", ")
+    assert sum(int(p.split()[0]) for p in parts) == total - in_notes, line
+    assert notes.startswith(f"{in_notes} in the notes"), line

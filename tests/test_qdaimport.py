@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -126,6 +127,63 @@ def test_the_command_says_the_export_is_the_study_and_writes_nothing(
     assert f"{n} case links" in out
     assert "Nothing to write" in out and "Imported in" in out
     assert not (tmp_path / "set").exists()
+
+
+def summary_row(out: str, element: str) -> tuple[int, str]:
+    """A row of the import's summary: how many elements of that kind, and what they became."""
+    line = next(x for x in out.splitlines() if x.strip().startswith(f"{element} "))
+    count, became = line.strip().removeprefix(element).split(" -> ", 1)
+    return int(count), became
+
+
+def test_the_import_summary_accounts_for_every_selection(study: Study, tmp_path: Path) -> None:
+    """What the selections became adds up to how many the file holds: the notes' selections
+    and an observation kept as several selections (one code a selection) included."""
+    root = etree.fromstring(_export_files(study)["project.qde"])
+    held = len(root.findall(".//q:PlainTextSelection", NS))
+    notes = len(root.findall("q:Notes/q:Note/q:PlainTextSelection", NS))
+    rows = {}
+    for name, files in (("study", _export_files(study)), ("tool", fixture_files())):
+        path = zipped(files, tmp_path / f"{name}.qdpx")
+        code, out, err = run("import-qdpx", str(path), "--into", str(tmp_path / name))
+        assert (code, err) == (0, "")
+        rows[name] = count, became = summary_row(out, "coded selections")
+        items = re.sub(r"\([^()]*\)", "", became.split(";")[0]).split(", ")
+        assert sum(int(item.split()[0]) for item in items) == count, became
+    assert rows["study"][0] == held
+    assert notes and f"{notes} in notes" in rows["study"][1]
+
+
+def test_the_import_summary_names_the_codes_it_does_not_use(study: Study, tmp_path: Path) -> None:
+    """The codes that are neither the study's dimensions and themes nor a case's are named: all
+    of them when they are few, else the first three and how many more."""
+    others = [p.label for p in study.framework.perspectives] + [export.CASES_CODE]
+    files = _export_files(study)
+    path = zipped(files, tmp_path / "study.qdpx")
+    code, out, _ = run("import-qdpx", str(path), "--into", str(tmp_path / "set"))
+    assert code == 0
+    _, became = summary_row(out, "codes")
+    assert became.endswith(
+        f"{len(others)} other (unused): " + ", ".join(repr(n) for n in others)
+    ), became
+    root = etree.fromstring(files["project.qde"])
+    codes = root.find("q:CodeBook/q:Codes", NS)
+    extra = ["Ideas", "Quotes for the paper", "To discuss"]
+    for name in extra:
+        etree.SubElement(
+            codes,
+            f"{{{export.PROJECT_NS}}}Code",
+            guid=export.guid("extra", name),
+            name=name,
+            isCodable="true",
+        )
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    path = zipped(files, tmp_path / "more.qdpx")
+    code, out, _ = run("import-qdpx", str(path), "--into", str(tmp_path / "set"))
+    assert code == 0
+    _, became = summary_row(out, "codes")
+    named = ", ".join(repr(n) for n in [*others, *extra][:3])
+    assert became.endswith(f"{len(others) + 3} other (unused): {named} and 3 more"), became
 
 
 def _mutated_export(study: Study, tmp_path: Path) -> tuple[Path, str, str]:

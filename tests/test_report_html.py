@@ -192,3 +192,79 @@ def test_the_index_links_what_changed_when_the_run_has_it(tmp_path: Path) -> Non
     build_report(layout, "ext", [path], tmp_path / "after", paper_map)
     index = html.fromstring((tmp_path / "after" / "index.html").read_bytes())
     assert "files/theme-changes.csv" in index.xpath("//a/@href")
+
+
+def _evidence_pages(tmp_path: Path, rule: DiscriminatorRule) -> Path:
+    """The evidence browser of the paper's study under ``rule``, with the index."""
+    import yaml
+
+    study = load_study(Layout.at(ROOT))
+    paper_map = yaml.safe_load((ROOT / "notebooks" / "paper-map.yaml").read_text())["items"]
+    out = tmp_path / "report"
+    build_report(
+        Layout(ROOT, tmp_path),
+        "run",
+        [],
+        out,
+        paper_map,
+        study=study,
+        evidence=collect(study, rule),
+    )
+    return out
+
+
+def test_the_pages_say_marked_for_the_passages_they_mark(tmp_path: Path) -> None:
+    """The pages mark passages (``<mark>``) and call that *marked*; *highlighted* is kept for
+    what the publication highlights (the ``highlighted`` basis of a link, and notes on Table 3),
+    so that a reader does not take the one for the other."""
+    from crosscase.model import LINK_BASES
+
+    out = _evidence_pages(tmp_path, DiscriminatorRule(3))
+    (basis,) = [b.label for b in LINK_BASES if b.id == "highlighted"]
+    pages = [out / "index.html", out / "evidence.html", *out.glob("case-*.html")]
+    pages += out.glob("theme-*.html")
+    wheres = 0
+    for page in pages:
+        tree = html.fromstring(page.read_bytes())
+        for note in tree.xpath("//p[@class='note']"):  # the data's own words on Table 3
+            note.drop_tree()
+        text = " ".join(tree.xpath("//main")[0].text_content().split()).replace(basis, "")
+        assert "highlight" not in text.lower(), (
+            page.name,
+            text[text.lower().find("highlight") - 80 :][:160],
+        )
+        for where in tree.xpath("//p[@class='where'][a]"):
+            assert where.text_content().startswith("Passage marked in the narrative of "), page.name
+            wheres += 1
+    assert wheres == sum(
+        1 for co in load_study(Layout.at(ROOT)).observations if co.evidence_dimension
+    )
+
+
+def test_a_theme_status_reads_without_nested_parentheses(tmp_path: Path) -> None:
+    """'Status: a discriminator (evidenced in 4 cases; the rule asks for at least 3 cases)',
+    not '(at least 3 cases (threshold: 3 cases))'."""
+    import re
+
+    study = load_study(Layout.at(ROOT))
+    for rule, asks in (
+        (DiscriminatorRule(3), "at least 3 cases"),
+        (DiscriminatorRule(4), "at least 4 cases"),
+        (
+            DiscriminatorRule(3, 0.6),
+            "at least 3 cases and at least 60% of the 5 coded cases, that is 3 cases",
+        ),
+        (DiscriminatorRule(None, 0.7), "at least 70% of the 5 coded cases, that is 4 cases"),
+    ):
+        out = _evidence_pages(tmp_path / str(rule), rule)
+        ev = collect(study, rule)
+        for t in ev.themes:
+            tree = html.fromstring((out / f"theme-{t.theme.id}.html").read_bytes())
+            [status] = tree.xpath("//tr[td[1]='Status']/td[2]")
+            text = " ".join(status.text_content().split())
+            what = "a discriminator" if ev.qualifies(t.theme.id) else "below the rule"
+            n = len(t.cases)
+            assert text == (
+                f"{what} (evidenced in {n} case{'' if n == 1 else 's'}; the rule asks for {asks})"
+            )
+            assert not re.search(r"\([^()]*\(", text), text

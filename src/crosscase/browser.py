@@ -3,9 +3,9 @@ the themes with their theme x case matrix, and the data display with every obser
 
 Each theme page shows the theme's status under the run's rule, the grounds of its case list,
 each case that evidences it and each first-order observation behind it, with its basis and the
-evidence passage highlighted (``<mark>``) inside the full narrative where the passage lies (the
+evidence passage marked (``<mark>``) inside the full narrative where the passage lies (the
 observation's own dimension's, or another's). Each case page shows every narrative of the case
-with all its passages highlighted, and its observations with the themes they evidence. Case
+with all its passages marked, and its observations with the themes they evidence. Case
 text is data: the templates are autoescaped, and a narrative is cut into plain-text segments
 around the located spans (:class:`~crosscase.checks.CodedObservation` offsets), so that nothing
 in it reaches the page as markup. Nothing here knows the study: pages are built from the
@@ -67,7 +67,7 @@ class _Context:
         self.themes = {t.id: t for t in study.themes}
 
     def narrative(self, co: CodedObservation) -> dict[str, Any] | None:
-        """The narrative holding an observation's passage, with that passage highlighted."""
+        """The narrative holding an observation's passage, with that passage marked."""
         if not _located(co):
             return None
         assert co.evidence_dimension is not None and co.start is not None and co.end is not None
@@ -152,18 +152,19 @@ def theme_page(ctx: _Context, theme: str) -> dict[str, Any]:
                 ],
             }
         )
+    n_coded, n = len(ctx.evidence.coded_cases), len(t.cases)
+    status = "a discriminator" if ctx.evidence.qualifies(theme) else "below the rule"
     return {
         "theme": _theme_row(ctx, theme),
+        "status": f"{status} (evidenced in {n} case{'' if n == 1 else 's'}; the rule asks for "
+        f"{ctx.evidence.rule.requirement(n_coded)})",
         "perspective": ctx.study.perspective_of[t.theme.dimension],
-        "rule": ctx.evidence.rule.describe(len(ctx.evidence.coded_cases)),
-        "threshold": ctx.evidence.threshold,
-        "n_cases": len(t.cases),
         "cases": cases,
     }
 
 
 def case_page(ctx: _Context, case: Case) -> dict[str, Any]:
-    """The context of one case's page: every narrative with every passage of the case highlighted,
+    """The context of one case's page: every narrative with every passage of the case marked,
     and each dimension's observations."""
     coded = [co for co in ctx.study.observations if co.case == case.id]
     spans: dict[str, list[tuple[int, int, str]]] = {}
@@ -227,7 +228,7 @@ def index_page(ctx: _Context) -> dict[str, Any]:
         matrix.append({**_theme_row(ctx, theme), "cells": cells})
     totals = {g: sum(len(tg.cases(g)) for tg in ctx.grounds.values()) for g in GROUNDS}
     return {
-        "rule": ctx.evidence.rule.describe(len(ctx.evidence.coded_cases)),
+        "rule": ctx.evidence.rule.requirement(len(ctx.evidence.coded_cases)),
         "cases": [
             {
                 "number": c.number,

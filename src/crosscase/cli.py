@@ -174,6 +174,7 @@ def _report(args: argparse.Namespace) -> int:
 def _qda(args: argparse.Namespace) -> int:
     from .outputs import atomic_write
     from .qda import export
+    from .qda.summary import export_summary
 
     layout = Layout.discover()
     spec = _spec(args, layout)
@@ -193,9 +194,9 @@ def _qda(args: argparse.Namespace) -> int:
     back = export.read_project(qdpx.read_bytes())
     print(
         f"wrote {layout.relative(qdc)} and {layout.relative(qdpx)} (valid against the REFI-QDA "
-        f"schemas): {len(back.codes)} codes, {len(back.selections)} coded selections, "
-        f"{len(back.cases)} cases, {back.notes} notes (observations with no evidence passage)"
+        "schemas):"
     )
+    print("\n".join(export_summary(study, back)))
     return 0
 
 

@@ -48,6 +48,19 @@ class DiscriminatorRule:
             need = max(need, math.ceil(self.min_share * n_coded - 1e-9))
         return need
 
+    def requirement(self, n_coded: int) -> str:
+        """What the rule asks for, in words: ``at least 3 cases``; with a share, also the number
+        of cases that makes (``at least 60% of the 5 coded cases, that is 3 cases``)."""
+        parts = []
+        if self.min_cases is not None:
+            parts.append(f"at least {self.min_cases} cases")
+        if self.min_share is not None:
+            parts.append(f"at least {self.min_share:.0%} of the {n_coded} coded cases")
+        words = " and ".join(parts)
+        return (
+            words if self.min_share is None else f"{words}, that is {self.threshold(n_coded)} cases"
+        )
+
     def describe(self, n_coded: int) -> str:
         parts = []
         if self.min_cases is not None:

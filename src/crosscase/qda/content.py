@@ -45,12 +45,11 @@ class RawObservation:
 
 @dataclass(frozen=True)
 class CaseContent:
-    """A case's narratives (by dimension id), its raw observations, how many narrative passages
-    made the narratives, and how many observations had no memo (their text is their passage)."""
+    """A case's narratives (by dimension id), its raw observations, and how many observations
+    had no memo (their text is their passage)."""
 
     narratives: dict[str, str]
     observations: list[RawObservation]
-    passages: int
     memo_less: int
 
 
@@ -65,8 +64,10 @@ class _Group:
 
 
 class ContentReader:
-    """Reads the content of cases; counts the selections with none of the study's codes (a
-    case's link to its text, or not the study's) in ``other_selections``."""
+    """Reads the content of cases; counts the selections of their sources in ``selections``, by
+    what each became: ``narrative`` (part of a narrative), ``observation`` (a first-order
+    observation, or one of its selections), ``case`` (a case's link to its text) or ``none``
+    (none of the study's codes)."""
 
     def __init__(
         self, project: QdaProject, framework: Framework, codes: CodeMeanings, log: ProblemLog
@@ -75,7 +76,7 @@ class ContentReader:
         self.framework = framework
         self.codes = codes
         self.log = log
-        self.other_selections: Counter[str] = Counter()
+        self.selections: Counter[str] = Counter()
 
     def content(
         self,
@@ -99,7 +100,7 @@ class ContentReader:
         narratives = self._narratives(name, narrative, label, line)
         if not ok or narratives is None:
             return None
-        return CaseContent(narratives, raw, sum(len(v) for v in narrative.values()), memo_less)
+        return CaseContent(narratives, raw, memo_less)
 
     def _passages(
         self,
@@ -134,12 +135,15 @@ class ContentReader:
         what = f"{source.describe()}, selection {g.start}-{g.end}"
         _, _, ok = self.codes.meaning((c for s in g.selections for c in s.codes), what, label, line)
         passage = normalise_space(source.text[g.start : g.end])
+        meanings = self.span_meanings(g.selections)
+        in_narrative = {
+            d for dims, themes, memo in meanings if not themes and not memo for d in dims
+        }
+        memos = {memo for _, _, memo in meanings if memo}
         for sel in g.selections:
-            if not self.codes.study_codes(sel.codes):  # a case's link to its text, or not ours
-                case_link = any(self.codes.is_case_code(c) for c in sel.codes)
-                self.other_selections["case" if case_link else "none"] += 1
+            self.selections[self._role(sel, in_narrative, memos)] += 1
         memo_less = 0
-        for dims, themes, memo in self.span_meanings(g.selections):
+        for dims, themes, memo in meanings:
             if not themes and not memo:
                 for dim in dims:
                     narrative[dim].append((g.item, g.start, g.end))
@@ -155,6 +159,20 @@ class ContentReader:
                 RawObservation(names, dimension, memo or passage, themes, passage, span, line)
             )
         return ok, memo_less
+
+    def _role(self, sel: Selection, in_narrative: set[str], memos: set[str]) -> str:
+        """What a selection of a span became, given the dimensions whose narrative the span
+        joined and the memos of the observations it holds (see :attr:`selections`)."""
+        memo = self.memo(sel)
+        if memo in memos:
+            return "observation"
+        ours = self.codes.study_codes(sel.codes)
+        if not ours:  # a case's link to its text, or not the study's
+            return "case" if any(self.codes.is_case_code(c) for c in sel.codes) else "none"
+        dims, themes, _ = self.codes.meaning(ours)
+        if themes or memo or not dims <= in_narrative:
+            return "observation"
+        return "narrative"
 
     def _notes(self, notes: Sequence[TextItem], label: str, raw: list[RawObservation]) -> bool:
         """The observations that rest on no passage: one a note."""

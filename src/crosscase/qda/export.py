@@ -327,10 +327,12 @@ class ReadBack:
     cases: dict[str, str]  # guid -> name
     selections: dict[str, tuple[str, str, list[str]]]  # guid -> (name, selected text, code guids)
     notes: int
+    note_selections: int  # the notes' own selections (not in ``selections``)
 
 
 def read_project(archive: bytes) -> ReadBack:
-    """Parse a ``.qdpx`` archive: its codes, cases and coded selections (with their text)."""
+    """Parse a ``.qdpx`` archive: its codes, cases and the coded selections of its sources (with
+    their text), and how many notes and selections of notes it holds."""
     ns = {"q": PROJECT_NS}
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         root = etree.fromstring(zf.read("project.qde"))
@@ -348,4 +350,6 @@ def read_project(archive: bytes) -> ReadBack:
             start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
             refs = [r.get("targetGUID") for r in sel.iterfind("q:Coding/q:CodeRef", ns)]
             selections[sel.get("guid")] = (sel.get("name"), text[start:end], refs)
-    return ReadBack(codes, cases, selections, len(root.findall(".//q:Note", ns)))
+    notes = root.findall(".//q:Note", ns)
+    in_notes = sum(len(n.findall("q:PlainTextSelection", ns)) for n in notes)
+    return ReadBack(codes, cases, selections, len(notes), in_notes)

@@ -68,9 +68,9 @@ class Imported:
     cases: tuple[ImportedCase, ...]
     new_themes: tuple[Theme, ...]
     roles: Mapping[str, CodeRole]
-    narrative_passages: int
-    case_links: int  # selections coded with a case's code only
-    ignored_selections: int  # selections of a case's text with none of the study's codes
+    #: The selections of the cases' sources by what each became (``narrative``,
+    #: ``observation``, ``case``: a case's link to its text, ``none``: none of the study's codes)
+    selections: Mapping[str, int]
     ignored_sources: tuple[str, ...]
     protocol_values: int
     ignored_variables: tuple[str, ...]
@@ -234,9 +234,7 @@ class _Builder:
             cases=tuple(cases),
             new_themes=self.codes.used_new_themes(used),
             roles=self.codes.roles,
-            narrative_passages=sum(p.content.passages for p in plans),
-            case_links=self.reader.other_selections["case"],
-            ignored_selections=self.reader.other_selections["none"],
+            selections=dict(self.reader.selections),
             ignored_sources=tuple(ignored_sources),
             protocol_values=sum(len(p.protocol) for p in plans),
             ignored_variables=tuple(sorted(set().union(*(p.ignored_variables for p in plans)))),

@@ -1,10 +1,12 @@
 """What an import read and what each kind of element of the file became, counted in and out
-(the report of ``crosscase import-qdpx``)."""
+(the report of ``crosscase import-qdpx``); and what an export holds (``crosscase qda``)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+from ..study import Study
+from .export import ReadBack, guid
 from .interpret import Imported
 from .names import is_number_variable
 
@@ -21,6 +23,40 @@ def _also(count: int, text: str) -> str:
     return f", {count} {text}" if count else ""
 
 
+def export_summary(study: Study, back: ReadBack) -> list[str]:
+    """What an exported project holds, read back from the file: every selection counted, those
+    of the case texts by kind and those of the notes."""
+    cases, dims = study.cases, study.framework.dimensions
+    whole = sum(guid("case-text", c.id) in back.selections for c in cases)
+    narratives = sum(
+        guid("narrative", f"{c.id}:{d.id}") in back.selections for c in cases for d in dims
+    )
+    located = sum(
+        guid("observation", co.observation.id) in back.selections for co in study.observations
+    )
+    in_texts = len(back.selections)
+    kinds = [
+        _n(whole, "whole case text"),
+        _n(narratives, "narrative"),
+        f"{_n(located, 'evidence passage')} of observations",
+    ]
+    if rest := in_texts - whole - narratives - located:
+        kinds.append(f"{rest} other")
+    return [
+        f"  {_n(len(back.codes), 'code')}, {_n(len(back.cases), 'case')}, "
+        f"{_n(back.notes, 'note')} (observations with no evidence passage)",
+        f"  {in_texts + back.note_selections} coded selections: {in_texts} in the case texts "
+        f"({', '.join(kinds)}), {back.note_selections} in the notes (each note's whole text)",
+    ]
+
+
+def _named(names: list[str], few: int = 4) -> str:
+    """Names, quoted: all of them when they are ``few``, else the first ones and how many more."""
+    shown = names if len(names) <= few else names[: few - 1]
+    more = len(names) - len(shown)
+    return ", ".join(repr(n) for n in shown) + (f" and {more} more" if more else "")
+
+
 def summary(imported: Imported) -> list[str]:
     """What each kind of element of the file became (counts in and out)."""
     rows = [*_structure(imported), *_content(imported)]
@@ -32,6 +68,9 @@ def _structure(imported: Imported) -> list[_Row]:
     """Sources, codes, cases, variables and their values."""
     p, cases = imported.project, imported.cases
     roles = Counter(r.role for r in imported.roles.values())
+    unused = [
+        p.codes[g].name for g, r in imported.roles.items() if r.role in ("other", "misplaced")
+    ]
     numbers = sum(1 for c in p.cases for v, _ in c.values if is_number_variable(p.variables[v][0]))
     number_vars = sum(1 for name, _ in p.variables.values() if is_number_variable(name))
     fields = len(p.variables) - len(imported.ignored_variables) - number_vars
@@ -49,7 +88,8 @@ def _structure(imported: Imported) -> list[_Row]:
             f"{_n(roles['dimension'], 'dimension')}, {_n(roles['theme'], 'theme')}, "
             f"{_n(roles['new-theme'], 'new theme')} ({len(imported.new_themes)} used), "
             f"{_n(roles['case'], 'case code')}"
-            + _also(roles["other"] + roles["misplaced"], "other (unused)"),
+            + _also(len(unused), "other (unused)")
+            + (f": {_named(unused)}" if unused else ""),
         ),
         (
             "cases",
@@ -77,15 +117,22 @@ def _content(imported: Imported) -> list[_Row]:
     located = sum(1 for c in cases for o in c.observations if o.evidence)
     unlocated = sum(1 for c in cases for o in c.observations if not o.evidence)
     memo_less = sum(c.memo_less for c in cases)
+    sel = imported.selections
+    in_notes = sum(len(n.selections) for n in p.notes.values())
+    elsewhere = p.selections - in_notes - sum(sel.values())  # in the sources no case takes
+    observations = _n(located, "first-order observation")
+    if sel.get("observation", 0) != located:  # a tool keeping one code a selection
+        observations = f"{sel.get('observation', 0)} for {observations}"
     return [
         (
             "coded selections",
             p.selections,
-            f"{_n(imported.narrative_passages, 'narrative passage')}, "
-            f"{_n(located, 'first-order observation')}"
+            f"{_n(sel.get('narrative', 0), 'narrative passage')}, {observations}"
             + (f" ({memo_less} with no memo: their text is the passage)" if memo_less else "")
-            + _also(imported.case_links, "case links")
-            + _also(imported.ignored_selections, "with none of the study's codes (ignored)")
+            + _also(sel.get("case", 0), "case links")
+            + _also(sel.get("none", 0), "with none of the study's codes (ignored)")
+            + _also(in_notes, "in notes")
+            + _also(elsewhere, "in sources without the study's codes (ignored)")
             + f"; {_n(p.codings, 'coding')}",
         ),
         (
