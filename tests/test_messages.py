@@ -173,3 +173,38 @@ def test_an_unclosed_quote_in_the_middle_of_a_file_is_reported_where_it_opens(
     [p] = [p for p in problems(case_set) if CASE in p]
     assert f"{CASE}:{at + 1}: field protocol.context:" in p, p
     assert "quote" in p and "not closed" in p
+
+
+# Root causes only: a broken theme, or a rejected observation, is reported once, without the
+# problems that follow from it (its links rejected, the theme left without observations).
+
+THEMES = "themes.yaml"
+SIGN_OFF = "clinical-sign-off-at-point-of-care"  # evidenced only by c6-li-4
+
+
+def test_a_themes_misspelt_dimension_is_reported_alone(case_set: Path) -> None:
+    edit(case_set / THEMES, "dimension: local-institutions", "dimension: local-institution")
+    [p] = problems(case_set)
+    assert f"{THEMES}:7: field themes[0].dimension: unknown dimension 'local-institution'" in p
+
+
+def test_a_theme_rejected_by_its_schema_leaves_its_observations_alone(case_set: Path) -> None:
+    edit(
+        case_set / THEMES, "    dimension: local-institutions", "    dimention: local-institutions"
+    )
+    found = problems(case_set)
+    assert found and all(p.startswith(f"{(case_set / THEMES).as_posix()}:") for p in found), found
+
+
+def test_a_rejected_observation_leaves_its_theme_alone(case_set: Path) -> None:
+    obs = case_set / "observations" / CASE
+    edit(obs, '    text: "Each splint inspected', '    narative: "Each splint inspected')
+    found = problems(case_set)
+    assert not any("has no observations" in p for p in found), found
+
+
+def test_an_observation_file_that_does_not_parse_leaves_the_themes_alone(case_set: Path) -> None:
+    obs = case_set / "observations" / CASE
+    edit(obs, f"themes: [{SIGN_OFF}]", f"themes: [{SIGN_OFF}")
+    [p] = problems(case_set)
+    assert "YAML syntax error" in p

@@ -209,3 +209,15 @@ def test_theme_basis_may_name_themes_by_label(project: Path) -> None:
     study = load_study(Layout.at(project))
     [co] = [co for co in study.observations if co.observation.id == "c1-pft-1"]
     assert co.observation.basis_of("short-lead-time") == "text-case-list"
+
+
+def test_a_misspelt_dimension_of_a_theme_is_one_problem(project: Path) -> None:
+    """Not also each observation's link to the theme, and the theme left without observations."""
+    path = project / "data" / "raw" / "themes.yaml"
+    edit(
+        path,
+        "short-lead-time\n    dimension: process-flows-and-technology",
+        "short-lead-time\n    dimension: process-flow-and-technology",
+    )
+    [p] = problems(project)
+    assert p.startswith("data/raw/themes.yaml:20: field themes[4].dimension: unknown dimension")

@@ -62,14 +62,20 @@ class StudyDataError(ValueError):
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
+def closest(value: str, known: Sequence[str]) -> str | None:
+    """The known name ``value`` is most likely a misspelling of, if any."""
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+    if close:
+        return close[0]
+    # a spelling with other separators ("supply_chain" for "supply-chain")
+    folded = {re.sub(r"[\W_]+", "", k.lower()): k for k in known}
+    return folded.get(re.sub(r"[\W_]+", "", value.lower()))
+
+
 def unknown(kind: str, value: str, known: Sequence[str], likely: str | None = None) -> str:
     """``unknown dimension 'supply_chain' (did you mean 'supply-chain'? known: ...)``."""
-    close = [likely] if likely else difflib.get_close_matches(value, known, n=1, cutoff=0.5)
-    if not close:  # a spelling with other separators ("supply_chain" for "supply-chain")
-        folded = {re.sub(r"[\W_]+", "", k.lower()): k for k in known}
-        match = folded.get(re.sub(r"[\W_]+", "", value.lower()))
-        close = [match] if match else []
-    hint = f"did you mean {close[0]!r}? " if close else ""
+    close = likely or closest(value, known)
+    hint = f"did you mean {close!r}? " if close else ""
     listed = ", ".join(known) if len(known) <= 30 else ", ".join(known[:30]) + ", ..."
     return f"unknown {kind} {value!r} ({hint}known: {listed})"
 

@@ -53,6 +53,15 @@ class ParsedItems(Generic[M]):
     doc: YamlDocument
     items: tuple[tuple[int, M], ...]
     head: dict[str, Any] = field(default_factory=dict)
+    #: indices of the entries that failed their schema (already reported), kept or not
+    flawed: frozenset[int] = frozenset()
+
+    def rejected(self, key: str) -> list[tuple[int, dict[str, Any]]]:
+        """The entries under ``key`` that failed their schema, as written (index, mapping)."""
+        raw = self.doc.data.get(key)
+        if not isinstance(raw, list):
+            return []
+        return [(i, e) for i, e in enumerate(raw) if i in self.flawed and isinstance(e, dict)]
 
 
 def salvage(model: type[M], data: Any, exc: ValidationError) -> M | None:
@@ -141,15 +150,17 @@ class Reader:
         if required and not raw and key in data:
             self.problems.append(doc.problem(case, (key,), "the list is empty"))
         valid: list[tuple[int, M]] = []
+        flawed: set[int] = set()
         for i, entry in enumerate(raw):
             try:
                 valid.append((i, item.model_validate(entry)))
             except ValidationError as exc:
                 self.problems += schema_problems(doc, case, exc, (key, i))
+                flawed.add(i)
                 kept = salvage(item, entry, exc)
                 if kept is not None:
                     valid.append((i, kept))
-        return ParsedItems(doc, tuple(valid), values)
+        return ParsedItems(doc, tuple(valid), values, frozenset(flawed))
 
     def case(self, path: Path) -> ParsedCase | None:
         """A case file. Narrative and protocol entries are checked one by one: a broken entry is
