@@ -208,3 +208,18 @@ def test_an_observation_file_that_does_not_parse_leaves_the_themes_alone(case_se
     edit(obs, f"themes: [{SIGN_OFF}]", f"themes: [{SIGN_OFF}")
     [p] = problems(case_set)
     assert "YAML syntax error" in p
+
+
+# A duplicate case number is reported on the case that takes it second, with the next free one.
+
+
+def test_a_duplicate_case_number_is_reported_on_the_new_case_with_the_next_free_one(
+    case_set: Path,
+) -> None:
+    path = case_set / "cases" / CASE
+    edit(path, "number: 6", "number: 5")
+    [p] = problems(case_set)
+    assert p.startswith(f"{path.as_posix()}:6: case hospital-splints: field number: "), p
+    assert "duplicate case number 5 (also case field-ready-rescue" in p
+    assert "data/raw/cases/field-ready-rescue.yaml:6" in p
+    assert p.endswith("next free number: 6"), p

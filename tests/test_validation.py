@@ -221,3 +221,19 @@ def test_a_misspelt_dimension_of_a_theme_is_one_problem(project: Path) -> None:
     )
     [p] = problems(project)
     assert p.startswith("data/raw/themes.yaml:20: field themes[4].dimension: unknown dimension")
+
+
+def test_a_duplicate_case_number_is_reported_on_the_later_cases(project: Path) -> None:
+    """Each case that takes a number already taken (in the order the cases are read) is told the
+    next free number, the second such case the one after."""
+    edit(case_file(project, "lighting-fixtures"), "number: 4", "number: 2")
+    edit(case_file(project), "number: 1", "number: 2")
+    found = [p for p in problems(project) if "duplicate case number" in p]
+    assert found == [
+        "data/raw/cases/lighting-fixtures.yaml:6: case lighting-fixtures: field number: duplicate "
+        "case number 2 (also case cell-and-tissue-based-therapy, "
+        "data/raw/cases/cell-and-tissue-based-therapy.yaml:6); next free number: 6",
+        f"data/raw/cases/{CASE}.yaml:6: case {CASE}: field number: duplicate case number 2 (also "
+        "case cell-and-tissue-based-therapy, data/raw/cases/cell-and-tissue-based-therapy.yaml:6)"
+        "; next free number: 7",
+    ], found

@@ -79,10 +79,13 @@ def check_framework(fw: Parsed[Framework]) -> list[Problem]:
 
 
 def check_case_identity(cases: Sequence[ParsedCase]) -> list[Problem]:
-    """Each case file is named after its case; case ids and numbers are unique in the set."""
+    """Each case file is named after its case; case ids and numbers are unique in the set. A
+    number already taken is reported on the case read later (a new case is listed after the
+    study's own), with the next free number (the one after for each further such case)."""
     out = []
     ids = Counter(c.case.id for c in cases)
-    numbers = Counter(c.case.number for c in cases)
+    holders: dict[int, ParsedCase] = {}
+    free = max((c.case.number for c in cases), default=0) + 1
     for c in cases:
         case, doc = c.case, c.doc
         if c.path.stem != case.id:
@@ -96,15 +99,15 @@ def check_case_identity(cases: Sequence[ParsedCase]) -> list[Problem]:
             )
         if ids[case.id] > 1:
             out.append(doc.problem(case.id, ("id",), f"duplicate case id {case.id!r}"))
-        if numbers[case.number] > 1:
-            others = sorted(o.case.id for o in cases if o.case.number == case.number and o is not c)
-            out.append(
-                doc.problem(
-                    case.id,
-                    ("number",),
-                    f"duplicate case number {case.number} (also case {', '.join(others)})",
-                )
+        holder = holders.setdefault(case.number, c)
+        if holder is not c:
+            where = f"{holder.doc.display}:{holder.doc.line(('number',))}"
+            message = (
+                f"duplicate case number {case.number} (also case {holder.case.id}, {where}); "
+                f"next free number: {free}"
             )
+            out.append(doc.problem(case.id, ("number",), message))
+            free += 1
     return out
 
 
