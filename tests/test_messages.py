@@ -223,3 +223,43 @@ def test_a_duplicate_case_number_is_reported_on_the_new_case_with_the_next_free_
     assert "duplicate case number 5 (also case field-ready-rescue" in p
     assert "data/raw/cases/field-ready-rescue.yaml:6" in p
     assert p.endswith("next free number: 6"), p
+
+
+# An unknown field names the field it most likely is.
+
+
+def test_an_unknown_field_of_an_observation_names_the_likely_one(case_set: Path) -> None:
+    obs = case_set / "observations" / CASE
+    edit(obs, f"    themes: [{SIGN_OFF}]", f"    theme: [{SIGN_OFF}]")
+    [p] = problems(case_set)
+    assert "field observations[15].theme: unknown field 'theme' (did you mean 'themes'?" in p
+
+
+def test_an_unknown_field_paired_with_the_required_one_missing(case_set: Path) -> None:
+    """A misspelt required field is one problem (not also "required field is missing")."""
+    path = case_set / "cases" / CASE
+    edit(path, "\nnarratives:", "\nnarative:")
+    [p] = problems(case_set)
+    assert "field narative: unknown field 'narative' (did you mean 'narratives'?" in p
+    obs = case_set / "observations" / CASE
+    edit(path, "\nnarative:", "\nnarratives:")
+    edit(obs, '    text: "Each splint inspected', '    narative: "Each splint inspected')
+    [p] = problems(case_set)
+    assert "field observations[15].narative: unknown field 'narative' (did you mean 'text'?" in p
+    edit(obs, '    narative: "Each splint inspected', '    text: "Each splint inspected')
+    edit(
+        case_set / THEMES, "    dimension: local-institutions", "    dimention: local-institutions"
+    )
+    [p] = problems(case_set)
+    assert "field themes[0].dimention: unknown field 'dimention' (did you mean 'dimension'?" in p
+
+
+def test_an_unknown_field_at_the_top_of_a_file_names_the_likely_one(case_set: Path) -> None:
+    edit(case_set / "observations" / CASE, "\nobservations:", "\nobservation:")
+    edit(case_set / THEMES, "\nthemes:", "\ntheme:")  # `themes` is required there
+    found = problems(case_set)
+    assert len(found) == 2, found
+    assert (
+        "field observation: unknown field 'observation' (did you mean 'observations'?" in found[0]
+    )
+    assert "field theme: unknown field 'theme' (did you mean 'themes'? known: themes)" in found[1]

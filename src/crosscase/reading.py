@@ -16,7 +16,14 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .model import Case
 from .paths import Layout
-from .problems import Problem, YamlDocument, read_yaml, schema_problems
+from .problems import (
+    Problem,
+    YamlDocument,
+    misspelt_fields,
+    read_yaml,
+    schema_problems,
+    unknown_field,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -109,7 +116,7 @@ class Reader:
         try:
             return Parsed(model.model_validate(doc.data), doc)
         except ValidationError as exc:
-            self.problems += schema_problems(doc, case, exc)
+            self.problems += schema_problems(doc, case, exc, model=model)
             return None
 
     def items(
@@ -127,21 +134,28 @@ class Reader:
         if doc is None:
             return None
         data = doc.data
+        fields = [*(head or {}), key]
+        unknowns = [str(name) for name in data if name not in fields]
+        missing = [name for name in (head or {}) if name not in data]
+        if required and key not in data:
+            missing.append(key)
+        likely = misspelt_fields(unknowns, missing)
+        for name in unknowns:
+            message = unknown_field(name, fields, data, likely)
+            self.problems.append(doc.problem(case, (name,), message))
         values: dict[str, Any] = {}
         for name, adapter in (head or {}).items():
             if name not in data:
-                self.problems.append(doc.problem(case, (name,), "required field is missing"))
+                if likely is None:
+                    self.problems.append(doc.problem(case, (name,), "required field is missing"))
                 continue
             try:
                 values[name] = adapter.validate_python(data[name])
             except ValidationError as exc:
                 self.problems += schema_problems(doc, case, exc, (name,))
-        for name in data:
-            if name != key and name not in (head or {}):
-                self.problems.append(doc.problem(case, (name,), "unknown field"))
         raw = data.get(key)
         if raw is None:
-            if required:
+            if required and likely is None:
                 self.problems.append(doc.problem(case, (key,), "required field is missing"))
             raw = []
         if not isinstance(raw, list):
@@ -155,7 +169,7 @@ class Reader:
             try:
                 valid.append((i, item.model_validate(entry)))
             except ValidationError as exc:
-                self.problems += schema_problems(doc, case, exc, (key, i))
+                self.problems += schema_problems(doc, case, exc, (key, i), item)
                 flawed.add(i)
                 kept = salvage(item, entry, exc)
                 if kept is not None:
@@ -178,7 +192,7 @@ class Reader:
         try:
             return ParsedCase(Case.model_validate(data), doc, path)
         except ValidationError as exc:
-            self.problems += schema_problems(doc, name, exc)
+            self.problems += schema_problems(doc, name, exc, model=Case)
             broken = {
                 (str(e["loc"][0]), str(e["loc"][1]))
                 for e in exc.errors()
