@@ -263,3 +263,30 @@ def test_an_unknown_field_at_the_top_of_a_file_names_the_likely_one(case_set: Pa
         "field observation: unknown field 'observation' (did you mean 'observations'?" in found[0]
     )
     assert "field theme: unknown field 'theme' (did you mean 'themes'? known: themes)" in found[1]
+
+
+# A case-set folder given where its cases folder was meant.
+
+
+def test_a_case_set_folder_given_for_its_cases_folder(case_set: Path) -> None:
+    [p] = problems_of(["data/raw/cases", str(case_set)])
+    assert p.startswith(f"{case_set.as_posix()}: "), p
+    assert f"did you mean {case_set.as_posix()}/cases?" in p
+
+
+def problems_of(cases: list[str]) -> list[str]:
+    with pytest.raises(StudyDataError) as err:
+        load_study(Layout(ROOT, ROOT), cases)
+    return [str(p) for p in err.value.problems]
+
+
+def test_the_validate_command_hints_at_the_cases_folder(
+    case_set: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crosscase.cli import main
+
+    monkeypatch.setenv("CROSSCASE_ROOT", str(ROOT))
+    assert main(["validate", "data/raw/cases", str(case_set)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("1 problem in the study data"), err
+    assert f"did you mean {case_set.as_posix()}/cases?" in err and "Traceback" not in err

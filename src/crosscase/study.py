@@ -121,7 +121,7 @@ class _Files:
 def _read(layout: Layout, sources: list[Path], reader: Reader) -> _Files:
     """Read every file of the study and of the case set; problems go to ``reader``."""
     theme_paths = [layout.themes_file, *extra_theme_files(layout, sources)]
-    case_files, missing = find_case_files(sources)
+    case_files, missing = find_case_files(sources, reader.display)
     reader.problems += [Problem(reader.display(p), None, None, why) for p, why in missing]
     cases = [c for path in case_files if (c := reader.case(path)) is not None]
     observation_files = _observation_files(sources, cases)
