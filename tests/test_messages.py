@@ -290,3 +290,17 @@ def test_the_validate_command_hints_at_the_cases_folder(
     err = capsys.readouterr().err
     assert err.startswith("1 problem in the study data"), err
     assert f"did you mean {case_set.as_posix()}/cases?" in err and "Traceback" not in err
+
+
+# Counts in the command's output agree with their number.
+
+
+def test_validate_says_1_case(
+    case_set: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crosscase.cli import main
+
+    monkeypatch.setenv("CROSSCASE_ROOT", str(ROOT))
+    assert main(["validate", str(case_set / "cases")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK: 1 case, "), out

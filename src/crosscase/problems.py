@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .outputs import plural
+
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
@@ -59,8 +61,7 @@ class StudyDataError(ValueError):
         super().__init__(self.report())
 
     def report(self) -> str:
-        n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in the study data (nothing was written):"
+        head = f"{plural(len(self.problems), 'problem')} in the study data (nothing was written):"
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
