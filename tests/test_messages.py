@@ -173,3 +173,134 @@ def test_an_unclosed_quote_in_the_middle_of_a_file_is_reported_where_it_opens(
     [p] = [p for p in problems(case_set) if CASE in p]
     assert f"{CASE}:{at + 1}: field protocol.context:" in p, p
     assert "quote" in p and "not closed" in p
+
+
+# Root causes only: a broken theme, or a rejected observation, is reported once, without the
+# problems that follow from it (its links rejected, the theme left without observations).
+
+THEMES = "themes.yaml"
+SIGN_OFF = "clinical-sign-off-at-point-of-care"  # evidenced only by c6-li-4
+
+
+def test_a_themes_misspelt_dimension_is_reported_alone(case_set: Path) -> None:
+    edit(case_set / THEMES, "dimension: local-institutions", "dimension: local-institution")
+    [p] = problems(case_set)
+    assert f"{THEMES}:7: field themes[0].dimension: unknown dimension 'local-institution'" in p
+
+
+def test_a_theme_rejected_by_its_schema_leaves_its_observations_alone(case_set: Path) -> None:
+    edit(
+        case_set / THEMES, "    dimension: local-institutions", "    dimention: local-institutions"
+    )
+    found = problems(case_set)
+    assert found and all(p.startswith(f"{(case_set / THEMES).as_posix()}:") for p in found), found
+
+
+def test_a_rejected_observation_leaves_its_theme_alone(case_set: Path) -> None:
+    obs = case_set / "observations" / CASE
+    edit(obs, '    text: "Each splint inspected', '    narative: "Each splint inspected')
+    found = problems(case_set)
+    assert not any("has no observations" in p for p in found), found
+
+
+def test_an_observation_file_that_does_not_parse_leaves_the_themes_alone(case_set: Path) -> None:
+    obs = case_set / "observations" / CASE
+    edit(obs, f"themes: [{SIGN_OFF}]", f"themes: [{SIGN_OFF}")
+    [p] = problems(case_set)
+    assert "YAML syntax error" in p
+
+
+# A duplicate case number is reported on the case that takes it second, with the next free one.
+
+
+def test_a_duplicate_case_number_is_reported_on_the_new_case_with_the_next_free_one(
+    case_set: Path,
+) -> None:
+    path = case_set / "cases" / CASE
+    edit(path, "number: 6", "number: 5")
+    [p] = problems(case_set)
+    assert p.startswith(f"{path.as_posix()}:6: case hospital-splints: field number: "), p
+    assert "duplicate case number 5 (also case field-ready-rescue" in p
+    assert "data/raw/cases/field-ready-rescue.yaml:6" in p
+    assert p.endswith("next free number: 6"), p
+
+
+# An unknown field names the field it most likely is.
+
+
+def test_an_unknown_field_of_an_observation_names_the_likely_one(case_set: Path) -> None:
+    obs = case_set / "observations" / CASE
+    edit(obs, f"    themes: [{SIGN_OFF}]", f"    theme: [{SIGN_OFF}]")
+    [p] = problems(case_set)
+    assert "field observations[15].theme: unknown field 'theme' (did you mean 'themes'?" in p
+
+
+def test_an_unknown_field_paired_with_the_required_one_missing(case_set: Path) -> None:
+    """A misspelt required field is one problem (not also "required field is missing")."""
+    path = case_set / "cases" / CASE
+    edit(path, "\nnarratives:", "\nnarative:")
+    [p] = problems(case_set)
+    assert "field narative: unknown field 'narative' (did you mean 'narratives'?" in p
+    obs = case_set / "observations" / CASE
+    edit(path, "\nnarative:", "\nnarratives:")
+    edit(obs, '    text: "Each splint inspected', '    narative: "Each splint inspected')
+    [p] = problems(case_set)
+    assert "field observations[15].narative: unknown field 'narative' (did you mean 'text'?" in p
+    edit(obs, '    narative: "Each splint inspected', '    text: "Each splint inspected')
+    edit(
+        case_set / THEMES, "    dimension: local-institutions", "    dimention: local-institutions"
+    )
+    [p] = problems(case_set)
+    assert "field themes[0].dimention: unknown field 'dimention' (did you mean 'dimension'?" in p
+
+
+def test_an_unknown_field_at_the_top_of_a_file_names_the_likely_one(case_set: Path) -> None:
+    edit(case_set / "observations" / CASE, "\nobservations:", "\nobservation:")
+    edit(case_set / THEMES, "\nthemes:", "\ntheme:")  # `themes` is required there
+    found = problems(case_set)
+    assert len(found) == 2, found
+    assert (
+        "field observation: unknown field 'observation' (did you mean 'observations'?" in found[0]
+    )
+    assert "field theme: unknown field 'theme' (did you mean 'themes'? known: themes)" in found[1]
+
+
+# A case-set folder given where its cases folder was meant.
+
+
+def test_a_case_set_folder_given_for_its_cases_folder(case_set: Path) -> None:
+    [p] = problems_of(["data/raw/cases", str(case_set)])
+    assert p.startswith(f"{case_set.as_posix()}: "), p
+    assert f"did you mean {case_set.as_posix()}/cases?" in p
+
+
+def problems_of(cases: list[str]) -> list[str]:
+    with pytest.raises(StudyDataError) as err:
+        load_study(Layout(ROOT, ROOT), cases)
+    return [str(p) for p in err.value.problems]
+
+
+def test_the_validate_command_hints_at_the_cases_folder(
+    case_set: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crosscase.cli import main
+
+    monkeypatch.setenv("CROSSCASE_ROOT", str(ROOT))
+    assert main(["validate", "data/raw/cases", str(case_set)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("1 problem in the study data"), err
+    assert f"did you mean {case_set.as_posix()}/cases?" in err and "Traceback" not in err
+
+
+# Counts in the command's output agree with their number.
+
+
+def test_validate_says_1_case(
+    case_set: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crosscase.cli import main
+
+    monkeypatch.setenv("CROSSCASE_ROOT", str(ROOT))
+    assert main(["validate", str(case_set / "cases")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK: 1 case, "), out

@@ -215,7 +215,7 @@ def test_a_changed_coding_is_reported_and_written_only_when_asked(
     into = tmp_path / "set"
     code, out, _ = run("import-qdpx", str(path), "--into", str(into))
     assert code == 0
-    assert f"Case {case} differs from the study (1 differences):" in out
+    assert f"Case {case} differs from the study (1 difference):" in out
     assert f"observation {ident}: themes" in out and theme in out
     assert "not written: add --with-changed" in out and not into.exists()
     code, out, _ = run("import-qdpx", str(path), "--into", str(into), "--with-changed")

@@ -209,3 +209,31 @@ def test_theme_basis_may_name_themes_by_label(project: Path) -> None:
     study = load_study(Layout.at(project))
     [co] = [co for co in study.observations if co.observation.id == "c1-pft-1"]
     assert co.observation.basis_of("short-lead-time") == "text-case-list"
+
+
+def test_a_misspelt_dimension_of_a_theme_is_one_problem(project: Path) -> None:
+    """Not also each observation's link to the theme, and the theme left without observations."""
+    path = project / "data" / "raw" / "themes.yaml"
+    edit(
+        path,
+        "short-lead-time\n    dimension: process-flows-and-technology",
+        "short-lead-time\n    dimension: process-flow-and-technology",
+    )
+    [p] = problems(project)
+    assert p.startswith("data/raw/themes.yaml:20: field themes[4].dimension: unknown dimension")
+
+
+def test_a_duplicate_case_number_is_reported_on_the_later_cases(project: Path) -> None:
+    """Each case that takes a number already taken (in the order the cases are read) is told the
+    next free number, the second such case the one after."""
+    edit(case_file(project, "lighting-fixtures"), "number: 4", "number: 2")
+    edit(case_file(project), "number: 1", "number: 2")
+    found = [p for p in problems(project) if "duplicate case number" in p]
+    assert found == [
+        "data/raw/cases/lighting-fixtures.yaml:6: case lighting-fixtures: field number: duplicate "
+        "case number 2 (also case cell-and-tissue-based-therapy, "
+        "data/raw/cases/cell-and-tissue-based-therapy.yaml:6); next free number: 6",
+        f"data/raw/cases/{CASE}.yaml:6: case {CASE}: field number: duplicate case number 2 (also "
+        "case cell-and-tissue-based-therapy, data/raw/cases/cell-and-tissue-based-therapy.yaml:6)"
+        "; next free number: 7",
+    ], found

@@ -8,19 +8,25 @@ parsing), so that ``make`` can ask for a run's inputs cheaply.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .paths import Layout
 
 
-def find_case_files(sources: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+def find_case_files(
+    sources: Iterable[Path], display: Callable[[Path], str] = Path.as_posix
+) -> tuple[list[Path], list[tuple[Path, str]]]:
     """The case files of the given folders and files, each once, in order; and the sources that
-    hold none, each with what is wrong."""
+    hold none, each with what is wrong (a case-set folder given for its ``cases`` folder is
+    named, as ``display`` shows paths)."""
     files: list[Path] = []
     missing: list[tuple[Path, str]] = []
     for src in sources:
-        if src.is_dir():
+        if src.is_dir() and (src / "cases").is_dir():
+            hint = f"did you mean {display(src / 'cases')}?"
+            missing.append((src, f"a case-set folder, not a folder of case files ({hint})"))
+        elif src.is_dir():
             found = sorted(p for p in src.glob("*.yaml") if not p.name.startswith(("_", ".")))
             if not found:
                 missing.append((src, "no case files (*.yaml) here"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .model import (
@@ -22,7 +22,7 @@ from .model import (
     ProductionModels,
     Theme,
 )
-from .problems import Loc, Problem, YamlDocument, unknown
+from .problems import Loc, Problem, YamlDocument, closest, unknown
 from .reading import Parsed, ParsedCase, ParsedItems, normalise_space
 
 #: The longest narrative accepted (characters). A two-hour interview transcript is about 100,000
@@ -79,10 +79,13 @@ def check_framework(fw: Parsed[Framework]) -> list[Problem]:
 
 
 def check_case_identity(cases: Sequence[ParsedCase]) -> list[Problem]:
-    """Each case file is named after its case; case ids and numbers are unique in the set."""
+    """Each case file is named after its case; case ids and numbers are unique in the set. A
+    number already taken is reported on the case read later (a new case is listed after the
+    study's own), with the next free number (the one after for each further such case)."""
     out = []
     ids = Counter(c.case.id for c in cases)
-    numbers = Counter(c.case.number for c in cases)
+    holders: dict[int, ParsedCase] = {}
+    free = max((c.case.number for c in cases), default=0) + 1
     for c in cases:
         case, doc = c.case, c.doc
         if c.path.stem != case.id:
@@ -96,15 +99,15 @@ def check_case_identity(cases: Sequence[ParsedCase]) -> list[Problem]:
             )
         if ids[case.id] > 1:
             out.append(doc.problem(case.id, ("id",), f"duplicate case id {case.id!r}"))
-        if numbers[case.number] > 1:
-            others = sorted(o.case.id for o in cases if o.case.number == case.number and o is not c)
-            out.append(
-                doc.problem(
-                    case.id,
-                    ("number",),
-                    f"duplicate case number {case.number} (also case {', '.join(others)})",
-                )
+        holder = holders.setdefault(case.number, c)
+        if holder is not c:
+            where = f"{holder.doc.display}:{holder.doc.line(('number',))}"
+            message = (
+                f"duplicate case number {case.number} (also case {holder.case.id}, {where}); "
+                f"next free number: {free}"
             )
+            out.append(doc.problem(case.id, ("number",), message))
+            free += 1
     return out
 
 
@@ -170,15 +173,40 @@ class ThemeIndex:
     """Themes by id and by label (case and white space folded), to resolve an observation's
     ``themes`` entries and to name the known ones when an entry resolves to none."""
 
-    def __init__(self, themes: Sequence[Theme]) -> None:
+    def __init__(self, themes: Sequence[Theme], rejected: Iterable[str] = ()) -> None:
         self.by_id = {t.id: t for t in themes}
         self.by_label = {normalise_space(t.label).casefold(): t for t in themes}
+        #: ids and labels of the themes whose entry failed its schema (reported there)
+        self.rejected = {normalise_space(r).casefold() for r in rejected}
 
     def resolve(self, ref: str) -> Theme | None:
         return self.by_id.get(ref) or self.by_label.get(normalise_space(ref).casefold())
 
+    def is_rejected(self, ref: str) -> bool:
+        return self.resolve(ref) is None and normalise_space(ref).casefold() in self.rejected
+
     def known(self, dimension: str) -> list[str]:
         return [t.id for t in self.by_id.values() if t.dimension == dimension] or list(self.by_id)
+
+    def meant(self, ref: str, dimension: str | None = None) -> str | None:
+        """The theme ``ref`` names, or else the one an unknown-theme problem suggests for it."""
+        theme = self.resolve(ref)
+        if theme is not None:
+            return theme.id
+        if self.is_rejected(ref):
+            return None
+        return closest(ref, self.known(dimension) if dimension else list(self.by_id))
+
+
+def rejected_themes(files: Sequence[ParsedItems[Theme]]) -> list[str]:
+    """The ids and labels of the theme entries left out for failing their schema."""
+    out: list[str] = []
+    for f in files:
+        kept = {i for i, _ in f.items}
+        for i, entry in f.rejected("themes"):
+            if i not in kept:
+                out += [v for k in ("id", "label") if isinstance(v := entry.get(k), str)]
+    return out
 
 
 def locate(case: Case, obs: Observation) -> CodedObservation:
@@ -232,10 +260,14 @@ def _resolve_themes(
     out: list[Problem] = []
     for j, ref in enumerate(o.themes):
         theme = themes.resolve(ref)
+        if theme is None and themes.is_rejected(ref):
+            continue  # the theme's own entry is reported
         if theme is None:
             known = themes.known(o.dimension)
             message = f"observation {o.id}: " + unknown("theme", ref, known)
-        elif theme.dimension != o.dimension and (not dims or o.dimension in dims):
+        elif theme.dimension != o.dimension and (
+            not dims or {o.dimension, theme.dimension} <= set(dims)
+        ):  # (an unknown dimension, of either, is reported where it is written)
             message = (
                 f"observation {o.id} ({o.dimension}) cannot evidence theme {theme.id!r} of "
                 f"dimension {theme.dimension!r}"
@@ -320,7 +352,10 @@ def check_theme_basis(
         at: Loc = (*loc, "theme_basis", ref)
         out += reference(f.doc, name, at, "theme basis", value, known, f"observation {o.id}: ")
         theme = themes.resolve(ref)
-        if theme is None or theme.id not in resolved:
+        if theme is not None and theme.id in resolved:
+            by_id[theme.id] = value
+        elif not any(r == ref or (theme and themes.resolve(r) is theme) for r in o.themes):
+            # (a theme it lists whose link failed is reported on the link)
             out.append(
                 f.doc.problem(
                     name,
@@ -329,8 +364,6 @@ def check_theme_basis(
                     f"themes ({', '.join(resolved) or 'none'})",
                 )
             )
-        else:
-            by_id[theme.id] = value
     for t in resolved:
         if t not in by_id:
             out.append(
@@ -399,16 +432,44 @@ def check_observation_ids(files: Sequence[ParsedItems[Observation]]) -> list[Pro
     return out
 
 
+#: Observation fields that never name a theme
+_NOT_THEMES = frozenset({"id", "dimension", "text", "evidence", "source", "note"})
+
+
+def _meant_themes(files: Sequence[ParsedItems[Observation]], themes: ThemeIndex) -> set[str]:
+    """The themes that observations name or most likely mean, whether or not their links
+    passed: each theme listed (by id, by label, or misspelt), and each name in the other fields
+    of an entry that failed its schema (``theme:`` written for ``themes:``)."""
+    out: set[str] = set()
+    for f in files:
+        for _, o in f.items:
+            out |= {m for ref in o.themes if (m := themes.meant(ref, o.dimension))}
+        for _, entry in f.rejected("observations"):
+            dim = entry.get("dimension") if isinstance(entry.get("dimension"), str) else None
+            for key, value in entry.items():
+                if key in _NOT_THEMES or (key == "theme_basis" and not isinstance(value, dict)):
+                    continue
+                refs = [value] if isinstance(value, str) else list(value) if value else []
+                out |= {m for r in refs if isinstance(r, str) and (m := themes.meant(r, dim))}
+    return out
+
+
 def check_theme_evidence(
-    files: Sequence[ParsedItems[Theme]], observations: Sequence[CodedObservation]
+    files: Sequence[ParsedItems[Theme]],
+    observation_files: Sequence[ParsedItems[Observation]],
+    themes: ThemeIndex,
+    framework: Framework | None,
 ) -> list[Problem]:
-    """Every theme is evidenced by some observation."""
-    used = {t for co in observations for t in co.observation.themes}
+    """Every theme is evidenced by some observation. Not reported again: a theme whose dimension
+    is unknown, and one that an observation means whose problem is reported (a link that
+    failed, a theme misspelt, an entry that failed its schema)."""
+    dims = {d.id for d in framework.dimensions} if framework else set()
+    used = _meant_themes(observation_files, themes)
     return [
         f.doc.problem(None, ("themes", i), f"theme {t.id!r} has no observations")
         for f in files
         for i, t in f.items
-        if t.id not in used
+        if t.id not in used and (not dims or t.dimension in dims)
     ]
 
 
@@ -431,7 +492,7 @@ def check_production_models(
             doc, None, ("discriminators", i, "dimension"), "dimension", d.dimension, dims
         )
         for j, t in enumerate(d.themes):
-            if t not in themes.by_id:
+            if t not in themes.by_id and not themes.is_rejected(t):
                 out.append(
                     doc.problem(
                         None,

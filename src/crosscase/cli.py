@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from .outputs import plural
 from .paths import Layout
 from .problems import StudyDataError
 
@@ -61,8 +62,10 @@ def _validate(args: argparse.Namespace) -> int:
     if spec is not None and args.record:
         write_record(layout, spec)
     print(
-        f"OK: {len(study.cases)} cases, {len(study.observations)} first-order observations, "
-        f"{len(study.themes)} second-order themes; {len(study.uncoded_cases)} not yet coded."
+        f"OK: {plural(len(study.cases), 'case')}, "
+        f"{plural(len(study.observations), 'first-order observation')}, "
+        f"{plural(len(study.themes), 'second-order theme')}; "
+        f"{len(study.uncoded_cases)} not yet coded."
     )
     return 0
 
@@ -167,7 +170,7 @@ def _report(args: argparse.Namespace) -> int:
         evidence=evidence,
         inputs=[layout.resolve(c) for c in spec.cases],
     )
-    print(f"wrote {len(pages)} pages to {layout.relative(out)}/ (open index.html)")
+    print(f"wrote {plural(len(pages), 'page')} to {layout.relative(out)}/ (open index.html)")
     return 0
 
 
@@ -224,7 +227,9 @@ def _import_qdpx(args: argparse.Namespace) -> int:
     which = "all" if args.all else "changed" if args.with_changed else "new"
     for c in imported.changed:
         where = f"its file in {layout.relative(into)}" if c.case.id in set_ids else "the study"
-        print(f"Case {c.case.id} differs from {where} ({len(c.differences)} differences):")
+        print(
+            f"Case {c.case.id} differs from {where} ({plural(len(c.differences), 'difference')}):"
+        )
         print("\n".join(f"  {d}" for d in c.differences))
         if c.case.id not in set_ids and which == "new":
             print("  (not written: add --with-changed to write it into the case set)")
@@ -243,7 +248,7 @@ def _import_qdpx(args: argparse.Namespace) -> int:
     for p in files.written:
         print(f"wrote {layout.relative(p)}")
     if files.unchanged:
-        print(f"{len(files.unchanged)} files already up to date")
+        print(f"{plural(len(files.unchanged), 'file')} already up to date")
     if not files.written and not files.unchanged:
         print("Nothing to write: no case that the study does not already have.")
     else:
@@ -322,7 +327,8 @@ def _suggest(args: argparse.Namespace) -> int:
     atomic_write(out, to_csv(table))
     counts = table["dimension"].value_counts().sort_index()
     print(
-        f"wrote {len(table)} segments to {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+        f"wrote {plural(len(table), 'segment')} to {out}: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
     )
     unsure = int((table["unsure"] == "yes").sum())
     print(
@@ -360,8 +366,8 @@ def _suggest_themes(args: argparse.Namespace) -> int:
     cut = table["threshold"].iloc[0] if len(table) else args.threshold
     how = "given" if args.threshold is not None else "learnt from those cases"
     print(
-        f"wrote {len(table)} theme suggestions for case {args.case} to {args.out} (learnt from "
-        f"the other coded cases; 'no theme' below similarity {cut}, {how})"
+        f"wrote {plural(len(table), 'theme suggestion')} for case {args.case} to {args.out} "
+        f"(learnt from the other coded cases; 'no theme' below similarity {cut}, {how})"
     )
     return 0
 

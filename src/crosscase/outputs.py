@@ -131,3 +131,8 @@ _WORDS = [
 def in_words(n: int) -> str:
     """A count as a title prints it: "five" (zero to twenty in words, then digits)."""
     return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """A count with its noun agreeing: "1 case", "2 cases" (``nouns``: an irregular plural)."""
+    return f"{n} {noun if n == 1 else nouns or noun + 's'}"

@@ -16,7 +16,14 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .model import Case
 from .paths import Layout
-from .problems import Problem, YamlDocument, read_yaml, schema_problems
+from .problems import (
+    Problem,
+    YamlDocument,
+    misspelt_fields,
+    read_yaml,
+    schema_problems,
+    unknown_field,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,6 +60,15 @@ class ParsedItems(Generic[M]):
     doc: YamlDocument
     items: tuple[tuple[int, M], ...]
     head: dict[str, Any] = field(default_factory=dict)
+    #: indices of the entries that failed their schema (already reported), kept or not
+    flawed: frozenset[int] = frozenset()
+
+    def rejected(self, key: str) -> list[tuple[int, dict[str, Any]]]:
+        """The entries under ``key`` that failed their schema, as written (index, mapping)."""
+        raw = self.doc.data.get(key)
+        if not isinstance(raw, list):
+            return []
+        return [(i, e) for i, e in enumerate(raw) if i in self.flawed and isinstance(e, dict)]
 
 
 def salvage(model: type[M], data: Any, exc: ValidationError) -> M | None:
@@ -100,7 +116,7 @@ class Reader:
         try:
             return Parsed(model.model_validate(doc.data), doc)
         except ValidationError as exc:
-            self.problems += schema_problems(doc, case, exc)
+            self.problems += schema_problems(doc, case, exc, model=model)
             return None
 
     def items(
@@ -118,21 +134,28 @@ class Reader:
         if doc is None:
             return None
         data = doc.data
+        fields = [*(head or {}), key]
+        unknowns = [str(name) for name in data if name not in fields]
+        missing = [name for name in (head or {}) if name not in data]
+        if required and key not in data:
+            missing.append(key)
+        likely = misspelt_fields(unknowns, missing)
+        for name in unknowns:
+            message = unknown_field(name, fields, data, likely)
+            self.problems.append(doc.problem(case, (name,), message))
         values: dict[str, Any] = {}
         for name, adapter in (head or {}).items():
             if name not in data:
-                self.problems.append(doc.problem(case, (name,), "required field is missing"))
+                if likely is None:
+                    self.problems.append(doc.problem(case, (name,), "required field is missing"))
                 continue
             try:
                 values[name] = adapter.validate_python(data[name])
             except ValidationError as exc:
                 self.problems += schema_problems(doc, case, exc, (name,))
-        for name in data:
-            if name != key and name not in (head or {}):
-                self.problems.append(doc.problem(case, (name,), "unknown field"))
         raw = data.get(key)
         if raw is None:
-            if required:
+            if required and likely is None:
                 self.problems.append(doc.problem(case, (key,), "required field is missing"))
             raw = []
         if not isinstance(raw, list):
@@ -141,15 +164,17 @@ class Reader:
         if required and not raw and key in data:
             self.problems.append(doc.problem(case, (key,), "the list is empty"))
         valid: list[tuple[int, M]] = []
+        flawed: set[int] = set()
         for i, entry in enumerate(raw):
             try:
                 valid.append((i, item.model_validate(entry)))
             except ValidationError as exc:
-                self.problems += schema_problems(doc, case, exc, (key, i))
+                self.problems += schema_problems(doc, case, exc, (key, i), item)
+                flawed.add(i)
                 kept = salvage(item, entry, exc)
                 if kept is not None:
                     valid.append((i, kept))
-        return ParsedItems(doc, tuple(valid), values)
+        return ParsedItems(doc, tuple(valid), values, frozenset(flawed))
 
     def case(self, path: Path) -> ParsedCase | None:
         """A case file. Narrative and protocol entries are checked one by one: a broken entry is
@@ -167,7 +192,7 @@ class Reader:
         try:
             return ParsedCase(Case.model_validate(data), doc, path)
         except ValidationError as exc:
-            self.problems += schema_problems(doc, name, exc)
+            self.problems += schema_problems(doc, name, exc, model=Case)
             broken = {
                 (str(e["loc"][0]), str(e["loc"][1]))
                 for e in exc.errors()

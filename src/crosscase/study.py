@@ -31,6 +31,7 @@ from .checks import (
     check_production_models,
     check_theme_evidence,
     check_themes,
+    rejected_themes,
 )
 from .model import (
     Case,
@@ -113,15 +114,23 @@ class _Files:
     cases: list[ParsedCase]
     unreadable: set[str]
     observations: list[ParsedItems[Observation]]
+    #: every observation file could be read (else which themes they evidence is not known)
+    observations_read: bool = True
 
 
 def _read(layout: Layout, sources: list[Path], reader: Reader) -> _Files:
     """Read every file of the study and of the case set; problems go to ``reader``."""
     theme_paths = [layout.themes_file, *extra_theme_files(layout, sources)]
-    case_files, missing = find_case_files(sources)
+    case_files, missing = find_case_files(sources, reader.display)
     reader.problems += [Problem(reader.display(p), None, None, why) for p, why in missing]
     cases = [c for path in case_files if (c := reader.case(path)) is not None]
     observation_files = _observation_files(sources, cases)
+    observations = [
+        o
+        for p in observation_files
+        if (o := reader.items(p, "observations", Observation, {"case": _SLUG}, p.stem, False))
+        is not None
+    ]
     return _Files(
         framework=reader.whole(layout.framework_file, Framework),
         description=(
@@ -142,12 +151,8 @@ def _read(layout: Layout, sources: list[Path], reader: Reader) -> _Files:
         ),
         cases=cases,
         unreadable={p.stem for p in case_files} - {c.case.id for c in cases},
-        observations=[
-            o
-            for p in observation_files
-            if (o := reader.items(p, "observations", Observation, {"case": _SLUG}, p.stem, False))
-            is not None
-        ],
+        observations=observations,
+        observations_read=len(observations) == len(observation_files),
     )
 
 
@@ -157,7 +162,9 @@ def _cross_check(
     """Every cross-check that what was read allows; the located observations and the ids of the
     coded cases."""
     framework = files.framework.model if files.framework else None
-    index = ThemeIndex(tuple(t for f in files.themes for _, t in f.items))
+    index = ThemeIndex(
+        tuple(t for f in files.themes for _, t in f.items), rejected_themes(files.themes)
+    )
     by_id = {c.case.id: c for c in files.cases}
     problems = check_framework(files.framework) if files.framework else []
     problems += check_case_identity(files.cases)
@@ -176,8 +183,8 @@ def _cross_check(
         located, found = check_observations(f, case, index, framework)
         observations += located
         problems += found
-    if require_theme_evidence and coded:
-        problems += check_theme_evidence(files.themes, observations)
+    if require_theme_evidence and coded and files.observations_read:
+        problems += check_theme_evidence(files.themes, files.observations, index, framework)
     pm = files.production_models
     if pm is not None and framework is not None:
         problems += check_production_models(pm, framework, index)
