@@ -108,3 +108,19 @@ def test_the_output_map_lists_the_comparison_tables_of_an_extension_run(tmp_path
     layout.tables_dir("ext").mkdir(parents=True)  # type: ignore[attr-defined]
     (layout.tables_dir("ext") / "changes.csv").write_text("a\n1\n")  # type: ignore[attr-defined]
     assert "data/processed/ext/changes.{csv,md}" in output_map(layout, "ext")
+
+
+def test_a_one_case_rule_and_a_one_case_run_say_1_case(tmp_path: Path) -> None:
+    """Counts agree with their noun wherever the package words them: the rule, the run's
+    record and the notebook's header."""
+    from crosscase.evidence import DiscriminatorRule
+    from crosscase.runs import RunSpec
+
+    assert DiscriminatorRule(1).describe(1) == "at least 1 case (threshold: 1 case)"
+    assert DiscriminatorRule(1).requirement(5) == "at least 1 case"
+    assert DiscriminatorRule(1, 0.1).requirement(5) == (
+        "at least 1 case and at least 10% of the 5 coded cases, that is 1 case"
+    )
+    facts = dict(RunSpec("one", ("data/raw/cases",), 1).describe())
+    assert "at least 1 case" in facts["Discriminator rule"]
+    assert "1 cases" not in facts["Discriminator rule"]

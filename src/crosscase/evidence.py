@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Literal
 
 from .model import LINK_BASES, RECONSTRUCTED, Discriminator, Observation, ProductionModels, Theme
+from .outputs import plural
 from .study import Study
 
 
@@ -48,26 +49,25 @@ class DiscriminatorRule:
             need = max(need, math.ceil(self.min_share * n_coded - 1e-9))
         return need
 
+    def _parts(self, n_coded: int) -> str:
+        parts = []
+        if self.min_cases is not None:
+            parts.append(f"at least {plural(self.min_cases, 'case')}")
+        if self.min_share is not None:
+            parts.append(f"at least {self.min_share:.0%} of the {n_coded} coded cases")
+        return " and ".join(parts)
+
     def requirement(self, n_coded: int) -> str:
         """What the rule asks for, in words: ``at least 3 cases``; with a share, also the number
         of cases that makes (``at least 60% of the 5 coded cases, that is 3 cases``)."""
-        parts = []
-        if self.min_cases is not None:
-            parts.append(f"at least {self.min_cases} cases")
-        if self.min_share is not None:
-            parts.append(f"at least {self.min_share:.0%} of the {n_coded} coded cases")
-        words = " and ".join(parts)
-        return (
-            words if self.min_share is None else f"{words}, that is {self.threshold(n_coded)} cases"
-        )
+        words = self._parts(n_coded)
+        if self.min_share is None:
+            return words
+        return f"{words}, that is {plural(self.threshold(n_coded), 'case')}"
 
     def describe(self, n_coded: int) -> str:
-        parts = []
-        if self.min_cases is not None:
-            parts.append(f"at least {self.min_cases} cases")
-        if self.min_share is not None:
-            parts.append(f"at least {self.min_share:.0%} of the {n_coded} coded cases")
-        return " and ".join(parts) + f" (threshold: {self.threshold(n_coded)} cases)"
+        """The rule with its threshold: ``at least 3 cases (threshold: 3 cases)``."""
+        return f"{self._parts(n_coded)} (threshold: {plural(self.threshold(n_coded), 'case')})"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .evidence import DiscriminatorRule, Evidence, collect
 from .model import Framework
-from .outputs import manifest, to_markdown, write_jsonl, write_table
+from .outputs import manifest, plural, to_markdown, write_jsonl, write_table
 from .paths import REPRODUCTION_RUN, Layout, check_run_name
 from .study import Study, load_framework, load_study
 
@@ -112,7 +112,8 @@ def start(
         require_theme_evidence = layout.cases_dir.resolve() in sources
     study = load_study(layout, cases, require_theme_evidence=require_theme_evidence)
     lines = [
-        f"Run {run!r}: {len(study.cases)} cases, {len(study.framework.dimensions)} dimensions, "
+        f"Run {run!r}: {plural(len(study.cases), 'case')}, "
+        f"{len(study.framework.dimensions)} dimensions, "
         f"{len(study.observations)} first-order observations, {len(study.themes)} second-order "
         "themes.",
     ]

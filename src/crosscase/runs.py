@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .outputs import atomic_write
+from .outputs import atomic_write, plural
 from .paths import REPRODUCTION_RUN, Layout, check_run_name
 
 #: The default rule of the reproduction (the study's own).
@@ -54,7 +54,7 @@ class RunSpec:
     def describe(self) -> list[tuple[str, str]]:
         rule = []
         if self.min_cases is not None:
-            rule.append(f"at least {self.min_cases} cases")
+            rule.append(f"at least {plural(self.min_cases, 'case')}")
         if self.min_share is not None:
             rule.append(f"at least {self.min_share:.0%} of the coded cases")
         return [
