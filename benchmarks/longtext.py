@@ -194,7 +194,7 @@ def refusal_seconds(size: int = 5_000_000) -> tuple[float, str]:
         )
         took = time.perf_counter() - start
     said = (done.stderr or done.stdout).strip().splitlines()
-    return took, " / ".join(said[:2])
+    return took, " / ".join(line.strip() for line in said[:2])
 
 
 def main(argv: list[str] | None = None) -> int:
