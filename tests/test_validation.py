@@ -68,13 +68,17 @@ def test_non_utf8_bytes(project: Path) -> None:
 
 
 def test_missing_and_unknown_dimension(project: Path) -> None:
+    """Two narratives under unknown keys: no one-to-one misspelling to pair, so each missing
+    dimension and each unknown key is reported."""
     edit(case_file(project), "  human-resources:", "  human-resource:")
+    edit(case_file(project), "  relationships:", "  relations:")
     found = problems(project)
-    assert any(
-        "missing narrative for dimension 'human-resources'" in p and f"case {CASE}" in p
-        for p in found
-    )
-    assert any("field narratives.human-resource" in p and "unknown dimension" in p for p in found)
+    for dim in ("human-resources", "relationships"):
+        assert any(
+            f"missing narrative for dimension {dim!r}" in p and f"case {CASE}" in p for p in found
+        )
+    for key in ("human-resource", "relations"):
+        assert any(f"field narratives.{key}:" in p and "unknown dimension" in p for p in found)
 
 
 def test_empty_narrative(project: Path) -> None:
@@ -151,7 +155,7 @@ def test_validate_command_reports_and_writes_nothing(project: Path, monkeypatch,
     before = sorted(p for p in project.rglob("*"))
     assert main(["validate"]) == 1
     err = capsys.readouterr().err
-    assert "problems in the study data" in err and f"case {CASE}" in err
+    assert "1 problem in the study data" in err and f"case {CASE}" in err
     assert sorted(p for p in project.rglob("*")) == before
 
 

@@ -22,7 +22,7 @@ from .model import (
     ProductionModels,
     Theme,
 )
-from .problems import Loc, Problem, YamlDocument, closest, unknown
+from .problems import Loc, Problem, YamlDocument, closest, misspelt_fields, unknown
 from .reading import Parsed, ParsedCase, ParsedItems, normalise_space
 
 #: The longest narrative accepted (characters). A two-hour interview transcript is about 100,000
@@ -119,12 +119,14 @@ def check_case_against_framework(c: ParsedCase, framework: Framework) -> list[Pr
     fields = [f.id for f in framework.case_protocol]
     out = []
     missing = [d for d in dims if d not in case.narratives and d not in c.broken]
-    for d in missing:
-        message = f"missing narrative for dimension {d!r}"
-        out.append(doc.problem(case.id, ("narratives",), message))
     strays = [k for k in case.narratives if k not in dims]
-    # One unknown key and one dimension without a narrative: most likely a misspelling of it.
-    likely = missing[0] if len(missing) == 1 and len(strays) == 1 else None
+    # One unknown key and one dimension without a narrative: a misspelling of it, reported once
+    # (as the unknown key, naming the dimension it most likely is).
+    likely = misspelt_fields(strays, missing)
+    for d in missing:
+        if d != likely:
+            message = f"missing narrative for dimension {d!r}"
+            out.append(doc.problem(case.id, ("narratives",), message))
     for key, text in case.narratives.items():
         if key in strays:
             message = unknown("dimension", key, dims, likely)
