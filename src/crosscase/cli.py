@@ -127,9 +127,9 @@ def _outputs(args: argparse.Namespace) -> int:
     )
     import csv
 
-    for name, what, key in (
-        ("theme-changes", "Second-order themes (Table 3's last column)", "label"),
-        ("discriminator-changes", "Discriminators of the comparison (Table 4)", "label"),
+    for name, what in (
+        ("theme-changes", "Second-order themes (Table 3's last column)"),
+        ("discriminator-changes", "Discriminators of the comparison (Table 4)"),
     ):
         path = layout.tables_dir(args.run) / f"{name}.csv"
         if path.is_file():
@@ -138,7 +138,7 @@ def _outputs(args: argparse.Namespace) -> int:
                 for row in csv.DictReader(fh):
                     now, then = row["cases"] or "no case", row.get("baseline_cases") or ""
                     cases = now if not then or then == now else f"{then} -> {now}"
-                    print(f"  {row['status']:<29} {row[key]} ({cases})")
+                    print(f"  {row['status']:<29} {row['label']} ({cases})")
     return 0
 
 
@@ -146,17 +146,16 @@ def _report(args: argparse.Namespace) -> int:
     from .evidence import DiscriminatorRule, collect
     from .papermap import load_map
     from .report import build_report
-    from .study import load_description
 
     layout = Layout.discover()
     spec = _spec(args, layout)
-    study = _load(layout, spec.cases)
-    evidence = collect(study, DiscriminatorRule(spec.min_cases, spec.min_share))
     folder = layout.executed_dir(args.run)
     notebooks = [folder / nb.name for nb in layout.notebooks() if (folder / nb.name).is_file()]
     if not notebooks:
         print(f"error: no executed notebooks in {layout.relative(folder)}: run `make` first")
         return 1
+    study = _load(layout, spec.cases)
+    evidence = collect(study, DiscriminatorRule(spec.min_cases, spec.min_share))
     out = Path(args.out) if args.out else layout.report_dir(args.run)
     pages = build_report(
         layout,
@@ -164,7 +163,7 @@ def _report(args: argparse.Namespace) -> int:
         notebooks,
         out,
         load_map(layout),
-        load_description(layout),
+        study.description,
         spec.describe(),
         study=study,
         evidence=evidence,
@@ -185,15 +184,15 @@ def _qda(args: argparse.Namespace) -> int:
     name = study.description.short_title if study.description else args.run
     out = layout.tables_dir(args.run)
     codebook = export.codebook_xml(study)
-    archive = export.project_archive(study, name)
+    project, texts = export.project_xml(study, name)
     schemas = layout.refi_qda_dir
     errors = export.validate(codebook, schemas / "Codebook.xsd")
-    errors += export.validate(export.project_xml(study, name)[0], schemas / "Project.xsd")
+    errors += export.validate(project, schemas / "Project.xsd")
     if errors:  # the official schemas are the contract with the tools: nothing invalid is written
         print("error: the export is not valid REFI-QDA:\n  " + "\n  ".join(errors), file=sys.stderr)
         return 1
     qdc = atomic_write(out / "codebook.qdc", codebook)
-    qdpx = atomic_write(out / "project.qdpx", archive)
+    qdpx = atomic_write(out / "project.qdpx", export.archive_of(project, texts))
     back = export.read_project(qdpx.read_bytes())
     print(
         f"wrote {layout.relative(qdc)} and {layout.relative(qdpx)} (valid against the REFI-QDA "
@@ -269,8 +268,8 @@ def _study_and_set(layout: Layout, into: Path) -> tuple[Study, frozenset[str]]:
     if folder.is_dir() and find_case_files([folder])[0]:
         try:
             study = load_study(layout, [layout.cases_dir, folder], require_theme_evidence=False)
-            paper = {c.id for c in load_study(layout).cases}
-            return study, frozenset(c.id for c in study.cases if c.id not in paper)
+            # a case's id is its file's name (checked by the load)
+            return study, frozenset(p.stem for p in find_case_files([folder])[0])
         except StudyDataError:
             pass
     return load_study(layout), frozenset()

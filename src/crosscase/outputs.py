@@ -133,6 +133,6 @@ def in_words(n: int) -> str:
     return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
 
 
-def plural(n: int, noun: str, nouns: str | None = None) -> str:
-    """A count with its noun agreeing: "1 case", "2 cases" (``nouns``: an irregular plural)."""
-    return f"{n} {noun if n == 1 else nouns or noun + 's'}"
+def plural(n: int, noun: str) -> str:
+    """A count with its noun agreeing: "1 case", "2 cases"."""
+    return f"{n} {noun if n == 1 else noun + 's'}"

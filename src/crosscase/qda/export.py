@@ -306,7 +306,11 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 def project_archive(study: Study, name: str) -> bytes:
     """The whole coded project as a REFI-QDA ``.qdpx`` archive."""
-    xml, texts = project_xml(study, name)
+    return archive_of(*project_xml(study, name))
+
+
+def archive_of(xml: bytes, texts: dict[str, str]) -> bytes:
+    """A ``.qdpx`` archive of a project document and its source texts (from :func:`project_xml`)."""
     entries = {"project.qde": xml}
     entries.update({f"sources/{k}": v.encode("utf-8") for k, v in texts.items()})
     return _zip(entries)

@@ -49,7 +49,6 @@ class ImportedCase:
 
     case: Case
     observations: tuple[Observation, ...]
-    sources: tuple[str, ...]
     known: Case | None
     differences: tuple[str, ...]
     memo_less: int  # observations whose text is their passage (no memo)
@@ -76,7 +75,6 @@ class Imported:
     ignored_variables: tuple[str, ...]
     note_observations: int
     ignored_notes: int
-    numbered_by_import: tuple[str, ...] = ()  # case ids given the next free number
 
     @property
     def new(self) -> tuple[ImportedCase, ...]:
@@ -162,7 +160,6 @@ class _Numbering:
     def __init__(self, study: Study) -> None:
         self.owner = {c.number: c.id for c in study.cases}  # number -> the case that has it
         self.taken = {c.id for c in study.cases}
-        self.numbered: list[str] = []  # case ids given the next free number
         self.next_number = 1
 
     def claim(self, plans: Sequence[_Plan], log: ProblemLog) -> None:
@@ -194,7 +191,6 @@ class _Numbering:
                     self.next_number += 1
                 number = self.next_number
                 self.owner[number] = ident
-                self.numbered.append(ident)
         self.taken.add(ident)
         return ident, number
 
@@ -240,7 +236,6 @@ class _Builder:
             ignored_variables=tuple(sorted(set().union(*(p.ignored_variables for p in plans)))),
             note_observations=note_observations,
             ignored_notes=len(self.project.notes) - note_observations,
-            numbered_by_import=tuple(numbering.numbered),
         )
 
     # -- which sources and notes make which case -------------------------------------------------
@@ -351,7 +346,7 @@ class _Builder:
         used_ids = {co.observation.id for co in self.study.observations}
         cases: list[ImportedCase] = []
         for plan in plans:
-            draft, known = plan.draft, plan.known
+            known = plan.known
             case = self.case(plan, *numbering.assign(plan))
             if case is None:
                 continue
@@ -369,7 +364,6 @@ class _Builder:
                 ImportedCase(
                     case,
                     tuple(obs),
-                    tuple(self.project.sources[i].name for i in draft.sources),
                     known,
                     tuple(differences),
                     plan.content.memo_less,

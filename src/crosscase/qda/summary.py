@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..outputs import plural
 from ..study import Study
 from .export import ReadBack, guid
 from .interpret import Imported
@@ -12,11 +13,6 @@ from .names import is_number_variable
 
 #: A line of the summary: element, how many the file has, what they became.
 _Row = tuple[str, int, str]
-
-
-def _n(count: int, word: str) -> str:
-    """``1 case``, ``2 cases``."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _also(count: int, text: str) -> str:
@@ -36,15 +32,15 @@ def export_summary(study: Study, back: ReadBack) -> list[str]:
     )
     in_texts = len(back.selections)
     kinds = [
-        _n(whole, "whole case text"),
-        _n(narratives, "narrative"),
-        f"{_n(located, 'evidence passage')} of observations",
+        plural(whole, "whole case text"),
+        plural(narratives, "narrative"),
+        f"{plural(located, 'evidence passage')} of observations",
     ]
     if rest := in_texts - whole - narratives - located:
         kinds.append(f"{rest} other")
     return [
-        f"  {_n(len(back.codes), 'code')}, {_n(len(back.cases), 'case')}, "
-        f"{_n(back.notes, 'note')} (observations with no evidence passage)",
+        f"  {plural(len(back.codes), 'code')}, {plural(len(back.cases), 'case')}, "
+        f"{plural(back.notes, 'note')} (observations with no evidence passage)",
         f"  {in_texts + back.note_selections} coded selections: {in_texts} in the case texts "
         f"({', '.join(kinds)}), {back.note_selections} in the notes (each note's whole text)",
     ]
@@ -78,35 +74,36 @@ def _structure(imported: Imported) -> list[_Row]:
         (
             "sources",
             len(p.sources) + p.other_sources,
-            f"the text of {_n(len(cases), 'case')}"
+            f"the text of {plural(len(cases), 'case')}"
             + _also(len(imported.ignored_sources), "without the study's codes (ignored)")
             + _also(p.other_sources, "not text (ignored)"),
         ),
         (
             "codes",
             len(p.codes),
-            f"{_n(roles['dimension'], 'dimension')}, {_n(roles['theme'], 'theme')}, "
-            f"{_n(roles['new-theme'], 'new theme')} ({len(imported.new_themes)} used), "
-            f"{_n(roles['case'], 'case code')}"
+            f"{plural(roles['dimension'], 'dimension')}, {plural(roles['theme'], 'theme')}, "
+            f"{plural(roles['new-theme'], 'new theme')} ({len(imported.new_themes)} used), "
+            f"{plural(roles['case'], 'case code')}"
             + _also(len(unused), "other (unused)")
             + (f": {_named(unused)}" if unused else ""),
         ),
         (
             "cases",
             len(p.cases),
-            f"{_n(len(cases), 'case')}: {len(imported.new)} new, {len(imported.unchanged)} as in "
-            f"the study, {len(imported.changed)} changed",
+            f"{plural(len(cases), 'case')}: {len(imported.new)} new, "
+            f"{len(imported.unchanged)} as in the study, {len(imported.changed)} changed",
         ),
         (
             "variables",
             len(p.variables),
-            f"{_n(fields, 'protocol field')}, {_n(number_vars, 'case number')}"
+            f"{plural(fields, 'protocol field')}, {plural(number_vars, 'case number')}"
             + _also(len(imported.ignored_variables), "other (ignored)"),
         ),
         (
             "variable values",
             p.variable_values,
-            f"{_n(imported.protocol_values, 'protocol value')}, {_n(numbers, 'case number')}",
+            f"{plural(imported.protocol_values, 'protocol value')}, "
+            f"{plural(numbers, 'case number')}",
         ),
     ]
 
@@ -120,25 +117,25 @@ def _content(imported: Imported) -> list[_Row]:
     sel = imported.selections
     in_notes = sum(len(n.selections) for n in p.notes.values())
     elsewhere = p.selections - in_notes - sum(sel.values())  # in the sources no case takes
-    observations = _n(located, "first-order observation")
+    observations = plural(located, "first-order observation")
     if sel.get("observation", 0) != located:  # a tool keeping one code a selection
         observations = f"{sel.get('observation', 0)} for {observations}"
     return [
         (
             "coded selections",
             p.selections,
-            f"{_n(sel.get('narrative', 0), 'narrative passage')}, {observations}"
+            f"{plural(sel.get('narrative', 0), 'narrative passage')}, {observations}"
             + (f" ({memo_less} with no memo: their text is the passage)" if memo_less else "")
             + _also(sel.get("case", 0), "case links")
             + _also(sel.get("none", 0), "with none of the study's codes (ignored)")
             + _also(in_notes, "in notes")
             + _also(elsewhere, "in sources without the study's codes (ignored)")
-            + f"; {_n(p.codings, 'coding')}",
+            + f"; {plural(p.codings, 'coding')}",
         ),
         (
             "notes",
             len(p.notes),
-            f"{_n(unlocated, 'first-order observation')} with no passage"
+            f"{plural(unlocated, 'first-order observation')} with no passage"
             + _also(imported.ignored_notes, "other (ignored)"),
         ),
         ("users", p.users, "not imported"),

@@ -185,9 +185,7 @@ def _check_as_a_run(
             (stage / "themes.yaml").write_bytes((into / "themes.yaml").read_bytes())
         for p, text in files.items():
             (stage / p.relative_to(into)).write_text(text, encoding="utf-8")
-        set_ids = {
-            f.stem for f in (stage / "cases").glob("*.yaml") if not f.name.startswith(("_", "."))
-        }
+        set_ids = {f.stem for f in find_case_files([stage / "cases"])[0]}
         study_files, _ = find_case_files([layout.cases_dir])
         kept = [f for f in study_files if f.stem not in set_ids]
         try:
