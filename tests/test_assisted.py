@@ -98,18 +98,31 @@ def test_leave_one_case_out_is_deterministic_and_covers_every_unit() -> None:
     assert (first.units["score"] == first.probabilities.max(axis=1).round(3)).all()
 
 
-def test_theme_assigner_suggests_new_theme_below_threshold() -> None:
+def test_theme_assigner_ranks_the_themes_of_the_dimension() -> None:
     study = load_study(Layout.at(ROOT))
     assigner = ThemeAssigner(study.themes, theme_examples(study))
-    assert assigner.suggest("zzz qqq", "human-resources", 0.99)[0] == NO_THEME
-    theme, score = assigner.suggest(
-        "Employees trained in 2 weeks on production processes", "human-resources", 0.0
-    )
-    assert theme == "distributed-production-expertise" and 0 < score <= 1
-    ranked = assigner.rank("Employees trained in 2 weeks", "human-resources")
+    [ranked] = assigner.rank_all(["Employees trained in 2 weeks"], ["human-resources"])
     dimension_of = {t.id: t.dimension for t in study.themes}
     assert {dimension_of[t] for t, _ in ranked} == {"human-resources"}
     assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
+    [[(best, score), *_]] = assigner.rank_all(
+        ["Employees trained in 2 weeks on production processes"], ["human-resources"]
+    )
+    assert best == "distributed-production-expertise" and 0 < score <= 1
+
+
+def test_suggestions_below_the_threshold_are_no_theme() -> None:
+    """The decision is the best theme when its score, as the table shows it, reaches the
+    threshold, and no theme otherwise (one rule, the one the suggest-themes command uses)."""
+    study = load_study(Layout.at(ROOT))
+    case = study.cases[0].id
+    assert set(suggest_themes(study, case, threshold=1.01)["decision"]) == {NO_THEME}
+    table = suggest_themes(study, case, threshold=0.0)
+    assert (table["decision"] == table["suggested"]).all()
+    table = suggest_themes(study, case)
+    reached = table["score"] >= table["threshold"]
+    assert (table.loc[reached, "decision"] == table.loc[reached, "suggested"]).all()
+    assert set(table.loc[~reached, "decision"]) <= {NO_THEME}
 
 
 def test_suggest_accept_and_agreement_commands(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -57,10 +57,6 @@ class ThemeAssigner:
         x = normalize(self._tfidf.transform(self._ngrams.counts(list(texts))))
         return np.asarray((x @ self._centroids.T).toarray())
 
-    def rank(self, text: str, dimension: str) -> list[tuple[str, float]]:
-        """The themes of ``dimension``, most similar first (ties in theme order)."""
-        return self._ranked(self.scores([text])[0], dimension)
-
     def _ranked(self, sims: np.ndarray, dimension: str) -> list[tuple[str, float]]:
         mine = [
             (t, float(sims[i]))
@@ -72,18 +68,9 @@ class ThemeAssigner:
     def rank_all(
         self, texts: Sequence[str], dimensions: Sequence[str]
     ) -> list[list[tuple[str, float]]]:
-        """:meth:`rank` for many texts at once."""
+        """The themes of each text's dimension, most similar first (ties in theme order)."""
         sims = self.scores(texts) if len(texts) else np.zeros((0, len(self._themes)))
         return [self._ranked(row, d) for row, d in zip(sims, dimensions, strict=True)]
-
-    def suggest(self, text: str, dimension: str, threshold: float) -> tuple[str, float]:
-        """The most similar theme of ``dimension`` and its score, or (``NO_THEME``, score)
-        when the score is below ``threshold``."""
-        ranked = self.rank(text, dimension)
-        if not ranked:
-            return NO_THEME, 0.0
-        theme, score = ranked[0]
-        return (theme if score >= threshold else NO_THEME), round(score, 3)
 
 
 def theme_examples(
@@ -129,7 +116,10 @@ class _ThemeWork:
         return self.assigner(train).rank_all([o.text for o in own], [o.dimension for o in own])
 
     def threshold(self, cases: Sequence[str]) -> float:
-        """:func:`no_theme_threshold` over ``cases``."""
+        """The best-score threshold below which an observation is suggested no theme, learnt from
+        ``cases`` alone: leaving each out in turn, the threshold that maximises Youden's J (true
+        positive rate minus false positive rate) for telling themed observations from the others.
+        0 (every observation gets its best theme) when the cases cannot tell them apart."""
         if len(cases) < 2:
             return 0.0
         scores, themed = [], []
@@ -144,14 +134,6 @@ class _ThemeWork:
         fpr, tpr, thresholds = roc_curve(y, np.array(scores))
         best = int(np.argmax(tpr - fpr))
         return float(thresholds[best]) if tpr[best] - fpr[best] > 0 else 0.0
-
-
-def no_theme_threshold(study: Study, cases: Sequence[str], settings: Settings = DECLARED) -> float:
-    """The best-score threshold below which an observation is suggested no theme, learnt from
-    ``cases`` alone: leaving each out in turn, the threshold that maximises Youden's J (true
-    positive rate minus false positive rate) for telling themed observations from the others.
-    0 (every observation gets its best theme) when the cases cannot tell them apart."""
-    return _ThemeWork(study, settings).threshold(cases)
 
 
 _THEME_COLUMNS = [
@@ -209,7 +191,7 @@ def suggest_themes(
     coded cases only (so a case's own coding never informs its suggestions): the themes of its
     dimension ranked (``suggested``, ``second``, the best ``score``), the ``decision`` (the
     suggestion, or ``NO_THEME`` below ``threshold``: by default learnt from the other cases,
-    :func:`no_theme_threshold`), and the ``rank`` of its best-ranked reference theme (0 when it
+    :meth:`_ThemeWork.threshold`), and the ``rank`` of its best-ranked reference theme (0 when it
     has none)."""
     return _suggest_themes(_ThemeWork(study, settings), case, threshold)
 
