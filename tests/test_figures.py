@@ -9,6 +9,7 @@ import itertools
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 from colorspacious import cspace_convert, deltaE
 from matplotlib.colors import to_rgb
@@ -120,3 +121,14 @@ def test_dendrogram_leaves_are_not_cut_mid_word(study: Study) -> None:
                 continue
             assert theme.endswith("\u2026"), leaf
             assert all(w in words for w in theme.removesuffix("\u2026").split()), leaf
+
+
+def test_a_one_case_count_says_1_case() -> None:
+    """The counts beside the heatmap's rows agree with their noun (a theme of a new case alone
+    reads "1 case"), as does a one-case rule in the legend."""
+    matrix = pd.DataFrame({"1": [1, 1], "2": [0, 2]}, index=["a", "b"])
+    fig = figures.theme_heatmap(matrix, ["A", "B"], 1, "Themes")
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts} | set(_legend_texts(fig))
+    assert "1 case" in texts and "2 cases" in texts, texts
+    assert not any("1 cases" in t for t in texts), texts
+    matplotlib.pyplot.close(fig)

@@ -25,6 +25,7 @@ from . import pages
 from .analysis import headers
 from .evidence import GROUNDS, Evidence, ThemeGrounds, case_list, theme_grounds
 from .model import LINK_BASES, RECONSTRUCTED, Case
+from .outputs import plural
 from .study import CodedObservation, Study
 
 
@@ -156,7 +157,7 @@ def theme_page(ctx: _Context, theme: str) -> dict[str, Any]:
     status = "a discriminator" if ctx.evidence.qualifies(theme) else "below the rule"
     return {
         "theme": _theme_row(ctx, theme),
-        "status": f"{status} (evidenced in {n} case{'' if n == 1 else 's'}; the rule asks for "
+        "status": f"{status} (evidenced in {plural(n, 'case')}; the rule asks for "
         f"{ctx.evidence.rule.requirement(n_coded)})",
         "perspective": ctx.study.perspective_of[t.theme.dimension],
         "cases": cases,

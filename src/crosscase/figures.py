@@ -24,7 +24,7 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.transforms import Bbox
 
 from .model import Framework
-from .outputs import atomic_write
+from .outputs import atomic_write, plural
 
 #: Colours that carry a meaning (Okabe and Ito's palette, told apart by colour-blind readers);
 #: every figure that uses them names them in a legend.
@@ -252,7 +252,7 @@ def theme_heatmap(
                 ax.text(
                     data.shape[1] + 0.15,
                     i + 0.5,
-                    f"{n} cases",
+                    plural(n, "case"),
                     va="center",
                     color=MEANING["holds" if meets else "falls"],
                     fontsize=9,
@@ -265,7 +265,7 @@ def theme_heatmap(
                     ls="",
                     marker="s",
                     color=MEANING["holds"],
-                    label=f"meets the rule ({threshold}+ cases)",
+                    label=f"meets the rule ({threshold}+ {'case' if threshold == 1 else 'cases'})",
                 ),
                 Line2D([], [], ls="", marker="s", color=MEANING["falls"], label="below the rule"),
             ]
@@ -504,7 +504,7 @@ def grounds_figure(
         if threshold is not None:
             ax.axvline(threshold, color="#333333", linestyle="--", linewidth=1)
             ax.annotate(
-                f"rule: {threshold} cases",
+                f"rule: {plural(threshold, 'case')}",
                 (threshold, 1.0),
                 xycoords=("data", "axes fraction"),
                 xytext=(0, 3),
