@@ -5,6 +5,7 @@ to do stays fast."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -19,6 +20,13 @@ def load_map(layout: Layout) -> list[dict[str, Any]]:
     return items
 
 
+def item_tables(item: dict[str, Any], folder: Path) -> list[str]:
+    """An item's tables, with those it writes only when compared with a baseline (``compared``)
+    when ``folder`` has them."""
+    compared = [t for t in item.get("compared", []) if (folder / f"{t}.csv").exists()]
+    return [*item.get("tables", []), *compared]
+
+
 def output_map(layout: Layout, run: str) -> str:
     """Where each item of the paper was written in ``run``: a row per item, each output file on
     a line of its own. The tables an item writes only when the run is compared with a baseline
@@ -27,9 +35,7 @@ def output_map(layout: Layout, run: str) -> str:
     items = load_map(layout)
     rows: list[tuple[str, str, list[str]]] = []
     for item in items:
-        names = list(item.get("tables", []))
-        names += [t for t in item.get("compared", []) if (tables / f"{t}.csv").exists()]
-        outs = [f"{layout.relative(tables / t)}.{{csv,md}}" for t in names]
+        outs = [f"{layout.relative(tables / t)}.{{csv,md}}" for t in item_tables(item, tables)]
         outs += [f"{layout.relative(figures / f)}.{{png,svg}}" for f in item.get("figures", [])]
         outs += [layout.relative(tables / f) for f in item.get("files", [])]
         rows.append((str(item["item"]), str(item["notebook"]), outs))

@@ -137,8 +137,7 @@ def _map_items(
             "page": f"{Path(item['notebook']).stem}.html",
             "tables": [
                 {"name": t, "rows": _rows(files / f"{t}.csv")}
-                for t in item.get("tables", [])
-                + [c for c in item.get("compared", []) if (files / f"{c}.csv").exists()]
+                for t in papermap.item_tables(item, files)
             ],
             "figures": item.get("figures", []),
             "files": item.get("files", []),
