@@ -381,11 +381,6 @@ def discriminator_changes(
     return tuple(out)
 
 
-def same_evidence(a: Evidence, b: Evidence) -> bool:
-    """Whether two runs rest on the same coded cases, the same evidence and the same rule."""
-    return a == b
-
-
 def case_list(cases: Sequence[int]) -> str:
     """``(1, 4, 5)`` -> ``"1, 4, 5"``, as the data display prints case sources."""
     return ", ".join(map(str, cases))
