@@ -223,3 +223,13 @@ def hostile_study(study: Study, text: str) -> Study:
         cases=(changed, *study.cases[1:]),
         observations=tuple(located if c is co else c for c in study.observations),
     )
+
+
+def hostile_report(out: Path, text: str) -> Study:
+    """The evidence pages of :func:`hostile_study` written into ``out``; the study returned."""
+    from crosscase.report import build_report
+
+    study = hostile_study(load_study(Layout.at(ROOT)), text)
+    evidence = collect(study, DiscriminatorRule(3))
+    build_report(Layout(ROOT, out.parent), "run", [], out, [], study=study, evidence=evidence)
+    return study

@@ -21,7 +21,7 @@ import nbformat
 import pandas as pd
 import pytest
 import yaml
-from conftest import NOTEBOOKS, ROOT, hostile_study
+from conftest import NOTEBOOKS, ROOT, hostile_report
 from lxml import html as lhtml
 
 from crosscase.evidence import DiscriminatorRule, collect
@@ -274,17 +274,8 @@ def test_walk_from_table_3_to_a_highlighted_passage(browser, serve, report: Path
 
 def test_a_script_in_a_passage_stays_text(browser, serve, tmp_path: Path) -> None:
     hostile = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2">'
-    study = hostile_study(load_study(Layout.at(ROOT)), hostile)
     out = tmp_path / "report"
-    build_report(
-        Layout(ROOT, tmp_path),
-        "hostile",
-        [],
-        out,
-        [],
-        study=study,
-        evidence=collect(study, DiscriminatorRule(3)),
-    )
+    study = hostile_report(out, hostile)
     co = next(c for c in study.observations if c.observation.evidence == hostile)
     origin = serve(out)
     for name in [f"theme-{co.observation.themes[0]}.html", f"case-{co.case}.html"]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from conftest import ROOT, hostile_study
+from conftest import ROOT, hostile_report
 from lxml import html
 
 from crosscase.evidence import DiscriminatorRule, collect
@@ -41,17 +41,8 @@ def test_names_from_the_map_and_the_notebooks_are_escaped(tmp_path: Path) -> Non
 
 
 def test_case_text_in_the_evidence_pages_is_escaped(tmp_path: Path) -> None:
-    study = hostile_study(load_study(Layout.at(ROOT)), HOSTILE + '<b onclick="x()">bold</b>')
     out = tmp_path / "report"
-    build_report(
-        Layout(ROOT, tmp_path),
-        "run",
-        [],
-        out,
-        [],
-        study=study,
-        evidence=collect(study, DiscriminatorRule(3)),
-    )
+    study = hostile_report(out, HOSTILE + '<b onclick="x()">bold</b>')
     pages = sorted(out.glob("*.html"))
     assert len(pages) > 20
     for page in pages:
