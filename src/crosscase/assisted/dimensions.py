@@ -70,6 +70,20 @@ def training_passages(study: Study, segments: pd.DataFrame | None = None) -> pd.
     return pd.concat([seg, obs], ignore_index=True)
 
 
+def candidate_sets(
+    proba: np.ndarray, members: np.ndarray, codes: Sequence[str]
+) -> tuple[list[list[str]], list[str]]:
+    """Each unit's prediction set (``members``: units x codes), most probable first, and its
+    ``unsure`` flag: "yes" unless the set holds the suggestion (the most probable) alone."""
+    candidates = [
+        [codes[j] for j in np.argsort(-proba[i], kind="stable") if members[i, j]]
+        for i in range(len(proba))
+    ]
+    best = proba.argmax(axis=1) if len(proba) else []
+    unsure = ["" if c == [codes[int(b)]] else "yes" for c, b in zip(candidates, best, strict=True)]
+    return candidates, unsure
+
+
 def conformal_sets(
     calibration: Sequence[np.ndarray], folds: Sequence[np.ndarray], coverage: float
 ) -> np.ndarray:
@@ -203,11 +217,11 @@ class DimensionCoder:
         tfidf, train = self._neighbours
         sims = (normalize(tfidf.transform(self._ngrams.counts(list(texts)))) @ train.T).toarray()
         dims = self.passages["dimension"].to_numpy()
+        candidates, unsure = candidate_sets(proba, sets[coverage], self.codes)
         rows = []
         for i, text in enumerate(texts):
-            order = np.argsort(-proba[i], kind="stable")
-            dim = self.codes[int(order[0])]
-            candidates = [self.codes[int(j)] for j in order if sets[coverage][i, j]]
+            best = int(np.argmax(proba[i]))
+            dim = self.codes[best]
             norm = normalise_text(text)
             same = np.flatnonzero(dims == dim)
             j = int(same[int(np.argmax(sims[i, same]))]) if len(same) else -1
@@ -215,9 +229,9 @@ class DimensionCoder:
                 {
                     "text": text,
                     "dimension": dim,
-                    "score": round(float(proba[i, order[0]]), 3),
-                    "unsure": "" if candidates == [dim] else "yes",
-                    "candidates": "; ".join(candidates),
+                    "score": round(float(proba[i, best]), 3),
+                    "unsure": unsure[i],
+                    "candidates": "; ".join(candidates[i]),
                     "keywords": "; ".join(k for k, nk in self._keywords.get(dim, []) if nk in norm),
                     "neighbour_case": str(self.passages["case"].iloc[j]) if j >= 0 else "",
                     "neighbour": str(self.passages["text"].iloc[j]) if j >= 0 else "",
@@ -330,14 +344,9 @@ def _held_out(
     frame["suggested"] = [codes[i] for i in best]
     frame["score"] = p.max(axis=1).round(3)
     frame["rank"] = reference_ranks(p, reference)
-    unsure_set = sets[settings.unsure_coverage]
-    frame["candidates"] = [
-        "; ".join(codes[j] for j in np.argsort(-p[i], kind="stable") if unsure_set[i, j])
-        for i in range(len(p))
-    ]
-    frame["unsure"] = [
-        "" if unsure_set[i].sum() == 1 and unsure_set[i, best[i]] else "yes" for i in range(len(p))
-    ]
+    candidates, unsure = candidate_sets(p, sets[settings.unsure_coverage], codes)
+    frame["candidates"] = ["; ".join(c) for c in candidates]
+    frame["unsure"] = unsure
     frame["in_context"] = [codes[i] for i in context.argmax(axis=1)]
     majority = np.tile(order, (len(p), 1))
     return DimensionCoding(codes, frame, p, context, sets, majority)
