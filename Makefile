@@ -1,9 +1,10 @@
 # Srai et al. (2020) compendium. `make help` lists the targets.
 #
 # `make` builds the virtual environment from requirements.lock (when missing or older than the
-# lock), records the run (its case set and rule), validates that case set once, then executes
-# the notebooks with papermill, each only when one of its inputs changed. Executed copies go to
-# build/<run>/; tables to data/processed/<run>/; figures to figures/<run>/.
+# lock), records the run (its case set and rule, once the case set validates), then executes the
+# notebooks with papermill, each only when what it reads changed: its run's record (which
+# changes with the case set, the rule or any input file) and the package modules it imports.
+# Executed copies go to build/<run>/; tables to data/processed/<run>/; figures to figures/<run>/.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -42,8 +43,9 @@ RUN_OPTIONS := $(if $(CASES),--cases $(CASES)) $(if $(MIN_CASES),--min-cases $(M
 	$(if $(MIN_SHARE),--min-share $(MIN_SHARE)) $(if $(OVERWRITE),--overwrite)
 
 BUILD := build/$(RUN)
-RULES := $(BUILD)/inputs.mk
-VALIDATED := $(BUILD)/.validated
+RECORD := data/processed/$(RUN)/run.yaml
+# What each notebook reads (its run's record or the framework; the modules it imports).
+READS := build/notebooks.mk
 SRC := $(wildcard src/crosscase/*.py src/crosscase/*/*.py)
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 # Last notebook first: the later notebooks do the most work, and starting them first keeps both
@@ -51,16 +53,16 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 EXECUTED := $(patsubst notebooks/%,$(BUILD)/%,$(shell printf '%s\n' $(NOTEBOOKS) | sort -r))
 
 .PHONY: all help venv test lab clean lock relock outputs example validate new-case bench report \
-	qda install-check
+	qda install-check FORCE
 
 all: $(EXECUTED) outputs ## Build the environment if needed, run every notebook, list the outputs
 
 help: ## List the targets and the variables of a run
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "Variables: RUN (run name, default paper), CASES (case folders or files), MIN_CASES"
-	@echo "  (default 3), MIN_SHARE (e.g. 0.6), OVERWRITE=1 (re-make a recorded run with new ones);"
-	@echo "  e.g. make RUN=t4 MIN_CASES=4"
+	@echo "Variables: RUN (run name; default $(RUN), the reproduction), CASES (case folders or"
+	@echo "  files), MIN_CASES, MIN_SHARE (e.g. 0.6; by default the study's rule, data/raw/study.yaml),"
+	@echo "  OVERWRITE=1 (re-make a recorded run with new ones); e.g. make RUN=t4 MIN_CASES=4"
 
 venv: $(STAMP) ## Create .venv from requirements.lock and register its Jupyter kernel
 
@@ -71,30 +73,23 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 ($(KERNEL))" >/dev/null
 	touch $@
 
-# The run's spec and the make rules of what each notebook reads. They are remade when the run's
-# options, the notebooks or the case folders change (the rules name the folders themselves);
-# each file is rewritten only when its content changes. Only goals that make or read a run need
-# them.
-OPTIONS := $(BUILD)/options
-RUN_GOALS := all outputs report qda $(EXECUTED) $(VALIDATED) $(RULES)
+# The run is recorded first, every time (its recipe is quick when nothing changed): the record is
+# rewritten, once the case set validates, only when the case set, the rule or an input changed,
+# and the notebooks that read it re-run only then. Bad data stop here with one report, nothing
+# written. The rules of what each notebook reads are made from the notebooks and the package.
+RUN_GOALS := all outputs report qda $(EXECUTED) $(RECORD)
 ifneq ($(filter $(RUN_GOALS),$(or $(MAKECMDGOALS),all)),)
-# Options given now are kept in $(OPTIONS) when they differ from the last ones given; no options
-# means the run's record, so the file is left as it is.
-$(shell mkdir -p $(BUILD) && touch -a $(OPTIONS) && { test -z '$(strip $(RUN_OPTIONS))' || printf '%s\n' '$(strip $(RUN_OPTIONS))' | cmp -s - $(OPTIONS) || printf '%s\n' '$(strip $(RUN_OPTIONS))' > $(OPTIONS); })
-$(RULES): $(OPTIONS) $(NOTEBOOKS) $(STAMP)
-	@$(BIN)/crosscase record --run $(RUN) $(RUN_OPTIONS) --make $@
-include $(RULES)
+$(RECORD): FORCE $(STAMP)
+	@$(BIN)/crosscase record --run $(RUN) $(strip $(RUN_OPTIONS))
+$(READS): $(NOTEBOOKS) $(SRC) $(STAMP)
+	@$(BIN)/crosscase notebook-rules --out $@
+include $(READS)
 endif
 
-# The case set is validated once, before any notebook: bad data stop here with one report.
-$(VALIDATED): $(RUN_INPUTS) $(RULES) $(STAMP)
-	@$(BIN)/crosscase validate --run $(RUN) --record
-	@touch $@
-
-# Validation comes first but rebuilds nothing by itself (order-only); what each notebook reads
-# (the case set's files, the run's spec) is in $(RULES).
-$(BUILD)/%.ipynb: notebooks/%.ipynb $(SRC) $(STAMP) | $(VALIDATED)
-	$(BIN)/crosscase run $< $@ --run $(RUN) -k $(KERNEL)
+# A notebook re-runs when it, the environment or what it reads changes (in $(READS)); the run is
+# recorded (and its case set validated) before any notebook starts.
+$(BUILD)/%.ipynb: notebooks/%.ipynb $(STAMP) | $(RECORD)
+	$(BIN)/crosscase execute $< $@ --run $(RUN) -k $(KERNEL)
 
 outputs: $(EXECUTED) ## Print where each table and figure was written (notebooks/paper-map.yaml)
 	@$(BIN)/crosscase outputs --run $(RUN)
@@ -112,7 +107,7 @@ new-case: $(STAMP) ## Start a new case from the template: make new-case CASE=my-
 report: $(EXECUTED) ## Static HTML report of the run (build/<run>/report/index.html), offline
 	$(BIN)/crosscase report --run $(RUN)
 
-qda: $(RULES) ## Export the coded study for QDA tools: REFI-QDA codebook (.qdc) and project (.qdpx)
+qda: $(RECORD) ## Export the coded study for QDA tools: REFI-QDA codebook (.qdc) and project (.qdpx)
 	$(BIN)/crosscase qda --run $(RUN)
 
 .PHONY: import-qdpx qda-check
@@ -161,7 +156,7 @@ lab: $(STAMP) ## Open the notebooks in JupyterLab (in this environment)
 	$(BIN)/jupyter lab notebooks/
 
 relock: $(STAMP) ## Re-execute the committed notebooks in place (their outputs are the nbval locks)
-	for nb in $(NOTEBOOKS); do $(BIN)/crosscase run -k $(KERNEL) $$nb $$nb || exit 1; done
+	for nb in $(NOTEBOOKS); do $(BIN)/crosscase execute -k $(KERNEL) $$nb $$nb || exit 1; done
 
 lock: ## Regenerate requirements.lock from requirements.in in a fresh virtual environment
 	rm -rf build/lockenv
@@ -171,6 +166,8 @@ lock: ## Regenerate requirements.lock from requirements.in in a fresh virtual en
 	{ echo "# Pinned by \`make lock\` from requirements.in (pip freeze of a fresh Python 3.11 venv). Do not edit by hand."; \
 	  build/lockenv/bin/python -m pip freeze --exclude-editable; } > requirements.lock
 	rm -rf build/lockenv
+
+FORCE:
 
 clean: ## Remove executed notebooks, tables and figures (keeps .venv)
 	rm -rf build data/processed/*/ figures/*/

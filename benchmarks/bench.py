@@ -25,7 +25,7 @@ The stages, run in this process one after the other on each case set:
 - ``first-order``: ``data_display``, ``observations_table``, ``coverage_matrix``;
 - ``second-order``: :func:`crosscase.evidence.collect` (``DiscriminatorRule(3)``),
   ``second_order_themes``, ``theme_case_matrix``, ``data_display`` with the themes column;
-- ``comparison``: ``comparison_table``, ``discriminators_table``, ``design_rules_table``;
+- ``comparison``: ``comparison_table``, ``discriminators_table``, ``propositions_table``;
 - ``robustness``: ``robustness_table``, ``leave_one_case_out_table``, ``threshold_sweep_table``
   (1..10);
 - ``write``: :func:`crosscase.outputs.write_table` of the six tables of the first-order and
@@ -77,12 +77,13 @@ import yaml
 from matplotlib.figure import Figure
 from tqdm import tqdm  # type: ignore[import-untyped]
 
-from crosscase import analysis
+from crosscase import tables
 from crosscase.evidence import DiscriminatorRule, Evidence, collect
 from crosscase.figures import write_figure
+from crosscase.model import Study
 from crosscase.outputs import to_markdown, write_table
 from crosscase.paths import Layout, project_root
-from crosscase.study import Study, load_study
+from crosscase.study import load_study
 
 try:  # libyaml's emitter is much faster; both give the same data back
     from yaml import CSafeDumper as _Dumper
@@ -195,8 +196,8 @@ def generate_case_set(
     for name in (
         "framework_file",
         "themes_file",
-        "production_models_file",
-        "design_rules_file",
+        "comparison_file",
+        "propositions_file",
         "study_file",
     ):
         shutil.copyfile(getattr(source, name), getattr(layout, name))
@@ -288,30 +289,30 @@ def _load(s: _State) -> None:
 
 
 def _first_order(s: _State) -> None:
-    s.tables["table-3-first-order-observations"] = analysis.data_display(s.study)
-    s.tables["first-order-observations"] = analysis.observations_table(s.study)
-    s.tables["coding-coverage"] = analysis.coverage_matrix(s.study)
+    s.tables["table-3-first-order-observations"] = tables.data_display(s.study)
+    s.tables["first-order-observations"] = tables.observations_table(s.study)
+    s.tables["coding-coverage"] = tables.coverage_matrix(s.study)
 
 
 def _second_order(s: _State) -> None:
     ev = s.evidence = collect(s.study, s.rule)
-    s.tables["second-order-themes"] = analysis.second_order_themes(s.study, ev)
-    s.tables["theme-case-matrix"] = analysis.theme_case_matrix(s.study, ev).reset_index()
-    s.tables["table-3-cross-case-data-display"] = analysis.data_display(s.study, ev)
+    s.tables["second-order-themes"] = tables.second_order_themes(s.study, ev)
+    s.tables["theme-case-matrix"] = tables.theme_case_matrix(s.study, ev).reset_index()
+    s.tables["table-3-cross-case-data-display"] = tables.data_display(s.study, ev)
 
 
 def _comparison(s: _State) -> None:
     assert s.evidence is not None, "the second-order stage runs first"
-    s.results["comparison"] = analysis.comparison_table(s.study, s.evidence)
-    s.results["discriminators"] = analysis.discriminators_table(s.study, s.evidence)
-    s.results["design-rules"] = analysis.design_rules_table(s.study, s.evidence)
+    s.results["comparison"] = tables.comparison_table(s.study, s.evidence)
+    s.results["discriminators"] = tables.discriminators_table(s.study, s.evidence)
+    s.results["design-rules"] = tables.propositions_table(s.study, s.evidence)
 
 
 def _robustness(s: _State) -> None:
     assert s.evidence is not None, "the second-order stage runs first"
-    s.results["robustness-summary"] = analysis.robustness_table(s.study, s.evidence)
-    s.results["leave-one-case-out"] = analysis.leave_one_case_out_table(s.evidence)
-    s.results["threshold-sweep"] = analysis.threshold_sweep_table(s.evidence, THRESHOLDS)
+    s.results["robustness-summary"] = tables.robustness_table(s.study, s.evidence)
+    s.results["leave-one-case-out"] = tables.leave_one_case_out_table(s.evidence)
+    s.results["threshold-sweep"] = tables.threshold_sweep_table(s.evidence, THRESHOLDS)
 
 
 def _write(s: _State) -> None:

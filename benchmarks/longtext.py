@@ -109,19 +109,19 @@ def _stages(
     """The stages measured on one case set (see the module docstring)."""
     import nbformat
 
-    from crosscase import analysis
+    from crosscase import tables
     from crosscase.assisted.segmentation import narrative_segments
     from crosscase.outputs import to_csv, to_markdown
     from crosscase.study import load_study
 
-    table2 = analysis.narratives_table(study)
+    table2 = tables.narratives_table(study)
 
     def tables() -> None:
         for t in (
             table2,
-            analysis.data_display(study),
-            analysis.observations_table(study),
-            analysis.coverage_matrix(study),
+            tables.data_display(study),
+            tables.observations_table(study),
+            tables.coverage_matrix(study),
         ):
             to_csv(t)
             to_markdown(t)

@@ -20,8 +20,9 @@ import pytest
 import yaml
 
 from crosscase.evidence import DiscriminatorRule, Evidence, collect
+from crosscase.model import Study
 from crosscase.paths import Layout
-from crosscase.study import Study, load_study
+from crosscase.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ROOT / "tests" / "expected" / "paper.yaml"
@@ -94,7 +95,7 @@ def run_notebooks(output_root: Path, work: Path) -> list[Path]:
     executed copies (in ``work``)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from crosscase.runner import execute
+    from crosscase.workflow.execute import execute
 
     before = os.environ.get("CROSSCASE_OUTPUT_ROOT")
     os.environ["CROSSCASE_OUTPUT_ROOT"] = str(output_root)
@@ -208,7 +209,7 @@ def hostile_study(study: Study, text: str) -> Study:
     text that looks like HTML, for the tests that check it reaches pages as text."""
     import dataclasses
 
-    from crosscase.checks import locate
+    from crosscase.study.passages import locate
 
     case = study.cases[0]
     co = next(c for c in study.observations if c.case == case.id and c.observation.themes)
@@ -227,9 +228,18 @@ def hostile_study(study: Study, text: str) -> Study:
 
 def hostile_report(out: Path, text: str) -> Study:
     """The evidence pages of :func:`hostile_study` written into ``out``; the study returned."""
-    from crosscase.report import build_report
+    from crosscase.report.build import build_report
+    from crosscase.workflow.runs import Run
 
     study = hostile_study(load_study(Layout.at(ROOT)), text)
     evidence = collect(study, DiscriminatorRule(3))
-    build_report(Layout(ROOT, out.parent), "run", [], out, [], study=study, evidence=evidence)
+    run = Run("run", ("data/raw/cases",), 3, None)
+    build_report(Layout(ROOT, out.parent), run, [], out, study, evidence)
     return study
+
+
+def project_archive(study: Study, name: str = "test") -> bytes:
+    """The study's REFI-QDA project as a ``.qdpx`` archive (in memory)."""
+    from crosscase.qda import export
+
+    return export.archive_of(*export.project_xml(study, name))

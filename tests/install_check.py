@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import crosscase
-from crosscase.report import _css, _environment
+from crosscase.report.build import _css, _environment
 
 modules = sorted(m.name for m in pkgutil.walk_packages(crosscase.__path__, "crosscase."))
 for name in modules:

@@ -22,11 +22,13 @@ from pathlib import Path
 
 import yaml
 
+from crosscase.model import Study
 from crosscase.paths import Layout
 from crosscase.qda import export
-from crosscase.reading import normalise_space
-from crosscase.runs import resolve
-from crosscase.study import Study, load_study
+from crosscase.qda.format import CASES_CODE, EXPORT_USER
+from crosscase.study import load_study
+from crosscase.study.passages import normalise_space
+from crosscase.workflow.runs import resolve
 
 
 def qc_document(name: str) -> str:
@@ -42,8 +44,8 @@ def expected_tree(study: Study) -> set[tuple[str, ...]]:
         for d in (d for d in study.framework.dimensions if d.perspective == p.id):
             out.add((p.label, d.label))
             out |= {(p.label, d.label, t.label) for t in study.themes if t.dimension == d.id}
-    out.add((export.CASES_CODE,))
-    out |= {(export.CASES_CODE, c.name) for c in study.cases}
+    out.add((CASES_CODE,))
+    out |= {(CASES_CODE, c.name) for c in study.cases}
     return out
 
 
@@ -115,8 +117,8 @@ def compare(study: Study, work: Path) -> tuple[list[str], list[str]]:
     if codes != {path[-1] for path in expected_tree(study)}:
         bad.append(f"codes: {sorted(codes ^ {path[-1] for path in expected_tree(study)})} differ")
     coders = {c for (c,) in db.execute("select name from coder")}
-    if coders != {export.EXPORT_USER}:
-        bad.append(f"coders: {sorted(coders)} != [{export.EXPORT_USER!r}]")
+    if coders != {EXPORT_USER}:
+        bad.append(f"coders: {sorted(coders)} != [{EXPORT_USER!r}]")
     rows = db.execute(
         """select d.file_path, cl.code_id, cl.line from coded_line cl
            join coded_line_location_association a on a.coded_line_id = cl.id

@@ -42,8 +42,8 @@ from crosscase.assisted.themes import (
 )
 from crosscase.cli import main
 from crosscase.paths import Layout
-from crosscase.problems import StudyDataError
 from crosscase.study import load_study
+from crosscase.study.problems import StudyDataError
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "examples" / "illustrative" / "raw" / "hospital-splints.txt"
@@ -373,9 +373,7 @@ def test_domain_documents_come_from_the_codebook_and_the_literature_only() -> No
             *(normalise_text(f"{d.definition} {d.question}") for d in fw.dimensions),
             *(
                 normalise_text(c.text)
-                for c in (
-                    study.production_models.characteristics if study.production_models else []
-                )
+                for c in (study.comparison.characteristics if study.comparison else [])
             ),
         ]
     )

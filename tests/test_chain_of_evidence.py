@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import ROOT, expected_cases
 
-from crosscase.study import Study
+from crosscase.model import Study
 
 RAW = ROOT / "data" / "raw"
 

@@ -20,8 +20,8 @@ FILES: dict[str, type[BaseModel]] = {
     "cases/<id>.yaml": model.Case,
     "observations/<id>.yaml": model.ObservationFile,
     "themes.yaml": model.ThemeFile,
-    "production-models.yaml": model.ProductionModels,
-    "design-rules.yaml": model.DesignRuleFile,
+    "comparison.yaml": model.Comparison,
+    "propositions.yaml": model.PropositionFile,
     "study.yaml": model.StudyDescription,
 }
 

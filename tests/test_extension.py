@@ -15,14 +15,14 @@ import pytest
 import yaml
 from conftest import ROOT, expected_cases, project_copy
 
-from crosscase import analysis, evidence
+from crosscase import evidence, tables
 from crosscase.cli import main
 from crosscase.evidence import DiscriminatorRule, Evidence, ThemeEvidence
-from crosscase.model import Theme
+from crosscase.model import Study, Theme
 from crosscase.paths import Layout
-from crosscase.problems import StudyDataError
-from crosscase.runner import NotebookFailed, ParameterError, execute, parameters_for
-from crosscase.study import Study, load_study
+from crosscase.study import load_study
+from crosscase.study.problems import StudyDataError
+from crosscase.workflow.execute import NotebookFailed, ParameterError, execute, parameters_for
 
 PAPER = ["data/raw/cases"]
 EXAMPLE = ROOT / "examples" / "illustrative"
@@ -103,7 +103,7 @@ def test_case_with_narratives_only_is_not_yet_coded(tmp_path: Path) -> None:
     assert [c.id for c in study.uncoded_cases] == ["hospital-splints"]
     ev = evidence.collect(study, DiscriminatorRule(3))
     assert all(6 not in t.cases for t in ev.themes)
-    table3 = analysis.data_display(study)
+    table3 = tables.data_display(study)
     assert (table3[study.cases[-1].name] == "").all()
 
 
@@ -118,9 +118,9 @@ def test_robustness_of_the_paper(study: Study, expected: dict, evidence: Evidenc
     }
     for t, cases in paper.items():
         assert rows[t].pivotal == (cases if len(cases) == 3 else ())
-    loo = analysis.leave_one_case_out_table(evidence)
+    loo = tables.leave_one_case_out_table(evidence)
     assert loo.shape == (len(paper), n_cases)
-    sweep = analysis.threshold_sweep_table(evidence, list(range(1, n_cases + 1)))
+    sweep = tables.threshold_sweep_table(evidence, list(range(1, n_cases + 1)))
     assert sweep.sum().to_list() == [
         sum(len(c) >= k for c in paper.values()) for k in range(1, n_cases + 1)
     ]
@@ -138,7 +138,7 @@ def test_misspelt_notebook_parameter_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="min_case"):
         parameters_for(nb, None, {"min_case": 4})
     out = tmp_path / "never-written.ipynb"
-    assert main(["run", str(nb), str(out), "-p", "min_case=4"]) == 2
+    assert main(["execute", str(nb), str(out), "-p", "min_case=4"]) == 2
     assert not out.exists()
 
 
@@ -153,6 +153,12 @@ def test_each_notebook_gets_the_run_parameters_it_declares() -> None:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return project_copy(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project copy that the tests using it do not edit (they make records of their own)."""
+    return project_copy(tmp_path_factory.mktemp("shared"))
 
 
 def make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -170,43 +176,45 @@ def make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
         (["RUN=paper", "CASES=examples/illustrative/cases"], "RUN=paper is the reproduction"),
     ],
 )
-def test_make_refuses_misspelt_variables_and_guards_the_paper_run(project, args, message) -> None:
-    out = make(project, "-n", *args)
+def test_make_refuses_misspelt_variables_and_guards_the_paper_run(shared, args, message) -> None:
+    out = make(shared, *args)
     assert out.returncode != 0 and message in out.stderr, out.stderr
+    assert not (shared / "build" / "paper").exists(), "refused before any notebook ran"
 
 
-def test_make_validate_takes_any_case_set_without_a_run_name(project: Path) -> None:
-    out = make(project, "validate", "CASES=data/raw/cases examples/illustrative/cases")
+def test_make_validate_takes_any_case_set_without_a_run_name(shared: Path) -> None:
+    out = make(shared, "validate", "CASES=data/raw/cases examples/illustrative/cases")
     assert out.returncode == 0, out.stderr
     assert "OK: 6 cases" in out.stdout
 
 
-def test_a_run_remembers_its_case_set_and_rule(project: Path) -> None:
-    first = make(project, "-n", "RUN=t4", "MIN_CASES=4", "MIN_SHARE=0.6")
+def test_a_run_remembers_its_case_set_and_rule(shared: Path) -> None:
+    first = make(shared, "-n", "RUN=t4", "MIN_CASES=4", "MIN_SHARE=0.6")
     assert first.returncode == 0, first.stderr
-    assert "--run t4" in first.stdout and "build/t4/03-second-order-themes.ipynb" in first.stdout
-    assert not (project / "data/processed/t4/run.yaml").exists(), "a dry run records nothing"
-    record = make(project, "build/t4/.validated", "RUN=t4", "CASES=examples/illustrative/cases")
+    assert "record --run t4 --min-cases 4 --min-share 0.6" in first.stdout
+    assert "build/t4/03-second-order-themes.ipynb" in first.stdout
+    assert not (shared / "data/processed/t4/run.yaml").exists(), "a dry run records nothing"
+    record = make(
+        shared, "data/processed/t4/run.yaml", "RUN=t4", "CASES=examples/illustrative/cases"
+    )
     assert record.returncode == 0, record.stderr
-    spec = yaml.safe_load((project / "data/processed/t4/run.yaml").read_text())
-    assert spec == {
+    spec = yaml.safe_load((shared / "data/processed/t4/run.yaml").read_text())
+    study = yaml.safe_load((shared / "data/raw/study.yaml").read_text())
+    assert {k: v for k, v in spec.items() if k != "inputs"} == {
         "run": "t4",
         "cases": ["examples/illustrative/cases"],
-        "min_cases": 3,
+        "min_cases": study["rule"]["min_cases"],  # the study's rule, when none is given
         "min_share": None,
     }
-    rules = (project / "build/t4/inputs.mk").read_text()
-    case_file = "examples/illustrative/cases/hospital-splints.yaml"
-    assert "build/t4/01-cases.ipynb: " in rules and case_file in rules
-    assert "build/t4/05-research-framework.ipynb: data/raw/framework.yaml\n" in rules
+    assert "examples/illustrative/cases/hospital-splints.yaml" in spec["inputs"]
     # Later calls without CASES reuse the record; a different set is refused unless OVERWRITE=1.
-    again = make(project, "-n", "RUN=t4")
-    assert again.returncode == 0, again.stderr
-    other = make(project, "-n", "RUN=t4", "CASES=data/raw/cases")
-    assert (
-        other.returncode != 0 and "was made with" in other.stderr and "OVERWRITE=1" in other.stderr
-    )
-    assert make(project, "-n", "RUN=t4", "CASES=data/raw/cases", "OVERWRITE=1").returncode == 0
+    record_only = ["data/processed/t4/run.yaml", "RUN=t4"]
+    assert make(shared, *record_only).returncode == 0
+    other = make(shared, *record_only, "CASES=data/raw/cases")
+    assert other.returncode != 0 and "was made with" in other.stderr, other.stderr
+    assert "OVERWRITE=1" in other.stderr
+    assert make(shared, *record_only, "CASES=data/raw/cases", "OVERWRITE=1").returncode == 0
+    assert yaml.safe_load((shared / "data/processed/t4/run.yaml").read_text())["cases"] == PAPER
 
 
 def _stand_ins(project: Path, run: str, mtime: float) -> dict[str, str]:
@@ -238,36 +246,50 @@ def test_make_on_bad_data_stops_with_one_report_and_keeps_earlier_notebooks(proj
     assert not (project / "data" / "processed").exists(), "nothing written"
 
 
-def test_a_failed_first_make_records_nothing(project) -> None:
-    bad = make(project, "RUN=mine", "CASES=data/raw/cases examples/illustrative/casez")
+def test_a_failed_first_make_records_nothing(shared) -> None:
+    bad = make(shared, "RUN=mine", "CASES=data/raw/cases examples/illustrative/casez")
     assert bad.returncode != 0 and "no such case file or folder" in bad.stdout + bad.stderr
-    assert not (project / "data/processed/mine/run.yaml").exists()
-    good = make(project, "-n", "RUN=mine", "CASES=data/raw/cases examples/illustrative/cases")
+    assert not (shared / "data/processed/mine/run.yaml").exists()
+    good = make(shared, "-n", "RUN=mine", "CASES=data/raw/cases examples/illustrative/cases")
     assert good.returncode == 0, good.stderr
 
 
-def test_editing_a_case_file_of_a_run_re_runs_the_notebooks_that_read_it(project) -> None:
-    import os
-    import time
+def test_a_run_is_rerecorded_when_a_file_of_its_case_set_changes(tmp_path: Path) -> None:
+    """The record holds every input's SHA-256: editing a case file of the set changes it (and so
+    re-runs the notebooks that read it), touching one without a change does not."""
+    from crosscase.workflow.runs import Run, record
 
-    cases = "CASES=data/raw/cases examples/illustrative/cases"
-    made = make(project, "build/t6/.validated", "RUN=t6", cases)
-    assert made.returncode == 0, made.stderr
-    now = time.time()
-    _stand_ins(project, "t6", now + 100)
-    idle = make(project, "-n", "RUN=t6")  # CASES from the run's record
-    assert idle.returncode == 0 and "crosscase run" not in idle.stdout, idle.stdout
-    case = project / "examples" / "illustrative" / "cases" / "hospital-splints.yaml"
-    os.utime(case, (now + 200, now + 200))
-    again = make(project, "-n", "RUN=t6")
-    ran = set(re.findall(r"crosscase run notebooks/(\S+)\.ipynb", again.stdout))
-    readers = {
-        nb.stem
-        for nb in (project / "notebooks").glob("[0-9][0-9]-*.ipynb")
-        if "cases" in parameters_for(nb, {"cases": []})
-    }
-    assert ran == readers and ran, again.stdout
-    assert "05-research-framework" not in ran
+    shutil.copytree(EXAMPLE, tmp_path / "set")
+    layout = Layout(ROOT, tmp_path / "out")
+    run = Run("t6", ("data/raw/cases", str(tmp_path / "set" / "cases")), 3, None)
+    assert record(layout, run).startswith("OK: 6 cases, ")
+    assert record(layout, run) is None, "nothing changed: not even validated again"
+    case = tmp_path / "set" / "cases" / "hospital-splints.yaml"
+    case.touch()
+    assert record(layout, run) is None
+    case.write_text(case.read_text().replace("name:", "name: ", 1) + "\n")
+    assert record(layout, run) is not None
+
+
+def test_each_notebook_reads_the_run_record_or_the_framework() -> None:
+    """make's rules: a notebook that declares the run's case set depends on the run's record
+    (which changes with any input), one that does not (05) on the framework and the study's
+    description alone; and each on the package modules it imports, not on every module."""
+    from crosscase.workflow.dependencies import notebook_rules
+
+    rules = dict(
+        line.split(": ", 1)
+        for line in notebook_rules(Layout.at(ROOT)).splitlines()
+        if not line.startswith("#")
+    )
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        reads = rules[f"$(BUILD)/{nb.name}"].split()
+        if "cases" in parameters_for(nb, {"cases": []}):
+            assert reads[0] == "$(RECORD)", nb.name
+        else:
+            assert reads[:2] == ["data/raw/framework.yaml", "data/raw/study.yaml"], nb.name
+        assert ("src/crosscase/assisted/dimensions.py" in reads) == nb.name.startswith("07")
+        assert "src/crosscase/qda/export.py" not in reads
 
 
 def test_new_case_from_template(tmp_path: Path) -> None:
@@ -297,7 +319,7 @@ def test_failed_run_writes_nothing_and_keeps_earlier_outputs(
     monkeypatch.setenv("CROSSCASE_OUTPUT_ROOT", str(project))
     nb = ROOT / "notebooks" / "01-cases.ipynb"
     executed = tmp_path / "01.ipynb"
-    execute(nb, executed, {"run": "kept"}, cwd=project)
+    execute(nb, executed, {"run": "kept", "cases": PAPER}, cwd=project)
     out = project / "data" / "processed" / "kept"
     # The runner's kernels talk over local sockets: no 'Kernel is running over TCP without
     # encryption' on every run (the kernel's stderr is this process's).
@@ -311,18 +333,18 @@ def test_failed_run_writes_nothing_and_keeps_earlier_outputs(
     case = project / "data" / "raw" / "cases" / "customised-insoles.yaml"
     case.write_text(case.read_text().replace("id: customised-insoles", "id: ../insoles"))
     with pytest.raises(NotebookFailed, match="not a safe identifier") as err:
-        execute(nb, executed, {"run": "kept"}, cwd=project)
+        execute(nb, executed, {"run": "kept", "cases": PAPER}, cwd=project)
     assert "Traceback" not in err.value.message
     assert snapshot() == before, "tables and the earlier executed notebook are left as they were"
 
 
 def test_the_reproduction_run_only_takes_the_study_cases(monkeypatch) -> None:
-    from crosscase import notebook
+    from crosscase.workflow import session
 
     monkeypatch.chdir(ROOT)
     with pytest.raises(ValueError, match="name of its own"):
-        notebook.start("paper", WITH_EXAMPLE)
-    assert len(notebook.start("illustrative", WITH_EXAMPLE).study.cases) == 6
+        session.start("paper", WITH_EXAMPLE)
+    assert len(session.start("illustrative", WITH_EXAMPLE).study.cases) == 6
 
 
 def test_new_case_says_a_next_step_that_works(tmp_path: Path, capsys) -> None:
@@ -339,10 +361,10 @@ def test_what_changed_names_themes_and_table_4_discriminators_apart(study: Study
     before = collect(PAPER, DiscriminatorRule(3))
     after_study = load_study(Layout.at(ROOT), WITH_EXAMPLE)
     after = evidence.collect(after_study, DiscriminatorRule(3, 0.6))
-    themes = analysis.changes_table(after_study, before, after)
+    themes = tables.changes_table(after_study, before, after)
     assert set(themes.columns) >= {"theme", "status"}
-    table = analysis.discriminator_changes_table(after_study, study, before, after)
-    models = yaml.safe_load((ROOT / "data/raw/production-models.yaml").read_text())
+    table = tables.discriminator_changes_table(after_study, study, before, after)
+    models = yaml.safe_load((ROOT / "data/raw/comparison.yaml").read_text())
     assert list(table["discriminator"]) == [d["id"] for d in models["discriminators"]]
     fell = set(themes.loc[themes["status"] == "falls below the rule", "theme"])
     for d in models["discriminators"]:
@@ -384,10 +406,10 @@ def test_a_case_evidences_a_theme_on_the_strongest_grounds_of_its_links() -> Non
 def test_a_run_name_never_made_is_not_silently_the_paper(tmp_path: Path) -> None:
     """`make report RUN=bike` (meant: bikes) used to run the paper's cases under that name.
     A run with no record and no case set given is refused, naming the recorded runs."""
-    from crosscase.runs import RunError, RunSpec, resolve, write_record
+    from crosscase.workflow.runs import Run, RunError, record, resolve
 
     layout = Layout(ROOT, tmp_path)
-    write_record(layout, RunSpec("bikes", ("data/raw/cases", "examples/illustrative/cases")))
+    record(layout, Run("bikes", ("data/raw/cases", "examples/illustrative/cases"), 3, None))
     with pytest.raises(RunError, match=r"run 'bike' was never made.*recorded runs: bikes"):
         resolve(layout, "bike")
     assert resolve(layout, "bikes").cases[-1] == "examples/illustrative/cases"
@@ -396,27 +418,27 @@ def test_a_run_name_never_made_is_not_silently_the_paper(tmp_path: Path) -> None
 
 
 def test_a_share_rule_alone_prints_as_a_command_that_works() -> None:
-    from crosscase.runs import RunSpec
+    from crosscase.workflow.runs import Run
 
-    line = RunSpec("x", ("data/raw/cases",), None, 0.6).command_line()
+    line = Run("x", ("data/raw/cases",), None, 0.6).command_line()
     assert "None" not in line and "MIN_SHARE=0.6" in line
 
 
 def test_outputs_print_the_cases_before_and_now(tmp_path: Path, capsys, monkeypatch) -> None:
     """What changed is visible: a theme that gains a case prints its cases before and now."""
     from crosscase.outputs import write_table
-    from crosscase.runs import RunSpec, write_record
+    from crosscase.workflow.runs import Run, record
 
     monkeypatch.setenv("CROSSCASE_OUTPUT_ROOT", str(tmp_path))
     layout = Layout(ROOT, tmp_path)
-    write_record(layout, RunSpec("six", ("data/raw/cases", "examples/illustrative/cases")))
+    record(layout, Run("six", ("data/raw/cases", "examples/illustrative/cases"), 3, None))
     study = load_study(Layout.at(ROOT), WITH_EXAMPLE)
     before, after = (
         collect(PAPER, DiscriminatorRule(3)),
         evidence.collect(study, DiscriminatorRule(3)),
     )
     write_table(
-        analysis.changes_table(study, before, after), layout.tables_dir("six"), "theme-changes"
+        tables.changes_table(study, before, after), layout.tables_dir("six"), "theme-changes"
     )
     assert main(["outputs", "--run", "six"]) == 0
     said = capsys.readouterr().out
@@ -432,12 +454,12 @@ def _what_changed(study: Study, rule: DiscriminatorRule) -> dict[str, dict[str, 
     after_study = load_study(Layout.at(ROOT), WITH_EXAMPLE)
     before = collect(PAPER, DiscriminatorRule(3))
     after = evidence.collect(after_study, rule)
-    tables = {
-        "themes": analysis.changes_table(after_study, before, after),
-        "discriminators": analysis.discriminator_changes_table(after_study, study, before, after),
+    changed = {
+        "themes": tables.changes_table(after_study, before, after),
+        "discriminators": tables.discriminator_changes_table(after_study, study, before, after),
     }
     counts = {}
-    for kind, table in tables.items():
+    for kind, table in changed.items():
         c = dict(table["status"].value_counts())
         holds = table[table["status"] == "holds"]
         c["with case 6"] = int(holds["cases"].str.split(", ").map(lambda x: "6" in x).sum())

@@ -9,15 +9,16 @@ import pytest
 import yaml
 from conftest import EXPECTED, PAPER, ROOT, expected_cases, plain
 
-from crosscase import analysis
+from crosscase import tables
 from crosscase.evidence import GROUNDS, DiscriminatorRule, Evidence, collect, theme_grounds
+from crosscase.model import Study
 from crosscase.paths import Layout
-from crosscase.study import Study, load_study
+from crosscase.study import load_study
 
 
 @pytest.fixture(scope="module")
 def themes(study: Study, evidence: Evidence):
-    return analysis.second_order_themes(study, evidence)
+    return tables.second_order_themes(study, evidence)
 
 
 def _labels(study: Study) -> dict[str, set[str]]:
@@ -43,14 +44,14 @@ def test_dimensions_and_perspectives(study: Study, expected: dict) -> None:
 
 
 def test_table1_shape_and_labels(study: Study, expected: dict) -> None:
-    t1 = analysis.case_protocol_table(study)
+    t1 = tables.case_protocol_table(study)
     assert list(t1.columns) == expected["table1"]["columns"]
     assert len(t1) == expected["table1"]["rows"]
     assert [r.split(":")[0] for r in t1["Context"]] == [f"Case {n}" for n in range(1, 6)]
 
 
 def test_table2_shape_and_labels(study: Study, expected: dict) -> None:
-    t2 = analysis.narratives_table(study)
+    t2 = tables.narratives_table(study)
     assert list(t2.columns[1:]) == expected["table2"]["columns"]
     assert len(t2) == len(expected["table2"]["row_labels"])
     for computed, printed in zip(t2["Dimension"], expected["table2"]["row_labels"], strict=True):
@@ -58,7 +59,7 @@ def test_table2_shape_and_labels(study: Study, expected: dict) -> None:
 
 
 def test_table3_shape_and_labels(study: Study, expected: dict, evidence: Evidence) -> None:
-    t3 = analysis.data_display(study, evidence)
+    t3 = tables.data_display(study, evidence)
     assert list(t3.columns[-1:]) == expected["table3"]["columns"][-1:]
     assert t3.shape == (len(expected["dimensions"]), 2 + len(expected["table3"]["columns"]))
     for computed, printed in zip(t3["Dimension"], expected["table3"]["row_labels"], strict=True):
@@ -92,7 +93,7 @@ def test_table3_surviving_cells_are_reproduced_exactly(study: Study, expected: d
     """Every cell of Table 3 that survives in the extraction is reproduced word for word by the
     computed data display: no fragment lost, none added (separators ignored, the readings of
     REPAIRED applied). 31 cells of the second transcription."""
-    t3 = analysis.data_display(study).set_index("Dimension")
+    t3 = tables.data_display(study).set_index("Dimension")
     names = {c.number: c.name for c in study.cases}
     wrong = []
     for cell in expected["table3_cells"]:
@@ -180,7 +181,7 @@ def test_discriminator_rule_keeps_every_theme(themes, expected: dict) -> None:
 def test_table4_shape_labels_and_discriminators(
     study: Study, expected: dict, evidence: Evidence
 ) -> None:
-    t4 = analysis.comparison_table(study, evidence)
+    t4 = tables.comparison_table(study, evidence)
     assert list(t4.columns[2:]) == expected["table4"]["columns"]
     for computed, printed in zip(t4["Dimension"], expected["table4"]["row_labels"], strict=True):
         assert _same_label(computed, printed, study)
@@ -190,7 +191,7 @@ def test_table4_shape_labels_and_discriminators(
 
 
 def test_design_rules(study: Study, expected: dict, evidence: Evidence) -> None:
-    rules = analysis.design_rules_table(study, evidence)
+    rules = tables.propositions_table(study, evidence)
     assert list(rules["Rule"]) == [r["number"] for r in expected["design_rules"]]
     assert list(rules["Design rule"]) == [r["text"] for r in expected["design_rules"]]
     assert list(rules["Perspective"]) == [r["perspective"] for r in expected["design_rules"]]

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from colorspacious import cspace_convert, deltaE
-from matplotlib.colors import to_rgb
+from matplotlib.colors import to_hex, to_rgb
 
-from crosscase import analysis, figures
+from crosscase import figures, palette, tables
 from crosscase.evidence import Evidence
-from crosscase.study import Study
+from crosscase.model import Study
 
 matplotlib.use("Agg")
 
@@ -42,7 +42,7 @@ def test_the_old_red_green_pair_fails_the_check() -> None:
 
 
 def test_the_meaning_palette_is_distinct_for_everyone() -> None:
-    for a, b in itertools.combinations(figures.MEANING.values(), 2):
+    for a, b in itertools.combinations([palette.HOLDS, palette.FALLS], 2):
         assert distinct_for_everyone(a, b) >= MIN_DISTANCE, (a, b)
 
 
@@ -69,8 +69,8 @@ def robustness(study: Study, evidence: Evidence):  # type: ignore[no-untyped-def
     labels = [t.theme.label for t in evidence.themes]
     sweep = list(range(1, len(evidence.coded_cases) + 1))
     fig = figures.robustness_figure(
-        analysis.leave_one_case_out_table(evidence),
-        analysis.threshold_sweep_table(evidence, sweep),
+        tables.leave_one_case_out_table(evidence),
+        tables.threshold_sweep_table(evidence, sweep),
         labels,
         "Robustness",
     )
@@ -88,12 +88,13 @@ def test_robustness_figure_explains_itself(robustness) -> None:  # type: ignore[
 
 
 def test_robustness_colours_are_the_named_ones(robustness) -> None:  # type: ignore[no-untyped-def]
-    assert _face_colours(robustness) <= {figures.MEANING["holds"], figures.MEANING["falls"]}
+    named = {to_hex(palette.HOLDS), to_hex(palette.FALLS)}
+    assert _face_colours(robustness) <= named
 
 
 def test_heatmap_says_what_its_colours_and_counts_mean(study: Study, evidence: Evidence) -> None:
     fig = figures.theme_heatmap(
-        analysis.theme_case_matrix(study, evidence),
+        tables.theme_case_matrix(study, evidence),
         [t.theme.label for t in evidence.themes],
         evidence.threshold,
         "Themes",

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from crosscase.paths import Layout
-from crosscase.problems import StudyDataError
 from crosscase.study import load_study
+from crosscase.study.problems import StudyDataError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "illustrative"
@@ -125,11 +125,11 @@ def test_evidence_not_found_names_the_nearest_sentence(case_set: Path) -> None:
 
 
 def test_the_case_number_is_not_doubled_in_the_row_label(case_set: Path) -> None:
-    from crosscase import analysis
+    from crosscase import tables
 
     edit(case_set / "cases" / CASE, "context: >-\n    ", "context: >-\n    Case 6: ")
     study = load_study(Layout(ROOT, ROOT), ["data/raw/cases", str(case_set / "cases")])
-    table = analysis.case_protocol_table(study)
+    table = tables.case_protocol_table(study)
     labels = list(table[table.columns[0]])
     assert labels[-1].startswith("Case 6: ") and not labels[-1].startswith("Case 6: Case 6:")
 

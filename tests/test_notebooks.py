@@ -78,7 +78,7 @@ def test_paper_map_names_the_notebook_that_writes_each_output() -> None:
 def test_the_readme_names_every_declared_parameter() -> None:
     """The README's list of parameters covers every name a notebook declares in its
     `parameters` cell, so a user can find each one without opening the notebooks."""
-    from crosscase.runner import declared_parameters
+    from crosscase.workflow.execute import declared_parameters
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     start = readme.index("Parameters (the cell tagged `parameters`")

@@ -77,7 +77,7 @@ def _map_layout(tmp_path: Path, items: list[dict]) -> object:
 def test_the_output_map_keeps_its_columns_apart(tmp_path: Path) -> None:
     """`make` ends with the map of outputs: however long an item's name, its notebook stays a
     column of its own, and each output file has a line of its own."""
-    from crosscase.papermap import output_map
+    from crosscase.workflow.papermap import output_map
 
     long_item = "Chain of evidence (compendium), with a longer name"
     layout = _map_layout(
@@ -98,7 +98,7 @@ def test_the_output_map_keeps_its_columns_apart(tmp_path: Path) -> None:
 def test_the_output_map_lists_the_comparison_tables_of_an_extension_run(tmp_path: Path) -> None:
     """theme-changes and discriminator-changes exist only for a run compared with a baseline:
     the map lists them for such a run, and only then."""
-    from crosscase.papermap import output_map
+    from crosscase.workflow.papermap import output_map
 
     layout = _map_layout(
         tmp_path,
@@ -114,13 +114,13 @@ def test_a_one_case_rule_and_a_one_case_run_say_1_case(tmp_path: Path) -> None:
     """Counts agree with their noun wherever the package words them: the rule, the run's
     record and the notebook's header."""
     from crosscase.evidence import DiscriminatorRule
-    from crosscase.runs import RunSpec
+    from crosscase.workflow.runs import Run
 
     assert DiscriminatorRule(1).describe(1) == "at least 1 case (threshold: 1 case)"
     assert DiscriminatorRule(1).requirement(5) == "at least 1 case"
     assert DiscriminatorRule(1, 0.1).requirement(5) == (
         "at least 1 case and at least 10% of the 5 coded cases, that is 1 case"
     )
-    facts = dict(RunSpec("one", ("data/raw/cases",), 1).describe())
+    facts = dict(Run("one", ("data/raw/cases",), 1, None).describe())
     assert "at least 1 case" in facts["Discriminator rule"]
     assert "1 cases" not in facts["Discriminator rule"]

@@ -34,11 +34,33 @@ def _study_strings() -> set[str]:
     framework = yaml.safe_load((RAW / "framework.yaml").read_text(encoding="utf-8"))
     for item in [*framework["perspectives"], *framework["dimensions"]]:
         names |= {item["id"], item["label"]}
-    models = yaml.safe_load((RAW / "production-models.yaml").read_text(encoding="utf-8"))
-    for item in [*models["production_models"], *models["discriminators"]]:
+    models = yaml.safe_load((RAW / "comparison.yaml").read_text(encoding="utf-8"))
+    for item in [*models["alternatives"], *models["discriminators"]]:
         names |= {item["id"], item["label"]}
+    study = yaml.safe_load((RAW / "study.yaml").read_text(encoding="utf-8"))
+    headers = {h for h in study["headers"].values() if "{" not in h}  # not the format strings
     citation = {"Srai", "IJOPM", "10.1108", "the paper's", "Distributed manufacturing"}
-    return citation | {n for n in names if len(n) > 4}  # short ids would match ordinary words
+    return citation | {n for n in names | headers if len(n) > 4}  # short ids are ordinary words
+
+
+#: The study's words for what the package names generically: the paper map's items (its tables
+#: and figures by number), and the kinds the paper compares and draws (the package's
+#: alternatives and propositions), with its abbreviation of its subject.
+STUDY_VOCABULARY = re.compile(
+    r"\b(?:Table|Figure) \d|production models?\b|design rules?\b|\bDM\b|reproduction of the paper",
+    re.IGNORECASE,
+)
+
+
+def test_no_study_vocabulary_in_src() -> None:
+    """Generic names in the package for what this study calls its tables, production models and
+    design rules (the study's own words live in its data: data/raw/study.yaml)."""
+    found = [
+        (p.relative_to(ROOT).as_posix(), m.group(0))
+        for p in _source_files()
+        for m in STUDY_VOCABULARY.finditer(p.read_text(encoding="utf-8"))
+    ]
+    assert found == [], "study vocabulary belongs in data/ or in the notebooks"
 
 
 def test_no_study_specific_string_in_src() -> None:
@@ -114,7 +136,7 @@ def _module_name(path: Path) -> str:
 def _extra_of(module: str) -> str | None:
     """The extra that a module of the package needs beyond the core (declared in pyproject)."""
     table = PYPROJECT["tool"]["crosscase"]["module-extras"]
-    return table.get(module)
+    return table.get(module) or table.get(module.split(".")[0])
 
 
 @pytest.mark.parametrize(

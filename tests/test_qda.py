@@ -8,10 +8,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import project_archive
 from lxml import etree
 
 from crosscase.paths import Layout
 from crosscase.qda import export
+from crosscase.qda.format import CASES_CODE, PROJECT_NS, guid
+from crosscase.qda.project import read_qdpx
 from crosscase.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,43 +40,49 @@ def test_an_invalid_document_is_rejected(study) -> None:
     assert export.validate(xml, SCHEMAS / "Codebook.xsd")
 
 
-def test_round_trip_keeps_every_code_selection_and_case(study) -> None:
-    archive = export.project_archive(study, "test")
-    assert archive == export.project_archive(study, "test"), "byte-identical exports"
-    back = export.read_project(archive)
+def test_round_trip_keeps_every_code_selection_and_case(study, tmp_path: Path) -> None:
+    archive = project_archive(study, "test")
+    assert archive == project_archive(study, "test"), "byte-identical exports"
+    (tmp_path / "p.qdpx").write_bytes(archive)
+    back = read_qdpx(tmp_path / "p.qdpx", SCHEMAS / "Project.xsd")
     dims = study.framework.dimensions
-    assert sorted(back.codes.values()) == sorted(
+    assert sorted(c.name for c in back.codes.values()) == sorted(
         [p.label for p in study.framework.perspectives]
         + [d.label for d in dims]
         + [t.label for t in study.themes]
-        + [export.CASES_CODE]
+        + [CASES_CODE]
         + [c.name for c in study.cases]  # each case's code, coding its whole source
     )
-    assert sorted(back.cases.values()) == sorted(c.name for c in study.cases)
+    assert sorted(c.name for c in back.cases) == sorted(c.name for c in study.cases)
+    selections = {
+        sel.guid: (sel.name, source.text[sel.start : sel.end], list(sel.codes))
+        for source in back.sources
+        for sel in source.selections
+    }
     located = [co for co in study.observations if co.start is not None]
-    assert len(back.selections) == len(study.cases) * (len(dims) + 1) + len(located)
-    assert back.notes == len(study.observations) - len(located)
+    assert len(selections) == len(study.cases) * (len(dims) + 1) + len(located)
+    assert len(back.notes) == len(study.observations) - len(located)
     for co in located:
-        name, text, refs = back.selections[export.guid("observation", co.observation.id)]
+        name, text, refs = selections[guid("observation", co.observation.id)]
         assert name == co.observation.id
         assert text == " ".join(co.observation.evidence.split())
-        expected = {export.guid("dimension", co.observation.dimension)}
-        expected |= {export.guid("theme", t) for t in co.observation.themes}
+        expected = {guid("dimension", co.observation.dimension)}
+        expected |= {guid("theme", t) for t in co.observation.themes}
         assert set(refs) == expected and set(refs) <= set(back.codes)
     for case in study.cases:
         for d in dims:
-            _, text, refs = back.selections[export.guid("narrative", f"{case.id}:{d.id}")]
-            assert text == case.narratives[d.id] and refs == [export.guid("dimension", d.id)]
+            _, text, refs = selections[guid("narrative", f"{case.id}:{d.id}")]
+            assert text == case.narratives[d.id] and refs == [guid("dimension", d.id)]
 
 
 # -----------------------------------------------------------------------------------------------
 # What real tools need beyond the schema (QualCoder's and qualitative-coding's importers)
 
-NS = {"q": export.PROJECT_NS}
+NS = {"q": PROJECT_NS}
 
 
 def _project(study):
-    archive = export.project_archive(study, "test")
+    archive = project_archive(study, "test")
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         root = etree.fromstring(zf.read("project.qde"))
         files = {n: zf.read(n) for n in zf.namelist()}
@@ -90,7 +99,7 @@ def test_every_element_tools_date_or_attribute_is_dated_and_attributed(study) ->
     assert root.get("creatingUserGUID") in users and root.get("creationDateTime")
     kinds = {"TextSource": 0, "PlainTextSelection": 0, "Coding": 0, "Note": 0}
     for kind in kinds:
-        for el in root.iter(f"{{{export.PROJECT_NS}}}{kind}"):
+        for el in root.iter(f"{{{PROJECT_NS}}}{kind}"):
             kinds[kind] += 1
             assert el.get("creatingUser") in users, (kind, el.get("guid"))
             assert el.get("creationDateTime"), (kind, el.get("guid"))
@@ -108,7 +117,7 @@ def test_notes_are_text_files_coded_and_tied_to_their_case(study) -> None:
     notes = root.findall("q:Notes/q:Note", NS)
     assert len(notes) == len(unlocated) > 0
     by_text = {co.observation.text: co for co in unlocated}
-    codes = {c.get("guid"): c.get("name") for c in root.iter(f"{{{export.PROJECT_NS}}}Code")}
+    codes = {c.get("guid"): c.get("name") for c in root.iter(f"{{{PROJECT_NS}}}Code")}
     labels = study.dimension_labels
     theme_labels = {t.id: t.label for t in study.themes}
     case_names = {c.id: c.name for c in study.cases}
@@ -127,8 +136,7 @@ def test_notes_are_text_files_coded_and_tied_to_their_case(study) -> None:
             s.get("name")
             for s in root.iterfind("q:Sources/q:TextSource", NS)
             if any(
-                r.get("targetGUID") == note.get("guid")
-                for r in s.iter(f"{{{export.PROJECT_NS}}}NoteRef")
+                r.get("targetGUID") == note.get("guid") for r in s.iter(f"{{{PROJECT_NS}}}NoteRef")
             )
         ]
         assert holders == [case_names[co.case]]
@@ -141,7 +149,7 @@ def test_cases_are_linked_to_their_sources(study) -> None:
     root, files = _project(study)
     sources = {s.get("guid"): s for s in root.iterfind("q:Sources/q:TextSource", NS)}
     variables = {v.get("guid"): v for v in root.iterfind("q:Variables/q:Variable", NS)}
-    codes = {c.get("guid"): c for c in root.iter(f"{{{export.PROJECT_NS}}}Code")}
+    codes = {c.get("guid"): c for c in root.iter(f"{{{PROJECT_NS}}}Code")}
     cases = root.findall("q:Cases/q:Case", NS)
     assert sorted(c.get("name") for c in cases) == sorted(c.name for c in study.cases)
     numbers = {c.name: c.number for c in study.cases}

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, project_copy
+from conftest import ROOT, project_archive, project_copy
 from fixtures import make_tool_export
 from lxml import etree
 
 from crosscase.cli import main
 from crosscase.evidence import DiscriminatorRule, changes, collect
+from crosscase.model import Study
 from crosscase.paths import Layout
 from crosscase.qda import archive as qdpx_archive
 from crosscase.qda import export
@@ -27,8 +28,8 @@ from crosscase.qda.errors import QdpxError
 from crosscase.qda.interpret import interpret
 from crosscase.qda.project import read_qdpx
 from crosscase.qda.write import write_case_set
-from crosscase.reading import normalise_space
-from crosscase.study import Study, load_study
+from crosscase.study import load_study
+from crosscase.study.passages import normalise_space
 
 LAYOUT = Layout.at(ROOT)
 SCHEMA = ROOT / "data" / "external" / "refi-qda" / "Project.xsd"
@@ -85,7 +86,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 def test_the_study_exported_then_imported_is_the_study(study: Study, tmp_path: Path) -> None:
     path = tmp_path / "study.qdpx"
-    path.write_bytes(export.project_archive(study, "test"))
+    path.write_bytes(project_archive(study, "test"))
     imported = interpret(read_qdpx(path, SCHEMA), study)
     assert [c.known for c in imported.cases] == list(study.cases)
     for c in imported.cases:
@@ -117,7 +118,7 @@ def test_the_command_says_the_export_is_the_study_and_writes_nothing(
     study: Study, tmp_path: Path
 ) -> None:
     path = tmp_path / "study.qdpx"
-    path.write_bytes(export.project_archive(study, "test"))
+    path.write_bytes(project_archive(study, "test"))
     code, out, err = run("import-qdpx", str(path), "--into", str(tmp_path / "set"))
     assert (code, err) == (0, "")
     n = len(study.cases)
@@ -188,7 +189,7 @@ def test_the_import_summary_names_the_codes_it_does_not_use(study: Study, tmp_pa
 
 def _mutated_export(study: Study, tmp_path: Path) -> tuple[Path, str, str]:
     """The study's export with one theme coding removed: (archive, observation, theme)."""
-    archive = export.project_archive(study, "test")
+    archive = project_archive(study, "test")
     co = next(co for co in study.observations if co.start is not None and co.observation.themes)
     theme = co.observation.themes[0]
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
@@ -456,8 +457,8 @@ def test_export_import_and_run_to_the_what_changed_report(tmp_path: Path) -> Non
         env=env,
         check=True,
     ).stdout
-    report = out.split("Second-order themes (Table 3's last column) against the paper")[1]
-    report = report.split("Discriminators of the comparison (Table 4)")[0]
+    report = out.split("What changed in Table 3 (")[1]
+    report = report.split("What changed in Table 4 (")[0]
     # The same as the illustrative case's run: computed from examples/illustrative's files
     rule = DiscriminatorRule(3)
     baseline = collect(load_study(LAYOUT), rule)
@@ -479,7 +480,7 @@ def test_export_import_and_run_to_the_what_changed_report(tmp_path: Path) -> Non
 
 
 def _export_files(study: Study) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(export.project_archive(study, "test"))) as zf:
+    with zipfile.ZipFile(io.BytesIO(project_archive(study, "test"))) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
 
 
@@ -575,7 +576,7 @@ def test_a_case_set_exported_and_coded_again_imports_back_into_its_own_folder(
     shutil.copy(EXAMPLE / "themes.yaml", into / "themes.yaml")
     study = load_study(LAYOUT, [LAYOUT.cases_dir, into / "cases"])
     project = tmp_path / "mine.qdpx"
-    project.write_bytes(export.project_archive(study, "mine"))
+    project.write_bytes(project_archive(study, "mine"))
     before = {p.name: p.read_bytes() for p in (into / "cases").glob("*.yaml")}
 
     code, out, err = run("import-qdpx", str(project), "--into", str(into))

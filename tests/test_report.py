@@ -25,10 +25,12 @@ from conftest import NOTEBOOKS, ROOT, hostile_report
 from lxml import html as lhtml
 
 from crosscase.evidence import DiscriminatorRule, collect
+from crosscase.model import Study
 from crosscase.outputs import to_markdown
 from crosscase.paths import Layout
-from crosscase.report import build_report
-from crosscase.study import Study, load_description, load_study
+from crosscase.report.build import build_report
+from crosscase.study import load_study
+from crosscase.workflow.runs import Run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOT = ROOT / "build" / "test-artifacts" / "report-index.png"
@@ -143,6 +145,10 @@ def _browser_pages(*case_sets: Path) -> set[str]:
     }
 
 
+def _run(name: str, *cases: str) -> Run:
+    return Run(name, cases, 3, None)
+
+
 def _run_study(cases: list[str]) -> tuple[Study, object]:
     study = load_study(Layout.at(ROOT), cases)
     return study, collect(study, DiscriminatorRule(3))
@@ -153,16 +159,7 @@ def report(workflow, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("report")
     layout = Layout(ROOT, workflow.output_root)
     study, evidence = _run_study(["data/raw/cases"])
-    build_report(
-        layout,
-        "paper",
-        workflow.notebooks,
-        out,
-        PAPER_MAP,
-        load_description(layout),
-        study=study,
-        evidence=evidence,
-    )
+    build_report(layout, _run("paper", "data/raw/cases"), workflow.notebooks, out, study, evidence)
     return out
 
 
@@ -291,9 +288,8 @@ def test_an_extension_run_shows_the_new_case_the_same_way(browser, serve, tmp_pa
     theme's page and the paper's themes it evidences show its passages highlighted."""
     study, evidence = _run_study(["data/raw/cases", "examples/illustrative/cases"])
     out = tmp_path / "report"
-    build_report(
-        Layout(ROOT, tmp_path), "illustrative", [], out, [], study=study, evidence=evidence
-    )
+    run = _run("illustrative", "data/raw/cases", "examples/illustrative/cases")
+    build_report(Layout(ROOT, tmp_path), run, [], out, study, evidence, [])
     pages = {p.name for p in out.glob("*.html")}
     assert pages == {"index.html"} | _browser_pages(ROOT / "data" / "raw", EXAMPLE)
     example = _yaml(EXAMPLE / "observations" / "hospital-splints.yaml")["observations"]
@@ -373,7 +369,10 @@ def test_case_text_that_looks_like_html_is_shown_as_text(browser, serve, tmp_pat
     path = tmp_path / "01-hostile.ipynb"
     nbformat.write(nb, path)
     out = tmp_path / "report"
-    build_report(Layout(ROOT, tmp_path), "hostile", [path], out, [])
+    study, evidence = _run_study(["data/raw/cases"])
+    build_report(
+        Layout(ROOT, tmp_path), _run("hostile", "data/raw/cases"), [path], out, study, evidence, []
+    )
     origin = serve(out)
     page, seen = _visit(browser, origin + "01-hostile.html", origin)
     assert page.evaluate("window.__pwned") is None

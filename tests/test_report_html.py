@@ -11,10 +11,28 @@ from lxml import html
 
 from crosscase.evidence import DiscriminatorRule, collect
 from crosscase.paths import Layout
-from crosscase.report import build_report
+from crosscase.report.build import build_report
 from crosscase.study import load_study
+from crosscase.workflow.runs import Run
 
 HOSTILE = '"><script>window.__x = 1</script>'
+RUN = Run("run", ("data/raw/cases",), 3, None)
+THREE = DiscriminatorRule(3)
+
+
+def _report(
+    out: Path,
+    notebooks: list[Path] = (),
+    paper_map: list | None = None,
+    run: Run = RUN,
+    rule: DiscriminatorRule = THREE,
+    cases: list[str] | None = None,
+) -> None:
+    """The report of the paper's study (or of ``cases``) under ``rule``, into ``out``, its
+    outputs read from ``out``'s parent."""
+    study = load_study(Layout.at(ROOT), cases, require_theme_evidence=False)
+    layout = Layout(ROOT, out.parent)
+    build_report(layout, run, list(notebooks), out, study, collect(study, rule), paper_map)
 
 
 def test_names_from_the_map_and_the_notebooks_are_escaped(tmp_path: Path) -> None:
@@ -33,7 +51,7 @@ def test_names_from_the_map_and_the_notebooks_are_escaped(tmp_path: Path) -> Non
         }
     ]
     out = tmp_path / "report"
-    build_report(Layout(tmp_path, tmp_path), "run", [path], out, paper_map)
+    _report(out, [path], paper_map)
     for page in out.glob("*.html"):
         tree = html.fromstring(page.read_bytes())
         assert tree.xpath("//script") == [], page.name
@@ -85,28 +103,12 @@ def test_the_report_command_writes_the_evidence_pages(tmp_path: Path, monkeypatc
 def test_the_index_counts_the_cases_of_the_run(tmp_path: Path) -> None:
     """Table 3's title says how many cases the data display holds: 'five' for the paper's run,
     'six' for a run with the worked example's sixth case (it said 'five' in both)."""
-    import yaml
-
-    from crosscase.evidence import DiscriminatorRule, collect
-    from crosscase.study import load_study
-
-    root = Path(__file__).resolve().parents[1]
-    paper_map = yaml.safe_load((root / "notebooks" / "paper-map.yaml").read_text())["items"]
     for cases, words in (
         (["data/raw/cases"], "five"),
         (["data/raw/cases", "examples/illustrative/cases"], "six"),
     ):
-        study = load_study(Layout.at(root), cases, require_theme_evidence=False)
         out = tmp_path / words
-        build_report(
-            Layout(root, tmp_path),
-            "run",
-            [],
-            out,
-            paper_map,
-            study=study,
-            evidence=collect(study, DiscriminatorRule(3)),
-        )
+        _report(out, cases=cases)
         tree = html.fromstring((out / "index.html").read_bytes())
         [row] = tree.xpath("//table[@class='map']//tr[td[1]='Table 3']")
         assert f"analysis of {words} cases" in row.text_content()
@@ -118,13 +120,13 @@ def test_the_report_says_which_case_set_and_rule_the_run_used(tmp_path: Path, mo
     import shutil
 
     from crosscase.cli import main
-    from crosscase.runs import RunSpec, write_record
+    from crosscase.workflow.runs import record
 
     root = Path(__file__).resolve().parents[1]
     monkeypatch.setenv("CROSSCASE_OUTPUT_ROOT", str(tmp_path))
     layout = Layout(root, tmp_path)
     cases = ("data/raw/cases", "examples/illustrative/cases")
-    write_record(layout, RunSpec("six", cases, 3, 0.6))
+    record(layout, Run("six", cases, 3, 0.6))
     executed = layout.executed_dir("six")
     executed.mkdir(parents=True)
     shutil.copy(root / "notebooks" / "01-cases.ipynb", executed)  # an executed notebook
@@ -143,7 +145,7 @@ def test_provenance_counts_the_runs_own_case_set(tmp_path: Path) -> None:
     commit 'with uncommitted changes', and the data's date covers them too."""
     import subprocess
 
-    from crosscase.report import provenance
+    from crosscase.report.build import provenance
 
     def git(*args: str) -> None:
         subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
@@ -155,11 +157,13 @@ def test_provenance_counts_the_runs_own_case_set(tmp_path: Path) -> None:
     git("add", "data")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "raw")
     layout = Layout.at(tmp_path)
-    clean = dict(provenance(layout, None, (), inputs=[tmp_path / "data/extensions/mine/cases"]))
+    run = Run("mine", ("data/raw/cases", "data/extensions/mine/cases"), 3, None)
+    description = load_study(Layout.at(ROOT)).description
+    clean = dict(provenance(layout, run, description))
     assert "uncommitted" not in clean["Commit"]
     (tmp_path / "data/extensions/mine/cases").mkdir(parents=True)
     (tmp_path / "data/extensions/mine/cases/c.yaml").write_text("id: c\n")
-    dirty = dict(provenance(layout, None, (), inputs=[tmp_path / "data/extensions/mine/cases"]))
+    dirty = dict(provenance(layout, run, description))
     assert "uncommitted" in dirty["Commit"]
     assert "Date of the data (last commit to the run's data)" in dirty
 
@@ -174,33 +178,22 @@ def test_the_index_links_what_changed_when_the_run_has_it(tmp_path: Path) -> Non
         {"item": "Table 3", "title": "T", "section": "4", "notebook": path.name,
          "tables": ["t3"], "compared": ["theme-changes"]}
     ]  # fmt: skip
-    layout = Layout(tmp_path, tmp_path)
+    layout = Layout(ROOT, tmp_path)
+    ext = Run("ext", ("data/raw/cases",), 3, None)
     layout.tables_dir("ext").mkdir(parents=True)
     (layout.tables_dir("ext") / "t3.csv").write_text("a\n1\n")
-    build_report(layout, "ext", [path], tmp_path / "before", paper_map)
+    _report(tmp_path / "before", [path], paper_map, ext)
     assert "theme-changes" not in (tmp_path / "before" / "index.html").read_text()
     (layout.tables_dir("ext") / "theme-changes.csv").write_text("theme,change\nx,now holds\n")
-    build_report(layout, "ext", [path], tmp_path / "after", paper_map)
+    _report(tmp_path / "after", [path], paper_map, ext)
     index = html.fromstring((tmp_path / "after" / "index.html").read_bytes())
     assert "files/theme-changes.csv" in index.xpath("//a/@href")
 
 
 def _evidence_pages(tmp_path: Path, rule: DiscriminatorRule) -> Path:
     """The evidence browser of the paper's study under ``rule``, with the index."""
-    import yaml
-
-    study = load_study(Layout.at(ROOT))
-    paper_map = yaml.safe_load((ROOT / "notebooks" / "paper-map.yaml").read_text())["items"]
     out = tmp_path / "report"
-    build_report(
-        Layout(ROOT, tmp_path),
-        "run",
-        [],
-        out,
-        paper_map,
-        study=study,
-        evidence=collect(study, rule),
-    )
+    _report(out, rule=rule)
     return out
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import second_reader
-from conftest import ROOT
+from conftest import ROOT, project_archive
 from lxml import etree
 
 from crosscase.paths import Layout
-from crosscase.qda.export import PROJECT_NS, project_archive
+from crosscase.qda.format import PROJECT_NS
 from crosscase.study import load_study
 
 QC = ROOT / "build" / "qc-env" / "bin" / "qc"

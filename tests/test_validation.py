@@ -10,8 +10,8 @@ import pytest
 
 from crosscase.cli import main
 from crosscase.paths import Layout
-from crosscase.problems import StudyDataError
 from crosscase.study import load_study
+from crosscase.study.problems import StudyDataError
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = "medical-diagnostic-devices"
@@ -160,10 +160,10 @@ def test_validate_command_reports_and_writes_nothing(project: Path, monkeypatch,
 
 
 def test_comparison_naming_an_unknown_theme_names_its_line(project: Path) -> None:
-    path = project / "data" / "raw" / "production-models.yaml"
+    path = project / "data" / "raw" / "comparison.yaml"
     edit(path, "themes: [proliferation-of-manufacturing-sites]", "themes: [proliferation]")
     [p] = problems(project)
-    assert re.match(r"data/raw/production-models\.yaml:\d+: ", p), p
+    assert re.match(r"data/raw/comparison\.yaml:\d+: ", p), p
     assert "unknown theme 'proliferation'" in p
     assert "field discriminators[0].themes[0]" in p
 

@@ -1,7 +1,8 @@
 """The ``crosscase`` command: check study data, make runs, and the tools around them.
 
-Every subcommand reports a problem in the data or the request as one clear message on stderr
-(no traceback) and exits non-zero; nothing is written when it fails.
+Each subcommand is a few lines over library functions. A problem in the data or the request is
+reported as one clear message on stderr (no traceback), with a non-zero exit; nothing is written
+when a command fails.
 """
 
 from __future__ import annotations
@@ -10,292 +11,155 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import yaml
-
-from .outputs import plural
+from .outputs import atomic_write, plural
 from .paths import Layout
-from .problems import StudyDataError
+from .study.problems import StudyDataError
+from .workflow.runs import Run, RunError, resolve
 
-if TYPE_CHECKING:
-    from .runs import RunSpec
-    from .study import Study
-
-Handler = Callable[[argparse.Namespace], int]
+Handler = Callable[[argparse.Namespace, Layout], int]
 
 
-def _spec(args: argparse.Namespace, layout: Layout) -> RunSpec:
-    from .runs import resolve
+def _run(args: argparse.Namespace, layout: Layout) -> Run:
+    """The run the arguments name (recorded, or the reproduction), as given."""
+    from .workflow.runs import reproduction
 
     return resolve(
         layout,
-        args.run,
-        args.cases or None,
+        args.run or reproduction(layout).name,
+        getattr(args, "cases", None),
         getattr(args, "min_cases", None),
         getattr(args, "min_share", None),
         getattr(args, "overwrite", False),
     )
 
 
-def _load(
-    layout: Layout, cases: Sequence[str], require_theme_evidence: bool | None = None
-) -> Study:
-    from .study import load_study
-
-    if require_theme_evidence is None:  # as the notebooks do (see notebook.start)
-        sources = {layout.resolve(c).resolve() for c in cases}
-        require_theme_evidence = layout.cases_dir.resolve() in sources
-    return load_study(layout, list(cases), require_theme_evidence=require_theme_evidence)
+def _cases(args: argparse.Namespace, layout: Layout) -> list[str]:
+    return list(args.cases or [layout.relative(layout.cases_dir)])
 
 
-def _validate(args: argparse.Namespace) -> int:
-    from .runs import read_record, write_record
+def _error(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
 
-    layout = Layout.discover()
-    spec = None
-    if args.run:
-        spec = read_record(layout, args.run, pending=True) or _spec(args, layout)
-    cases = list(args.cases) if args.cases else (list(spec.cases) if spec else [])
-    require = False if args.allow_unevidenced_themes else None
-    study = _load(layout, cases or [layout.relative(layout.cases_dir)], require)
-    if spec is not None and args.record:
-        write_record(layout, spec)
-    print(
-        f"OK: {plural(len(study.cases), 'case')}, "
-        f"{plural(len(study.observations), 'first-order observation')}, "
-        f"{plural(len(study.themes), 'second-order theme')}; "
-        f"{len(study.uncoded_cases)} not yet coded."
-    )
+
+def _validate(args: argparse.Namespace, layout: Layout) -> int:
+    from .study.load import check_cases
+
+    print(check_cases(layout, _cases(args, layout), args.allow_unevidenced_themes))
     return 0
 
 
-def _record(args: argparse.Namespace) -> int:
-    from .casesets import case_set_files
-    from .runs import make_rules, write_record
+def _record(args: argparse.Namespace, layout: Layout) -> int:
+    from .workflow.runs import record
 
-    layout = Layout.discover()
-    spec = _spec(args, layout)
-    write_record(layout, spec, pending=True)
-    if args.make:
-        from .outputs import atomic_write
-
-        target = Path(args.make)
-        text = make_rules(layout, spec, case_set_files(layout, spec.cases), target)
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            atomic_write(target, text)
+    if checked := record(layout, _run(args, layout)):
+        print(checked)
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
-    from .runner import execute
+def _execute(args: argparse.Namespace, layout: Layout) -> int:
+    import yaml
 
-    params: dict[str, object] = {}
+    from .workflow.execute import execute
+
+    params = {}
     for item in args.parameter or []:
         key, sep, value = item.partition("=")
         if not sep:
-            print(f"parameter {item!r}: expected NAME=VALUE (VALUE is YAML)", file=sys.stderr)
-            return 2
+            return _error(f"parameter {item!r}: expected NAME=VALUE (VALUE is YAML)", 2)
         params[key] = yaml.safe_load(value)
-    layout = Layout.discover()
-    run_parameters = _spec(args, layout).parameters() if args.run else None
-    execute(
-        Path(args.notebook),
-        Path(args.output),
-        params,
-        kernel=args.kernel,
-        cwd=layout.root,
-        run_parameters=run_parameters,
-    )
+    run = _run(args, layout).parameters() if args.run else None
+    execute(Path(args.notebook), Path(args.output), params, args.kernel, layout.root, run)
     return 0
 
 
-def _outputs(args: argparse.Namespace) -> int:
-    from .papermap import output_map
-    from .paths import REPRODUCTION_RUN
+def _notebook_rules(args: argparse.Namespace, layout: Layout) -> int:
+    from .workflow.dependencies import notebook_rules
 
-    layout = Layout.discover()
-    if args.run == REPRODUCTION_RUN:
-        print(output_map(layout, args.run))
+    text, out = notebook_rules(layout), Path(args.out)
+    if not out.is_file() or out.read_text(encoding="utf-8") != text:
+        atomic_write(out, text)
+    return 0
+
+
+def _outputs(args: argparse.Namespace, layout: Layout) -> int:
+    from .workflow.papermap import output_map, what_changed
+    from .workflow.runs import reproduction
+
+    run = _run(args, layout)
+    if run.name == reproduction(layout).name:
+        print(output_map(layout, run.name))
         return 0
-    spec = _spec(args, layout)
-    print(
-        f"Run {args.run} ({spec.command_line()}): tables in "
-        f"{layout.relative(layout.tables_dir(args.run))}/, figures in "
-        f"{layout.relative(layout.figures_dir(args.run))}/, notebooks in "
-        f"{layout.relative(layout.executed_dir(args.run))}/"
-    )
-    import csv
-
-    for name, what in (
-        ("theme-changes", "Second-order themes (Table 3's last column)"),
-        ("discriminator-changes", "Discriminators of the comparison (Table 4)"),
-    ):
-        path = layout.tables_dir(args.run) / f"{name}.csv"
-        if path.is_file():
-            print(f"{what} against the paper ({layout.relative(path)}):")
-            with path.open(encoding="utf-8", newline="") as fh:
-                for row in csv.DictReader(fh):
-                    now, then = row["cases"] or "no case", row.get("baseline_cases") or ""
-                    cases = now if not then or then == now else f"{then} -> {now}"
-                    print(f"  {row['status']:<29} {row['label']} ({cases})")
+    where = [("tables", layout.tables_dir), ("figures", layout.figures_dir)]
+    where.append(("notebooks", layout.executed_dir))
+    folders = ", ".join(f"{what} in {layout.relative(folder(run.name))}/" for what, folder in where)
+    print(f"Run {run.name} ({run.command_line()}): {folders}")
+    print("\n".join(what_changed(layout, run.name)))
     return 0
 
 
-def _report(args: argparse.Namespace) -> int:
+def _report(args: argparse.Namespace, layout: Layout) -> int:
     from .evidence import DiscriminatorRule, collect
-    from .papermap import load_map
-    from .report import build_report
+    from .report.build import build_report
+    from .study import load_study
 
-    layout = Layout.discover()
-    spec = _spec(args, layout)
-    folder = layout.executed_dir(args.run)
+    run = _run(args, layout)
+    folder = layout.executed_dir(run.name)
     notebooks = [folder / nb.name for nb in layout.notebooks() if (folder / nb.name).is_file()]
     if not notebooks:
-        print(f"error: no executed notebooks in {layout.relative(folder)}: run `make` first")
-        return 1
-    study = _load(layout, spec.cases)
-    evidence = collect(study, DiscriminatorRule(spec.min_cases, spec.min_share))
-    out = Path(args.out) if args.out else layout.report_dir(args.run)
-    pages = build_report(
-        layout,
-        args.run,
-        notebooks,
-        out,
-        load_map(layout),
-        study.description,
-        spec.describe(),
-        study=study,
-        evidence=evidence,
-        inputs=[layout.resolve(c) for c in spec.cases],
-    )
+        return _error(f"no executed notebooks in {layout.relative(folder)}: run `make` first")
+    study = load_study(layout, run.cases)
+    evidence = collect(study, DiscriminatorRule(run.min_cases, run.min_share))
+    out = Path(args.out) if args.out else layout.report_dir(run.name)
+    pages = build_report(layout, run, notebooks, out, study, evidence)
     print(f"wrote {plural(len(pages), 'page')} to {layout.relative(out)}/ (open index.html)")
     return 0
 
 
-def _qda(args: argparse.Namespace) -> int:
-    from .outputs import atomic_write
-    from .qda import export
+def _qda(args: argparse.Namespace, layout: Layout) -> int:
+    from .qda.export import InvalidExport, write_export
+    from .qda.project import read_qdpx
     from .qda.summary import export_summary
+    from .study import load_study
 
-    layout = Layout.discover()
-    spec = _spec(args, layout)
-    study = _load(layout, spec.cases)
-    name = study.description.short_title if study.description else args.run
-    out = layout.tables_dir(args.run)
-    codebook = export.codebook_xml(study)
-    project, texts = export.project_xml(study, name)
-    schemas = layout.refi_qda_dir
-    errors = export.validate(codebook, schemas / "Codebook.xsd")
-    errors += export.validate(project, schemas / "Project.xsd")
-    if errors:  # the official schemas are the contract with the tools: nothing invalid is written
-        print("error: the export is not valid REFI-QDA:\n  " + "\n  ".join(errors), file=sys.stderr)
-        return 1
-    qdc = atomic_write(out / "codebook.qdc", codebook)
-    qdpx = atomic_write(out / "project.qdpx", export.archive_of(project, texts))
-    back = export.read_project(qdpx.read_bytes())
-    print(
-        f"wrote {layout.relative(qdc)} and {layout.relative(qdpx)} (valid against the REFI-QDA "
-        "schemas):"
-    )
+    run = _run(args, layout)
+    study = load_study(layout, run.cases)
+    try:
+        qdc, qdpx = write_export(layout, study, layout.tables_dir(run.name))
+    except InvalidExport as exc:
+        return _error(str(exc))
+    back = read_qdpx(qdpx, layout.refi_qda_dir / "Project.xsd", layout.relative(qdpx))
+    shown = f"{layout.relative(qdc)} and {layout.relative(qdpx)}"
+    print(f"wrote {shown} (valid against the REFI-QDA schemas):")
     print("\n".join(export_summary(study, back)))
     return 0
 
 
-def _import_qdpx(args: argparse.Namespace) -> int:
-    import time
+def _import_qdpx(args: argparse.Namespace, layout: Layout) -> int:
+    from .qda.importing import Which, import_project
 
-    from .qda.interpret import interpret
-    from .qda.project import read_qdpx
-    from .qda.summary import summary
-    from .qda.write import existing_themes, write_case_set
-
-    layout = Layout.discover()
-    started = time.perf_counter()
-    path = Path(args.project)
-    into = layout.resolve(args.into)
-    shown = layout.relative(path) if path.is_absolute() else path.as_posix()
-    study, set_ids = _study_and_set(layout, into)
-    themes = existing_themes(layout, into)
-    project = read_qdpx(path, layout.refi_qda_dir / "Project.xsd", shown)
-    imported = interpret(
-        project, study, themes, shown, f"coded in a QDA tool, imported from {path.name}"
-    )
-    print(f"Read {shown} ({project.origin or 'unknown origin'}): each element and what it became")
-    print("\n".join(summary(imported)))
-    which = "all" if args.all else "changed" if args.with_changed else "new"
-    for c in imported.changed:
-        where = f"its file in {layout.relative(into)}" if c.case.id in set_ids else "the study"
-        print(
-            f"Case {c.case.id} differs from {where} ({plural(len(c.differences), 'difference')}):"
-        )
-        print("\n".join(f"  {d}" for d in c.differences))
-        if c.case.id not in set_ids and which == "new":
-            print("  (not written: add --with-changed to write it into the case set)")
-    for t in imported.new_themes:
-        print(f"New candidate theme {t.id} ({t.dimension}): {t.label}")
-    files = write_case_set(
-        layout,
-        imported,
-        into,
-        path.name,
-        cases=which,
-        overwrite=args.overwrite,
-        themes=themes,
-        set_ids=set_ids,
-    )
-    for p in files.written:
-        print(f"wrote {layout.relative(p)}")
-    if files.unchanged:
-        print(f"{plural(len(files.unchanged), 'file')} already up to date")
-    if not files.written and not files.unchanged:
-        print("Nothing to write: no case that the study does not already have.")
-    else:
-        cases = " ".join(files.cases_option)
-        print(f'Next: make validate CASES="{cases}"; make RUN={into.name} CASES="{cases}"')
-    print(f"Imported in {time.perf_counter() - started:.2f} s.")
+    which: Which = "all" if args.all else "changed" if args.with_changed else "new"
+    import_project(layout, Path(args.project), layout.resolve(args.into), which, args.overwrite)
     return 0
 
 
-def _study_and_set(layout: Layout, into: Path) -> tuple[Study, frozenset[str]]:
-    """The study with the cases already in the case set ``into`` (so that a case exported from
-    the set and coded again is matched to its own file), and those cases' ids. A set that does
-    not load as it is is left out (the import's own checks then report it)."""
-    from .casesets import find_case_files
-    from .study import load_study
-
-    folder = into / "cases"
-    if folder.is_dir() and find_case_files([folder])[0]:
-        try:
-            study = load_study(layout, [layout.cases_dir, folder], require_theme_evidence=False)
-            # a case's id is its file's name (checked by the load)
-            return study, frozenset(p.stem for p in find_case_files([folder])[0])
-        except StudyDataError:
-            pass
-    return load_study(layout), frozenset()
-
-
-def _new_case(args: argparse.Namespace) -> int:
+def _new_case(args: argparse.Namespace, layout: Layout) -> int:
     import re
 
-    from .casefiles import new_case, next_case_number
+    from .model import SLUG_PATTERN
     from .study import load_framework
+    from .study.casefiles import new_case, next_case_number
 
-    layout = Layout.discover()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", args.id):
-        print(
-            f"error: case id {args.id!r} is not safe as a file name: use lowercase letters, "
-            "digits and hyphens",
-            file=sys.stderr,
-        )
-        return 2
-    folder = layout.resolve(args.into)
+    if not re.fullmatch(SLUG_PATTERN, args.id):
+        message = f"case id {args.id!r} is not safe as a file name: use lowercase letters, digits"
+        return _error(message + " and hyphens", 2)
+    folder = layout.resolve(args.into or layout.extensions_dir / "my-study")
     number = args.number or next_case_number(layout, folder)
     try:
         written = new_case(load_framework(layout), folder, args.id, number, args.name)
     except FileExistsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _error(str(exc))
     for p in written:
         print(f"wrote {layout.relative(p)}")
     cases = f"{layout.relative(layout.cases_dir)} {layout.relative(folder / 'cases')}"
@@ -303,115 +167,51 @@ def _new_case(args: argparse.Namespace) -> int:
     return 0
 
 
-def _suggest(args: argparse.Namespace) -> int:
-    from .assisted.dimensions import domain_documents, suggest_dimensions
-    from .assisted.settings import DECLARED
-    from .outputs import atomic_write, to_csv
+def _suggest(args: argparse.Namespace, layout: Layout) -> int:
+    from .assisted.review import dimension_suggestions
+    from .outputs import to_csv
+    from .study import load_study
 
-    layout = Layout.discover()
-    study = _load(layout, args.cases or [layout.relative(layout.cases_dir)])
-    raw = Path(args.text)
+    study = load_study(layout, _cases(args, layout))
     try:
-        text = raw.read_text(encoding="utf-8")
+        table, said = dimension_suggestions(study, Path(args.text).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"error: {raw}: cannot read as UTF-8 text ({exc})", file=sys.stderr)
-        return 1
-    try:
-        table = suggest_dimensions(study, text, domain_documents(study))
+        return _error(f"{args.text}: cannot read as UTF-8 text ({exc})")
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    table.insert(4, "accept", "")
-    out = Path(args.out)
-    atomic_write(out, to_csv(table))
-    counts = table["dimension"].value_counts().sort_index()
-    print(
-        f"wrote {plural(len(table), 'segment')} to {out}: "
-        + ", ".join(f"{k} {v}" for k, v in counts.items())
-    )
-    unsure = int((table["unsure"] == "yes").sum())
-    print(
-        f"{unsure} of {len(table)} marked unsure: their {DECLARED.unsure_coverage:.0%} "
-        "prediction set (column `candidates`) does not hold the suggestion alone; read those. "
-        "`score` is the calibrated probability of the suggestion."
-    )
-    print(
-        "Review: leave `accept` empty to take the suggestion, write a dimension id to "
-        "override it, or '-' to leave the segment out; then `crosscase accept`."
-    )
+        return _error(str(exc))
+    atomic_write(Path(args.out), to_csv(table))
+    print(f"wrote {args.out}: " + "\n".join(said))
     return 0
 
 
-def _suggest_themes(args: argparse.Namespace) -> int:
-    from .assisted.themes import suggest_themes
-    from .outputs import atomic_write, to_csv
+def _suggest_themes(args: argparse.Namespace, layout: Layout) -> int:
+    from .assisted.review import theme_suggestions
+    from .outputs import to_csv
+    from .study import load_study
 
-    layout = Layout.discover()
-    study = _load(layout, args.cases or [layout.relative(layout.cases_dir)], False)
+    study = load_study(layout, _cases(args, layout), require_theme_evidence=False)
     if args.case not in study.case_numbers:
-        print(f"error: no case {args.case!r} among the cases loaded", file=sys.stderr)
-        return 1
-    table = suggest_themes(study, args.case, args.threshold)
-    table = table.rename(
-        columns={
-            "reference": "coded_themes",
-            "decision": "suggested_theme",
-            "suggested": "best_theme",
-            "second": "second_theme",
-        }
-    )
-    columns = ["observation", "dimension", "text", "coded_themes", "suggested_theme", "score"]
-    atomic_write(Path(args.out), to_csv(table[[*columns, "best_theme", "second_theme"]]))
-    cut = table["threshold"].iloc[0] if len(table) else args.threshold
-    how = "given" if args.threshold is not None else "learnt from those cases"
-    print(
-        f"wrote {plural(len(table), 'theme suggestion')} for case {args.case} to {args.out} "
-        f"(learnt from the other coded cases; 'no theme' below similarity {cut}, {how})"
-    )
+        return _error(f"no case {args.case!r} among the cases loaded")
+    table, said = theme_suggestions(study, args.case, args.threshold)
+    atomic_write(Path(args.out), to_csv(table))
+    print(f"wrote {said} to {args.out}")
     return 0
 
 
-def _accept(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from .casefiles import case_text
-    from .outputs import atomic_write
+def _accept(args: argparse.Namespace, layout: Layout) -> int:
+    from .assisted.review import accepted_narratives
     from .study import load_framework
+    from .study.casefiles import case_text
 
-    layout = Layout.discover()
     framework = load_framework(layout)
-    table = pd.read_csv(args.suggestions, dtype=str, keep_default_na=False)
-    missing = {"segment", "text", "dimension", "accept"} - set(table.columns)
-    if missing:
-        print(
-            f"error: {args.suggestions}: missing column(s) {', '.join(sorted(missing))}",
-            file=sys.stderr,
-        )
-        return 1
-    narratives: dict[str, list[str]] = {d.id: [] for d in framework.dimensions}
-    bad = []
-    for row in table.to_dict("records"):
-        choice = (str(row["accept"]) or str(row["dimension"])).strip()
-        if choice == "-":
-            continue
-        if choice not in narratives:
-            bad.append(
-                f"{args.suggestions}: segment {row['segment']}: field accept: unknown "
-                f"dimension {choice!r}"
-            )
-            continue
-        narratives[choice].append(str(row["text"]))
-    if bad:
-        print("\n".join(bad), file=sys.stderr)
-        return 1
-    path = layout.resolve(args.into) / "cases" / f"{args.id}.yaml"
-    if path.exists():
-        print(f"error: {path} exists: not overwritten", file=sys.stderr)
-        return 1
+    narratives, problems = accepted_narratives(Path(args.suggestions), framework)
+    path = layout.resolve(args.into or layout.extensions_dir / "my-study") / "cases"
+    path = path / f"{args.id}.yaml"
+    if problems or path.exists():
+        return _error("\n".join(problems) or f"{path} exists: not overwritten")
     protocol = {f.id: "" for f in framework.case_protocol}
-    texts = {d: " ".join(v) for d, v in narratives.items()}
-    atomic_write(path, case_text(args.id, args.number, args.name, protocol, texts))
-    empty = [d for d, v in narratives.items() if not v]
+    atomic_write(path, case_text(args.id, args.number, args.name, protocol, narratives))
+    empty = [d for d, text in narratives.items() if not text]
     print(
         f"wrote {path} with the accepted segments as narratives"
         + (f"; no segment for: {', '.join(empty)}" if empty else "")
@@ -419,37 +219,26 @@ def _accept(args: argparse.Namespace) -> int:
     return 0
 
 
-def _agreement(args: argparse.Namespace) -> int:
-    import pandas as pd
+def _agreement(args: argparse.Namespace, layout: Layout) -> int:
+    from .assisted.review import agreement_of_files
 
-    from .assisted.measures import agreement
-
-    frames = []
-    for path in (args.coder_a, args.coder_b):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        for col in (args.unit, args.code):
-            if col not in frame.columns:
-                print(f"error: {path}: no column {col!r}", file=sys.stderr)
-                return 1
-        frames.append(frame.set_index(args.unit)[args.code])
-    a, b = frames
-    units = sorted(set(a.index) & set(b.index))
-    only = sorted(set(a.index) ^ set(b.index))
-    if only:
-        print(f"note: {len(only)} unit(s) coded by one coder only are left out", file=sys.stderr)
-    result = agreement([a[u] for u in units], [b[u] for u in units])
-    print(result.summary().to_string(index=False))
-    print()
-    print(result.per_code.to_string(index=False))
-    print()
-    print(result.confusion.to_string())
+    try:
+        result, alone = agreement_of_files(
+            Path(args.coder_a), Path(args.coder_b), args.unit, args.code
+        )
+    except ValueError as exc:
+        return _error(str(exc))
+    if alone:
+        print(f"note: {plural(alone, 'unit')} coded by one coder only left out", file=sys.stderr)
+    tables = [result.summary().to_string(index=False), result.per_code.to_string(index=False)]
+    print("\n\n".join([*tables, result.confusion.to_string()]))
     return 0
 
 
 def _run_arguments(p: argparse.ArgumentParser, rule: bool = True) -> None:
-    p.add_argument("--run", default="paper", help="run name (default: paper, the reproduction)")
-    p.add_argument("--cases", nargs="*", help="case folders or files (default: the run's record)")
+    p.add_argument("--run", help="run name (default: the study's reproduction)")
     if rule:
+        p.add_argument("--cases", nargs="*", help="case folders or files (default: the record)")
         p.add_argument("--min-cases", type=int, help="discriminator rule: minimum cases")
         p.add_argument("--min-share", type=float, help="... and/or minimum share of coded cases")
         p.add_argument("--overwrite", action="store_true", help="re-make a run with new settings")
@@ -464,32 +253,23 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(func=handler)
         return p
 
-    v = command("validate", _validate, "check the study data and report every problem")
+    v = command("validate", _validate, "check a case set and report every problem")
     v.add_argument("cases", nargs="*", help="case folders or files (default: the study's own)")
-    v.add_argument("--run", help="validate the case set asked for (or recorded) for this run")
-    v.add_argument("--record", action="store_true", help="with --run: record the run if valid")
     v.add_argument(
         "--allow-unevidenced-themes",
         action="store_true",
         help="do not report themes that no observation evidences",
     )
-    r = command(
-        "record",
-        _record,
-        "ask for a run's case set and rule, refusing one that differs from its record; the "
-        "record itself is written by `validate --run --record` once the case set is valid",
-    )
-    _run_arguments(r)
-    r.add_argument("--make", help="also write the make rules of the run's inputs to this file")
-    x = command("run", _run, "execute a notebook with papermill, with the run's parameters")
+    _run_arguments(command("record", _record, "validate a run's case set and record the run"))
+    x = command("execute", _execute, "execute a notebook with papermill, with its run's parameters")
     x.add_argument("notebook")
     x.add_argument("output")
     x.add_argument("--run", help="give the notebook this run's parameters (from its record)")
     x.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE", help="YAML value")
     x.add_argument("-k", "--kernel", help="Jupyter kernel name")
-    x.set_defaults(cases=None)
-    o = command("outputs", _outputs, "say where a run's tables and figures were written")
-    _run_arguments(o, rule=False)
+    r = command("notebook-rules", _notebook_rules, "write the make rules of what notebooks read")
+    r.add_argument("--out", required=True, help="the file of make rules to write")
+    _run_arguments(command("outputs", _outputs, "say where a run's outputs are"), rule=False)
     p = command("report", _report, "static HTML report of a run (offline)")
     _run_arguments(p, rule=False)
     p.add_argument("--out", help="folder to write (default: build/<run>/report)")
@@ -508,7 +288,7 @@ def _parser() -> argparse.ArgumentParser:
     n = command("new-case", _new_case, "start a new case (and its observation file)")
     n.add_argument("--id", required=True, help="case id: lowercase letters, digits, hyphens")
     n.add_argument("--name", required=True, help="case name (a table column header)")
-    n.add_argument("--into", default="data/extensions/my-study", help="case-set folder")
+    n.add_argument("--into", help="case-set folder (default: data/extensions/my-study)")
     n.add_argument("--number", type=int, help="case number (default: the next free one)")
     g = command("suggest", _suggest, "segment a raw text and suggest a dimension per segment")
     g.add_argument("text", help="a UTF-8 text file (e.g. interview notes of a new case)")
@@ -521,15 +301,14 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--threshold",
         type=float,
-        default=None,
-        help="best similarity below which 'no theme' (default: learnt from the other cases)",
+        help="best similarity below which 'no theme' (default: learnt from the others)",
     )
     a = command("accept", _accept, "turn reviewed suggestions into a new case file")
     a.add_argument("suggestions", help="the reviewed suggestions CSV")
     a.add_argument("--id", required=True)
     a.add_argument("--name", required=True)
     a.add_argument("--number", type=int, required=True)
-    a.add_argument("--into", default="data/extensions/my-study")
+    a.add_argument("--into", help="case-set folder (default: data/extensions/my-study)")
     m = command("agreement", _agreement, "agreement of two coders' codings of the same units")
     m.add_argument("coder_a", help="CSV of coder A (the reference for precision and recall)")
     m.add_argument("coder_b", help="CSV of coder B")
@@ -539,12 +318,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .runner import NotebookFailed, ParameterError
-    from .runs import RunError
+    from .workflow.execute import NotebookFailed, ParameterError
 
     args = _parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        return int(args.func(args, Layout.discover()))
     except StudyDataError as exc:
         print(exc.report(), file=sys.stderr)
         return 1
@@ -553,8 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"(the failed notebook is in {exc.saved})", file=sys.stderr)
         return 1
     except (RunError, ParameterError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc), 2)
 
 
 if __name__ == "__main__":

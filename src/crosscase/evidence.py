@@ -4,9 +4,9 @@ A second-order theme is evidenced by a case when at least one first-order observ
 case lists it; it *qualifies* as a discriminator when the number of such cases meets the
 :class:`DiscriminatorRule`. :func:`collect` computes this once for a study; every result that
 depends on it (the themes table, the data display's last column, the comparison's
-discriminators, the design rules, robustness, what changed against a baseline) is derived from
+discriminators, the propositions, robustness, what changed against a baseline) is derived from
 the :class:`Evidence` it returns, never recomputed from tables. Everything here is plain typed
-Python; :mod:`crosscase.analysis` turns it into tables.
+Python; :mod:`crosscase.tables` turns it into tables.
 """
 
 from __future__ import annotations
@@ -18,9 +18,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from .model import LINK_BASES, RECONSTRUCTED, Discriminator, Observation, ProductionModels, Theme
+from .model import (
+    LINK_BASES,
+    RECONSTRUCTED,
+    Comparison,
+    Discriminator,
+    Observation,
+    Rule,
+    Study,
+    Theme,
+)
 from .outputs import plural
-from .study import Study
 
 
 @dataclass(frozen=True)
@@ -28,11 +36,16 @@ class DiscriminatorRule:
     """A second-order theme qualifies as a discriminator when enough cases evidence it.
 
     ``min_cases`` is an absolute minimum; ``min_share`` a minimum share of the coded cases
-    (0 < share <= 1). With both, the stricter applies.
+    (0 < share <= 1). With both, the stricter applies. A study states its own rule
+    (:class:`~crosscase.model.Rule`, in its description): :meth:`of`.
     """
 
-    min_cases: int | None = 3
+    min_cases: int | None = None
     min_share: float | None = None
+
+    @classmethod
+    def of(cls, rule: Rule) -> DiscriminatorRule:
+        return cls(rule.min_cases, rule.min_share)
 
     def __post_init__(self) -> None:
         if self.min_cases is None and self.min_share is None:
@@ -49,13 +62,18 @@ class DiscriminatorRule:
             need = max(need, math.ceil(self.min_share * n_coded - 1e-9))
         return need
 
-    def _parts(self, n_coded: int) -> str:
+    def _parts(self, n_coded: int | None) -> str:
         parts = []
         if self.min_cases is not None:
             parts.append(f"at least {plural(self.min_cases, 'case')}")
         if self.min_share is not None:
-            parts.append(f"at least {self.min_share:.0%} of the {n_coded} coded cases")
+            of = f"the {n_coded} coded cases" if n_coded is not None else "the coded cases"
+            parts.append(f"at least {self.min_share:.0%} of {of}")
         return " and ".join(parts)
+
+    def words(self) -> str:
+        """The rule in words, whatever the number of cases: ``at least 3 cases``."""
+        return self._parts(None)
 
     def requirement(self, n_coded: int) -> str:
         """What the rule asks for, in words: ``at least 3 cases``; with a share, also the number
@@ -116,10 +134,6 @@ class Evidence:
         """Ids of the themes that qualify as discriminators."""
         need = self.threshold
         return frozenset(t.theme.id for t in self.themes if len(t.cases) >= need)
-
-    def under(self, rule: DiscriminatorRule) -> Evidence:
-        """The same evidence under another rule."""
-        return Evidence(rule, self.coded_cases, self.themes)
 
 
 def collect(study: Study, rule: DiscriminatorRule) -> Evidence:
@@ -219,7 +233,7 @@ def theme_grounds(study: Study, evidence: Evidence) -> tuple[ThemeGrounds, ...]:
 
 
 # -----------------------------------------------------------------------------------------------
-# Discriminators of the comparison of production models
+# Discriminators of the comparison with alternatives
 
 
 @dataclass(frozen=True)
@@ -237,12 +251,12 @@ class DiscriminatorStatus:
 
 
 def discriminator_statuses(
-    models: ProductionModels, evidence: Evidence
+    comparison: Comparison, evidence: Evidence
 ) -> tuple[DiscriminatorStatus, ...]:
     """Every discriminator of the comparison, with its cases and status under the rule."""
     qualified = evidence.qualified
     out = []
-    for d in models.discriminators:
+    for d in comparison.discriminators:
         cases = sorted({n for t in d.themes for n in evidence.of(t).cases})
         holds = all(t in qualified for t in d.themes)
         out.append(DiscriminatorStatus(d, tuple(cases), holds))
@@ -355,14 +369,14 @@ class DiscriminatorDelta:
 
 
 def discriminator_changes(
-    baseline_models: ProductionModels,
+    baseline_comparison: Comparison,
     baseline: Evidence,
-    models: ProductionModels,
+    comparison: Comparison,
     current: Evidence,
 ) -> tuple[DiscriminatorDelta, ...]:
     """Every discriminator of the comparison against the baseline: holds, falls below the rule
     (a theme it restates falls), newly holds, stays below it, or is asserted (no theme)."""
-    before = {s.discriminator.id: s for s in discriminator_statuses(baseline_models, baseline)}
+    before = {s.discriminator.id: s for s in discriminator_statuses(baseline_comparison, baseline)}
     statuses: dict[tuple[bool, bool], DiscriminatorChange] = {
         (True, True): "holds",
         (True, False): "falls below the rule",
@@ -370,7 +384,7 @@ def discriminator_changes(
         (False, False): "below the rule",
     }
     out = []
-    for now in discriminator_statuses(models, current):
+    for now in discriminator_statuses(comparison, current):
         then = before.get(now.discriminator.id)
         status: DiscriminatorChange = (
             "asserted (rests on no theme)"

@@ -1,7 +1,9 @@
 """Figures drawn from the study data, and writing them deterministically.
 
 Figures are written as PNG and SVG with no timestamps, version strings or random ids, so that
-the same data give byte-identical files (:func:`figure_bytes`, :func:`write_figure`).
+the same data give byte-identical files (:func:`figure_bytes`, :func:`write_figure`). Colours
+come from :mod:`crosscase.palette`; every colour that carries a meaning is named in a legend.
+The figures of assisted coding are in :mod:`crosscase.assisted.figures`.
 """
 
 from __future__ import annotations
@@ -20,15 +22,13 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyBboxPatch, Patch
 from matplotlib.transforms import Bbox
 
-from .model import Framework
+from .model import Framework, Perspective
 from .outputs import atomic_write, plural
-
-#: Colours that carry a meaning (Okabe and Ito's palette, told apart by colour-blind readers);
-#: every figure that uses them names them in a legend.
-MEANING = {"holds": "#0072b2", "falls": "#e69f00"}
+from .palette import BLUE, FALLS, HOLDS, LIGHT, ORANGE, PERSPECTIVE_EDGES, PERSPECTIVE_FILLS
 
 #: Fixed salt for the ids matplotlib writes into SVG files (otherwise random per run).
 SVG_HASH_SALT = "crosscase"
@@ -69,23 +69,31 @@ def write_figure(fig: Figure, folder: Path, name: str) -> list[Path]:
     ]
 
 
-_FILLS = ["#dbe9f6", "#fde9d0", "#e3f1dd", "#eee0f3"]
-_EDGES = ["#2f6690", "#b5651d", "#3c7a3c", "#6a3d7a"]
+def style(size: float = 10) -> AbstractContextManager[None]:
+    """The compendium's figure style."""
+    return plt.rc_context({"font.family": "DejaVu Sans", "font.size": size})
+
+
+def label_inches(labels: list[str], size: float = 10) -> float:
+    """About how wide the longest tick label is, in inches (DejaVu Sans: ~0.55 em a character)."""
+    return 0.55 * size / 72 * max((len(str(x)) for x in labels), default=0)
+
+
+# -----------------------------------------------------------------------------------------------
+# The framework
 
 
 def _box(
     ax: Axes,
-    x: float,
-    y: float,
-    w: float,
-    h: float,
+    xywh: tuple[float, float, float, float],
     text: str,
     fill: str,
     edge: str,
     width: int,
-    weight: str = "normal",
     lw: float = 1.2,
 ) -> None:
+    """A rounded box at ``xywh`` (x, y, width, height) with ``text`` wrapped at ``width``."""
+    x, y, w, h = xywh
     ax.add_patch(
         FancyBboxPatch(
             (x, y),
@@ -103,7 +111,30 @@ def _box(
         textwrap.fill(text, width),
         ha="center",
         va="center",
-        fontweight=weight,
+        fontweight="normal",
+    )
+
+
+def _perspective(
+    ax: Axes,
+    xywh: tuple[float, float, float, float],
+    level: int,
+    perspective: Perspective,
+    head: float,
+) -> None:
+    """A perspective's frame, its label along the top."""
+    x, y, w, h = xywh
+    edge = PERSPECTIVE_EDGES[level % 4]
+    _box(ax, xywh, "", PERSPECTIVE_FILLS[level % 4], edge, 40, lw=2)
+    ax.text(
+        x + w / 2,
+        y + h - head / 2,
+        perspective.label,
+        ha="center",
+        va="center",
+        fontsize=12,
+        fontweight="bold",
+        color=edge,
     )
 
 
@@ -121,91 +152,57 @@ def framework_figure(framework: Framework, title: str | None = None) -> Figure:
     inner_h = rows * cell_h + (rows + 1) * gap + head
     total_w = inner_w + 2 * margin * (len(persp) - 1)
     total_h = inner_h + (band + margin + head) * (len(persp) - 1)
-    with _style():
+    with style():
         fig, ax = plt.subplots(figsize=(total_w * 0.95, total_h * 0.95))
     ax.set_xlim(-0.1, total_w + 0.1)
     ax.set_ylim(-0.1, total_h + 0.1)
     ax.set_axis_off()
-    # Outer frames, outermost first so inner ones draw on top.
+    # Outer frames, outermost first so inner ones draw on top, each with its dimensions' band.
     x0, y0, w, h = 0.0, 0.0, total_w, total_h
-    frames = []
     for level in range(len(persp) - 1, 0, -1):
-        frames.append((level, x0, y0, w, h))
+        _perspective(ax, (x0, y0, w, h), level, persp[level], head)
+        members = dims[persp[level].id]
+        bw = (w - (len(members) + 1) * gap) / max(1, len(members))
+        for i, d in enumerate(members):
+            xywh = (x0 + gap + i * (bw + gap), y0 + gap, bw, band - gap)
+            _box(ax, xywh, d.label, "white", PERSPECTIVE_EDGES[level % 4], 20)
         x0, y0 = x0 + margin, y0 + band + margin
         w, h = w - 2 * margin, h - band - margin - head
-    for level, fx, fy, fw, fh in frames:
-        p = persp[level]
-        _box(ax, fx, fy, fw, fh, "", _FILLS[level % 4], _EDGES[level % 4], 40, lw=2)
-        ax.text(
-            fx + fw / 2,
-            fy + fh - head / 2,
-            p.label,
-            ha="center",
-            va="center",
-            fontsize=12,
-            fontweight="bold",
-            color=_EDGES[level % 4],
-        )
-        members = dims[p.id]
-        bw = (fw - (len(members) + 1) * gap) / max(1, len(members))
-        for i, d in enumerate(members):
-            _box(
-                ax,
-                fx + gap + i * (bw + gap),
-                fy + gap,
-                bw,
-                band - gap,
-                d.label,
-                "white",
-                _EDGES[level % 4],
-                20,
-            )
     # Innermost perspective and its grid of dimensions.
-    _box(ax, x0, y0, inner_w, inner_h, "", _FILLS[0], _EDGES[0], 40, lw=2)
-    ax.text(
-        x0 + inner_w / 2,
-        y0 + inner_h - head / 2,
-        persp[0].label,
-        ha="center",
-        va="center",
-        fontsize=12,
-        fontweight="bold",
-        color=_EDGES[0],
-    )
+    _perspective(ax, (x0, y0, inner_w, inner_h), 0, persp[0], head)
     for i, d in enumerate(inner):
         r, c = divmod(i, cols)
-        bx = x0 + gap + c * (cell_w + gap)
-        by = y0 + inner_h - head - (r + 1) * (cell_h + gap)
-        _box(ax, bx, by, cell_w, cell_h, d.label, "white", _EDGES[0], 28)
+        at = (x0 + gap + c * (cell_w + gap), y0 + inner_h - head - (r + 1) * (cell_h + gap))
+        _box(ax, (*at, cell_w, cell_h), d.label, "white", PERSPECTIVE_EDGES[0], 28)
     if title:
         ax.set_title(title, fontsize=12)
     return fig
 
 
-def _label_inches(labels: list[str], size: float = 10) -> float:
-    """About how wide the longest tick label is, in inches (DejaVu Sans: ~0.55 em a character)."""
-    return 0.55 * size / 72 * max((len(str(x)) for x in labels), default=0)
+# -----------------------------------------------------------------------------------------------
+# Second-order themes and their robustness
 
 
-def _style() -> AbstractContextManager[None]:
-    """The compendium's figure style."""
-    return plt.rc_context({"font.family": "DejaVu Sans", "font.size": 10})
-
-
-def _counts(data: pd.DataFrame, ax: Axes, vmax: int | None = None) -> None:
-    """A heatmap of counts, annotated, in the compendium's blues."""
-    sns.heatmap(
-        data,
-        annot=True,
-        fmt="d",
-        cmap="Blues",
-        cbar=False,
-        linewidths=0.5,
-        linecolor="white",
-        ax=ax,
-        vmin=0,
-        vmax=vmax,
-    )
+def _rule_marks(ax: Axes, data: pd.DataFrame, threshold: int) -> list[Line2D]:
+    """Beside each row, how many cases evidence the theme, coloured by whether that meets the
+    rule; the legend's marks for the two colours."""
+    for i, (_, row) in enumerate(data.iterrows()):
+        n = int((row > 0).sum())
+        meets = n >= threshold
+        ax.text(
+            data.shape[1] + 0.15,
+            i + 0.5,
+            plural(n, "case"),
+            va="center",
+            color=HOLDS if meets else FALLS,
+            fontsize=9,
+            fontweight="bold" if meets else "normal",
+        )
+    rule = f"meets the rule ({threshold}+ {'case' if threshold == 1 else 'cases'})"
+    return [
+        Line2D([], [], ls="", marker="s", color=HOLDS, label=rule),
+        Line2D([], [], ls="", marker="s", color=FALLS, label="below the rule"),
+    ]
 
 
 def theme_heatmap(
@@ -217,14 +214,13 @@ def theme_heatmap(
     """Theme x case heatmap of evidence counts (a labelled colour bar says what the shades
     count); beside each row, how many cases evidence the theme, coloured by whether that meets
     the discriminator rule (named in a legend)."""
-    from matplotlib.lines import Line2D
-
-    with _style():
+    with style():
         height = 2.4 + 0.3 * len(matrix)
-        width = _label_inches(row_labels) + 0.7 * matrix.shape[1] + 2.8
+        width = label_inches(row_labels) + 0.7 * matrix.shape[1] + 2.8
         fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
         data = matrix.copy()
         data.index = pd.Index(row_labels)
+        top = max(2, int(data.to_numpy().max()))
         sns.heatmap(
             data,
             annot=True,
@@ -235,40 +231,18 @@ def theme_heatmap(
                 "label": "first-order observations",
                 "shrink": 0.6,
                 "pad": 0.12,
-                "ticks": range(0, max(2, int(matrix.to_numpy().max())) + 1),
+                "ticks": range(0, top + 1),
             },
             linewidths=0.5,
             linecolor="white",
             ax=ax,
             vmin=0,
-            vmax=max(2, int(data.to_numpy().max())),
+            vmax=top,
         )
         ax.set_xlabel("Case")
         ax.set_ylabel("")
         if threshold is not None:
-            for i, (_, row) in enumerate(data.iterrows()):
-                n = int((row > 0).sum())
-                meets = n >= threshold
-                ax.text(
-                    data.shape[1] + 0.15,
-                    i + 0.5,
-                    plural(n, "case"),
-                    va="center",
-                    color=MEANING["holds" if meets else "falls"],
-                    fontsize=9,
-                    fontweight="bold" if meets else "normal",
-                )
-            marks = [
-                Line2D(
-                    [],
-                    [],
-                    ls="",
-                    marker="s",
-                    color=MEANING["holds"],
-                    label=f"meets the rule ({threshold}+ {'case' if threshold == 1 else 'cases'})",
-                ),
-                Line2D([], [], ls="", marker="s", color=MEANING["falls"], label="below the rule"),
-            ]
+            marks = _rule_marks(ax, data, threshold)
             fig.legend(
                 handles=marks,
                 loc="outside lower center",
@@ -286,11 +260,9 @@ def robustness_figure(
 ) -> Figure:
     """Two panels: does each theme remain a discriminator when one case is left out (left), and
     under each minimum number of cases (right)? The two colours are named in a legend."""
-    from matplotlib.patches import Patch
-
-    cmap = sns.color_palette([MEANING["falls"], MEANING["holds"]], as_cmap=True)
-    with _style():
-        width = _label_inches(row_labels) + 0.5 * (loo.shape[1] + sweep.shape[1]) + 1.2
+    cmap = sns.color_palette([FALLS, HOLDS], as_cmap=True)
+    with style():
+        width = label_inches(row_labels) + 0.5 * (loo.shape[1] + sweep.shape[1]) + 1.2
         height = 2.4 + 0.3 * len(loo)
         fig, (left, right) = plt.subplots(
             1,
@@ -322,8 +294,8 @@ def robustness_figure(
         right.tick_params(left=False)
         fig.legend(
             handles=[
-                Patch(color=MEANING["holds"], label="holds: still a discriminator"),
-                Patch(color=MEANING["falls"], label="falls below the rule"),
+                Patch(color=HOLDS, label="holds: still a discriminator"),
+                Patch(color=FALLS, label="falls below the rule"),
             ],
             loc="outside lower center",
             ncol=2,
@@ -334,130 +306,27 @@ def robustness_figure(
     return fig
 
 
-def confusion_figure(
-    confusion: pd.DataFrame,
-    labels: list[str],
-    title: str | None = None,
-    reference: str = "Reference coding",
-) -> Figure:
-    """Heatmap of a confusion matrix (rows: the ``reference`` coding, columns: suggested)."""
-    with _style():
-        fig, ax = plt.subplots(figsize=(2.5 + 0.9 * len(labels), 1.5 + 0.6 * len(labels)))
-        data = confusion.copy()
-        data.index = pd.Index(labels)
-        data.columns = pd.Index(labels)
-        _counts(data, ax)
-        ax.set_xlabel("Suggested")
-        ax.set_ylabel(reference)
-        ax.tick_params(axis="x", rotation=30)
-        for tick in ax.get_xticklabels():
-            tick.set_horizontalalignment("right")
-        if title:
-            ax.set_title(title)
-    return fig
+# -----------------------------------------------------------------------------------------------
+# The chain of evidence
+
+#: The grounds figure's series, in order: fill and hatch (the third also reads without colour).
+_GROUNDS_STYLE = [(BLUE, ""), (ORANGE, ""), (LIGHT, "///")]
 
 
-def dendrogram_figure(
-    panels: list[tuple[str, object, list[str]]], title: str | None = None
-) -> Figure:
-    """One dendrogram per panel: (title, scipy linkage matrix, leaf labels)."""
-    from scipy.cluster.hierarchy import dendrogram
-
-    cols = 2
-    rows = max(1, math.ceil(len(panels) / cols))
-    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 8}):
-        fig, axes = plt.subplots(rows, cols, figsize=(14, 3.6 * rows), squeeze=False)
-        for ax, (name, tree, leaves) in zip(axes.flat, panels, strict=False):
-            dendrogram(
-                tree,
-                labels=leaves,
-                orientation="right",
-                ax=ax,
-                color_threshold=0,
-                above_threshold_color="#2f6690",
-                leaf_font_size=7,
-            )
-            ax.set_title(name, fontsize=10)
-            ax.set_xlabel("cosine distance")
-        for ax in axes.flat[len(panels) :]:
-            ax.set_axis_off()
-        height = 3.6 * rows
-        if title:
-            fig.suptitle(title, y=1 - 0.15 / height)
-        fig.subplots_adjust(wspace=0.9, hspace=0.5, top=1 - 0.7 / height)
-    return fig
-
-
-#: Colour-blind-safe colours (Okabe and Ito) for the assisted-coding figures.
-_OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "vermillion": "#D55E00", "grey": "#999999"}
-
-
-def confidence_figure(
-    reliability: pd.DataFrame,
-    curve: pd.DataFrame,
-    marks: pd.DataFrame,
-    title: str | None = None,
-) -> Figure:
-    """Two panels on trusting a suggestion's score. Left, a reliability diagram: per bin of
-    score (``reliability``: mean_score, accuracy, units), the accuracy against the mean score,
-    beside the diagonal of perfect calibration. Right, the accuracy-coverage curve (``curve``:
-    coverage, accuracy of the most confident suggestions), with ``marks`` (coverage, accuracy,
-    ci_low, ci_high) drawn with their intervals."""
-    with _style():
-        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6))
-        left.plot([0, 1], [0, 1], ls="--", color=_OKABE_ITO["grey"], label="perfect calibration")
-        left.scatter(
-            reliability["mean_score"],
-            reliability["accuracy"],
-            s=20 + 12 * reliability["units"],
-            color=_OKABE_ITO["blue"],
-            alpha=0.85,
-            label="bins of score (area: units)",
-        )
-        for row in reliability.itertuples():
-            left.annotate(
-                str(row.units),
-                (row.mean_score, row.accuracy),
-                textcoords="offset points",
-                xytext=(7, -3),
-                fontsize=8,
-            )
-        left.set_xlim(0, 1)
-        left.set_ylim(0, 1.05)
-        left.set_xlabel("Calibrated score of the suggestion")
-        left.set_ylabel("Share of suggestions that are right")
-        left.set_title("Reliability")
-        left.legend(loc="upper left", frameon=False)
-        right.plot(
-            curve["coverage"],
-            curve["accuracy"],
-            color=_OKABE_ITO["blue"],
-            label="most confident suggestions first",
-        )
-        right.errorbar(
-            marks["coverage"],
-            marks["accuracy"],
-            yerr=[marks["accuracy"] - marks["ci_low"], marks["ci_high"] - marks["accuracy"]],
-            fmt="o",
-            color=_OKABE_ITO["vermillion"],
-            capsize=3,
-            label="declared coverages (95% interval)",
-        )
-        right.set_xlim(0, 1.02)
-        right.set_ylim(0, 1.05)
-        right.set_xlabel("Coverage (share of sentences given a suggestion)")
-        right.set_ylabel("Accuracy of those suggestions")
-        right.set_title("Accuracy against coverage")
-        right.legend(loc="lower left", frameon=False)
-        if title:
-            fig.suptitle(title)
-        fig.tight_layout()
-    return fig
-
-
-#: Colour-blind-safe fills (Okabe and Ito) and hatches of the grounds figure's series, in order:
-#: blue, orange, then grey with hatching, so that the third also reads without colour.
-_GROUNDS_STYLE = [("#0072B2", ""), ("#E69F00", ""), ("#BBBBBB", "///")]
+def _rule_line(ax: Axes, threshold: int) -> None:
+    """The rule as a dashed vertical line, labelled above the axes."""
+    ax.axvline(threshold, color="#333333", linestyle="--", linewidth=1)
+    ax.annotate(
+        f"rule: {plural(threshold, 'case')}",
+        (threshold, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        color="#333333",
+    )
 
 
 def grounds_figure(
@@ -472,7 +341,7 @@ def grounds_figure(
     (``legend``, one label per column) and, with ``threshold``, the rule as a dashed line."""
     if counts.shape[1] > len(_GROUNDS_STYLE):
         raise ValueError(f"at most {len(_GROUNDS_STYLE)} series, not {counts.shape[1]}")
-    with _style():
+    with style():
         wrapped = [textwrap.fill(label, 60) for label in row_labels]
         lines = sum(label.count("\n") + 1 for label in wrapped)
         fig, ax = plt.subplots(figsize=(11.0, 1.8 + 0.24 * lines), layout="constrained")
@@ -502,18 +371,7 @@ def grounds_figure(
         ax.grid(axis="x", color="#e3e8ec", linewidth=0.6)
         ax.set_axisbelow(True)
         if threshold is not None:
-            ax.axvline(threshold, color="#333333", linestyle="--", linewidth=1)
-            ax.annotate(
-                f"rule: {plural(threshold, 'case')}",
-                (threshold, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=8,
-                color="#333333",
-            )
+            _rule_line(ax, threshold)
         fig.legend(loc="outside lower center", ncols=len(legend), frameon=False, fontsize=9)
         if title:
             fig.suptitle(title)

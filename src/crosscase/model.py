@@ -1,15 +1,20 @@
-"""Schemas of the study data: what each file of a multiple-case study holds.
+"""What a multiple-case study is: the schemas of its files, and the study once loaded.
 
-The models are generic: a framework of perspectives and dimensions, cases with a protocol (the
-fields the framework declares) and one narrative per dimension, first-order observations coded
-from the narratives, second-order themes, an optional comparison with other production models
-(with its discriminators) and the design rules drawn from it, and a description of the study
-(its citation and the headers of its tables). Every model forbids unknown fields, so a misspelt
-field is reported rather than silently ignored.
+The file schemas (pydantic) are generic: a framework of perspectives and dimensions, cases with
+a protocol (the fields the framework declares) and one narrative per dimension, first-order
+observations coded from the narratives, second-order themes, an optional comparison of the
+studied phenomenon with alternatives (with the discriminators that emerge from the cases), the
+propositions drawn from it, and a description of the study (its citation, its rule, the headers
+its tables print). Every model forbids unknown fields, so a misspelt field is reported rather
+than silently ignored. Each file is described by a ``*File`` model: the loader validates a file
+that holds a list item by item, so that one broken entry hides none of the others.
 
 Fields that *define* an identifier are safe slugs (they become file names and URLs); fields that
 *refer* to one (a dimension, a theme) are plain text, checked against what is defined by the
 loader, which can then name the known alternatives.
+
+:class:`Study` is what :func:`crosscase.study.load_study` returns: the validated files, with
+each observation's evidence passage located in its case's narratives (:class:`CodedObservation`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 #: Identifiers are used as file names and in URLs: lowercase letters, digits and hyphens.
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=100)]
 #: Protocol field names are Python-identifier-like (they become column keys).
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
 #: Observation identifiers: letters, digits, '.', '_' and '-' (no path separators).
@@ -29,8 +35,8 @@ ObservationId = Annotated[
 ]
 #: Non-empty text; surrounding white space is stripped.
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-#: A reference to something defined elsewhere (a dimension, a theme, a model): checked by the
-#: loader against what is defined.
+#: A reference to something defined elsewhere (a dimension, a theme, an alternative): checked by
+#: the loader against what is defined.
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
@@ -159,8 +165,8 @@ class ThemeFile(_Model):
     themes: list[Theme] = Field(min_length=1)
 
 
-class ProductionModel(_Model):
-    """A production model the study's phenomenon is compared with (a comparison column)."""
+class Alternative(_Model):
+    """An alternative the studied phenomenon is compared with (a column of the comparison)."""
 
     id: Slug
     label: Text
@@ -168,9 +174,9 @@ class ProductionModel(_Model):
 
 
 class Characteristic(_Model):
-    """What the literature says of one production model on one dimension, with citations."""
+    """What the literature says of one alternative on one dimension, with citations."""
 
-    model: Ref
+    alternative: Ref
     dimension: Ref
     text: Text
     citations: list[Text] = Field(default_factory=list)
@@ -190,17 +196,17 @@ class Discriminator(_Model):
     basis: Text | None = None
 
 
-class ProductionModels(_Model):
-    """The comparison of production models: their literature characteristics, per dimension, and
-    the discriminators that emerge from the cases."""
+class Comparison(_Model):
+    """The comparison with alternatives: their literature characteristics, per dimension, and the
+    discriminators that emerge from the cases."""
 
-    production_models: list[ProductionModel] = Field(min_length=1)
+    alternatives: list[Alternative] = Field(min_length=1)
     characteristics: list[Characteristic] = Field(default_factory=list)
     discriminators: list[Discriminator] = Field(default_factory=list)
 
 
-class DesignRule(_Model):
-    """A design rule and the discriminators it states."""
+class Proposition(_Model):
+    """A proposition drawn from the comparison, and the discriminators it states."""
 
     number: int = Field(ge=1)
     perspective: Ref
@@ -209,28 +215,100 @@ class DesignRule(_Model):
     discriminators: list[Ref] = Field(min_length=1)
 
 
-class DesignRuleFile(_Model):
-    design_rules: list[DesignRule] = Field(min_length=1)
+class PropositionFile(_Model):
+    propositions: list[Proposition] = Field(min_length=1)
 
 
 class Headers(_Model):
     """Headers and labels of the study's tables, as the publication prints them.
 
-    ``production_model_column`` is a format string with ``{number}``, ``{label}`` and ``{basis}``.
+    ``alternative_column`` is a format string with ``{number}``, ``{label}`` and ``{basis}``.
     """
 
     themes_column: Text = "Second-order themes (cases)"
     discriminators_column: Text = "Discriminators"
-    production_model_column: Text = "{label}"
+    alternative_column: Text = "{label}"
     case_prefix: Text = "Case"
+    proposition_number: Text = "Number"
+    proposition: Text = "Proposition"
+
+
+class Rule(_Model):
+    """A discriminator rule as a study states it: a minimum number of cases, a minimum share of
+    the coded cases, or both (see :class:`crosscase.evidence.DiscriminatorRule`)."""
+
+    min_cases: int | None = Field(default=None, ge=1)
+    min_share: float | None = Field(default=None, gt=0, le=1)
 
 
 class StudyDescription(_Model):
-    """What the study is and how to cite it; the headers of its tables."""
+    """What the study is and how to cite it; its rule and the name of the run that reproduces it
+    (its own cases under that rule); the headers of its tables."""
 
     title: Text
     short_title: Text
     citation: Text
     doi: Text | None = None
     licence: Text | None = None
+    reproduction: Slug
+    rule: Rule
     headers: Headers = Field(default_factory=Headers)
+
+
+@dataclass(frozen=True)
+class CodedObservation:
+    """A first-order observation with its case and its evidence passage located in the case's
+    narratives (``evidence_dimension``, ``start``, ``end``; None when it has none or it is not
+    found). ``observation.themes`` holds theme ids (labels in the file are resolved on loading).
+    """
+
+    case: str
+    observation: Observation
+    evidence_dimension: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+    @property
+    def span(self) -> tuple[str, int, int] | None:
+        """(dimension, start, end) of the located evidence passage, or None."""
+        if self.evidence_dimension is None or self.start is None or self.end is None:
+            return None
+        return self.evidence_dimension, self.start, self.end
+
+
+@dataclass(frozen=True)
+class Study:
+    """Validated study data, cases in the order of their numbers."""
+
+    framework: Framework
+    description: StudyDescription
+    cases: tuple[Case, ...]
+    observations: tuple[CodedObservation, ...]
+    themes: tuple[Theme, ...]
+    coded_cases: frozenset[str]
+    comparison: Comparison | None = None
+    propositions: tuple[Proposition, ...] = ()
+
+    @property
+    def headers(self) -> Headers:
+        return self.description.headers
+
+    @property
+    def uncoded_cases(self) -> tuple[Case, ...]:
+        """Cases that arrived with narratives only (no observations yet)."""
+        return tuple(c for c in self.cases if c.id not in self.coded_cases)
+
+    @property
+    def case_numbers(self) -> dict[str, int]:
+        """Case id -> case number."""
+        return {c.id: c.number for c in self.cases}
+
+    @property
+    def dimension_labels(self) -> dict[str, str]:
+        return {d.id: d.label for d in self.framework.dimensions}
+
+    @property
+    def perspective_of(self) -> dict[str, str]:
+        """Dimension id -> the label of its perspective."""
+        labels = {p.id: p.label for p in self.framework.perspectives}
+        return {d.id: labels[d.perspective] for d in self.framework.dimensions}

@@ -29,8 +29,6 @@ OUTPUT_ROOT_ENV = "CROSSCASE_OUTPUT_ROOT"
 _MARKER = "[tool.crosscase]"
 #: A run name (an output folder) is one path segment of safe characters.
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-#: The run that reproduces the study from its own cases under its own rule.
-REPRODUCTION_RUN = "paper"
 
 
 def _is_root(folder: Path) -> bool:
@@ -99,7 +97,7 @@ class Layout:
 
     @property
     def study_file(self) -> Path:
-        """The study's description: title, citation, and the headers of its tables."""
+        """The study's description: title, citation, rule, reproduction run, table headers."""
         return self.raw / "study.yaml"
 
     @property
@@ -115,12 +113,14 @@ class Layout:
         return self.raw / "themes.yaml"
 
     @property
-    def production_models_file(self) -> Path:
-        return self.raw / "production-models.yaml"
+    def comparison_file(self) -> Path:
+        """The comparison with alternatives and its discriminators (optional)."""
+        return self.raw / "comparison.yaml"
 
     @property
-    def design_rules_file(self) -> Path:
-        return self.raw / "design-rules.yaml"
+    def propositions_file(self) -> Path:
+        """The propositions drawn from the comparison (optional)."""
+        return self.raw / "propositions.yaml"
 
     @property
     def extensions_dir(self) -> Path:
@@ -165,12 +165,8 @@ class Layout:
         return self.executed_dir(run) / "report"
 
     def run_record(self, run: str) -> Path:
-        """The record of a run: its case set and rule, stored with its tables."""
+        """The record of a run: its case set, rule and inputs, stored with its tables."""
         return self.tables_dir(run) / "run.yaml"
-
-    def pending_run(self, run: str) -> Path:
-        """A run's case set and rule as asked, before its case set has validated."""
-        return self.executed_dir(run) / "run.yaml"
 
     # Paths given by users ---------------------------------------------------------------------
 

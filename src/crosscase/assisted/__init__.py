@@ -21,10 +21,13 @@ The modules: :mod:`~crosscase.assisted.settings` (the declared configuration),
 (TF-IDF), :mod:`~crosscase.assisted.dimensions` (dimension coding),
 :mod:`~crosscase.assisted.measures` (agreement, calibration error, AUROC, with bootstrap
 intervals), :mod:`~crosscase.assisted.dimension_measures` (dimension coding measured),
-:mod:`~crosscase.assisted.themes` (theme suggestion, and its measure) and
-:mod:`~crosscase.assisted.clustering` (candidate themes by clustering). What the notebook of
-assisted coding calls is imported here, once (``assisted.dimension_coding_loco(...)``); the rest
-is imported from its module.
+:mod:`~crosscase.assisted.themes` (theme suggestion, and its measure),
+:mod:`~crosscase.assisted.clustering` (candidate themes by clustering),
+:mod:`~crosscase.assisted.findings` (what the measures mean, in sentences),
+:mod:`~crosscase.assisted.figures` (their figures) and :mod:`~crosscase.assisted.review` (the
+review loop of the ``suggest``, ``accept``, ``suggest-themes`` and ``agreement`` commands). What
+the notebook of assisted coding calls is imported here, once (``assisted.dimension_coding_loco(
+...)``), but its figures; the rest is imported from its module.
 """
 
 from .clustering import cluster_observations, clustering_table, dendrogram_panels, pooled_rand_index
@@ -41,8 +44,9 @@ from .dimension_measures import (
     prediction_set_summary,
     reliability_table,
 )
-from .dimensions import dimension_coding_loco, domain_documents
+from .dimensions import dimension_coding_loco, document_counts, domain_documents
 from .features import normalise_text
+from .findings import findings, reach
 from .measures import agreement
 from .settings import DECLARED, Settings
 from .themes import theme_assignment_loco, theme_case_lists, theme_summary
@@ -63,11 +67,14 @@ __all__ = [
     "dimension_coding_by_case",
     "dimension_coding_loco",
     "dimension_coding_summary",
+    "document_counts",
     "domain_documents",
     "evidence_agreement",
+    "findings",
     "normalise_text",
     "pooled_rand_index",
     "prediction_set_summary",
+    "reach",
     "reliability_table",
     "theme_assignment_loco",
     "theme_case_lists",

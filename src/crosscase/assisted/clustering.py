@@ -15,7 +15,7 @@ from scipy.special import gammaln
 from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 from sklearn.preprocessing import normalize
 
-from ..study import Study
+from ..model import Study
 from .features import Ngrams, TrainingTfidf
 from .settings import DECLARED, Settings
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..study import Study
+from ..model import Study
 from .dimensions import DimensionCoding
 from .measures import (
     STATISTIC_NAMES,

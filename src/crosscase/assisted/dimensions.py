@@ -18,8 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import normalize
 
-from ..model import Framework
-from ..study import Study
+from ..model import Framework, Study
 from .features import Ngrams, TrainingTfidf, normalise_text
 from .measures import reference_ranks
 from .segmentation import narrative_segments, segment
@@ -31,7 +30,7 @@ _DOCUMENT_COLUMNS = ["dimension", "source", "text"]
 def domain_documents(study: Study) -> pd.DataFrame:
     """Training documents per dimension that code no case: from the framework, each dimension's
     label, aliases and keywords (one document), the sentences of its definition and of its
-    interview question; from the comparison of production models, each literature
+    interview question; from the comparison with alternatives, each literature
     characteristic. Columns: dimension, source, text."""
     rows: list[dict[str, str]] = []
     for d in study.framework.dimensions:
@@ -41,12 +40,18 @@ def domain_documents(study: Study) -> pd.DataFrame:
             rows += [
                 {"dimension": d.id, "source": source, "text": t} for _, _, t in segment(text or "")
             ]
-    if study.production_models is not None:
+    if study.comparison is not None:
         rows += [
             {"dimension": c.dimension, "source": "literature characteristic", "text": c.text}
-            for c in study.production_models.characteristics
+            for c in study.comparison.characteristics
         ]
     return pd.DataFrame(rows, columns=_DOCUMENT_COLUMNS)
+
+
+def document_counts(documents: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """How many domain documents each dimension (by its label) has from each source."""
+    counts = documents.groupby(["dimension", "source"], sort=False).size().unstack(fill_value=0)
+    return counts.rename(index=labels).reset_index()
 
 
 def training_passages(study: Study, segments: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import re
 import pandas as pd
 import pysbd
 
-from ..study import Study
+from ..model import Study
 
 _SEGMENTER = pysbd.Segmenter(language="en", clean=False, char_span=True)
 

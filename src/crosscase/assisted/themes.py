@@ -14,8 +14,7 @@ from scipy.sparse import csr_matrix
 from sklearn.metrics import roc_curve
 from sklearn.preprocessing import normalize
 
-from ..model import Theme
-from ..study import Study
+from ..model import Study, Theme
 from .features import Ngrams, TrainingTfidf
 from .measures import auroc, interval_row, point_and_resamples, weighted_mean
 from .settings import DECLARED, Settings

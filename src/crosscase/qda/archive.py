@@ -13,9 +13,9 @@ from typing import Any
 
 from lxml import etree
 
-from ..problems import Problem
+from ..study.problems import Problem
 from .errors import QdpxError, fail
-from .export import PROJECT_NS
+from .format import PROJECT_NS
 
 #: Bounds on what is read from an archive (bytes, members).
 MAX_ARCHIVE_BYTES = 512 * 2**20

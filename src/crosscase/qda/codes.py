@@ -9,12 +9,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ..checks import ThemeIndex
-from ..model import Framework, Theme
-from ..reading import normalise_space
-from ..study import Study
+from ..model import Framework, Study, Theme
+from ..study.checks import ThemeIndex
+from ..study.passages import normalise_space
 from .errors import ProblemLog
-from .names import key, slug
+from .format import key, slug
 from .project import QdaProject
 
 Role = Literal["dimension", "theme", "new-theme", "case", "misplaced", "other"]

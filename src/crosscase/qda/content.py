@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..model import Framework
-from ..reading import normalise_space
+from ..study.passages import normalise_space
 from .codes import CodeMeanings
 from .errors import ProblemLog
 from .project import QdaProject, Selection, TextItem

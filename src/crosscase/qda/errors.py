@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NoReturn
 
-from ..problems import Problem, StudyDataError
+from ..study.problems import Problem, StudyDataError
 
 
 class QdpxError(StudyDataError):
@@ -14,12 +14,8 @@ class QdpxError(StudyDataError):
 
     def __init__(self, source: str, problems: Iterable[Problem]) -> None:
         self.source = source
+        self.subject = f"importing {source}"
         super().__init__(problems)
-
-    def report(self) -> str:
-        n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} importing {self.source} (nothing was written):"
-        return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
 def fail(where: str, message: str, line: int | None = None) -> NoReturn:

@@ -6,50 +6,36 @@ QualCoder and other QDA tools, and read an export back (``crosscase qda``).
   text source per case holding its narratives under their dimension headings; each narrative
   coded with its dimension; each first-order observation as a selection of its evidence passage,
   coded with its dimension and themes and described by the observation's text (observations
-  that rest on no passage become notes); and the cases, with their protocol (Table 1) as
-  variables.
+  that rest on no passage become notes); and the cases, with their protocol as variables.
 
 GUIDs are derived from the study's ids (UUID 5), and the zip carries fixed timestamps, so the
-same data give byte-identical files.
+same data give byte-identical files. :func:`write_export` checks both against the official
+schemas before anything is written.
 """
 
 from __future__ import annotations
 
 import io
-import uuid
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
 
-from ..model import Case, Framework, Observation
-from ..study import Study
-
-PROJECT_NS = "urn:QDA-XML:project:1.0"
-CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
-_Q = f"{{{PROJECT_NS}}}"  # a project element's qualified name is f"{_Q}<name>"
-_NAMESPACE = uuid.UUID("5b0f6b4e-2d1c-4c55-9a55-63726f737363")  # crosscase's UUID namespace
-_COLOURS = ["#2f6690", "#b5651d", "#3c7a3c", "#6a3d7a"]
-_CASE_COLOUR = "#777777"
-
-
-def guid(kind: str, ident: str) -> str:
-    """A stable GUID for an item of the study."""
-    return str(uuid.uuid5(_NAMESPACE, f"{kind}:{ident}"))
-
-
-#: Who and when, on every element a tool wants it: the schema makes these attributes optional,
-#: but QualCoder reads the date of every note and selection and qualitative-coding the user of
-#: every coding. Fixed values keep the export byte-identical from run to run.
-EXPORT_USER = "crosscase"
-EXPORT_TIME = "1980-01-01T00:00:00Z"  # the zip's own fixed timestamp
-USER_GUID = guid("user", EXPORT_USER)
-#: The case variable holding the case's number (an Integer; tools may give it back as a Float).
-NUMBER_VARIABLE = "Case number"
-#: The (not codable) code grouping one code per case, each with its case's GUID: QualCoder links
-#: a case to text through a code of the case's GUID coding that text (NVivo's convention).
-CASES_CODE = "Cases"
+from ..model import Case, Framework, Observation, Study
+from ..outputs import atomic_write
+from ..palette import NEUTRAL, PERSPECTIVE_EDGES
+from ..paths import Layout
+from .format import (
+    CASES_CODE,
+    CODEBOOK_NS,
+    EXPORT_TIME,
+    EXPORT_USER,
+    NUMBER_VARIABLE,
+    PROJECT_NS,
+    USER_GUID,
+    Q,
+    guid,
+)
 
 
 def _stamp(el: etree._Element, modified: bool = True) -> etree._Element:
@@ -92,7 +78,7 @@ def _codes(
     codes = etree.SubElement(parent, f"{{{ns}}}Codes")
     themes = list(study.themes) if study else []
     for i, p in enumerate(framework.perspectives):
-        colour = _COLOURS[i % len(_COLOURS)]
+        colour = PERSPECTIVE_EDGES[i % len(PERSPECTIVE_EDGES)]
         pc = _code(codes, ns, "perspective", p.id, p.label, False, colour, p.definition)
         for d in (d for d in framework.dimensions if d.perspective == p.id):
             dc = _code(pc, ns, "dimension", d.id, d.label, True, colour, d.definition)
@@ -106,11 +92,11 @@ def _codes(
             "cases",
             CASES_CODE,
             False,
-            _CASE_COLOUR,
+            NEUTRAL,
             "One code per case, coding the case's whole source (the case's link to its text)",
         )
         for c in study.cases:
-            _code(group, ns, "case", c.id, c.name, True, _CASE_COLOUR, None)
+            _code(group, ns, "case", c.id, c.name, True, NEUTRAL, None)
 
 
 def codebook_xml(study: Study) -> bytes:
@@ -144,7 +130,7 @@ def project_xml(study: Study, name: str) -> tuple[bytes, dict[str, str]]:
     name)."""
     sub = etree.SubElement
     root = etree.Element(
-        f"{_Q}Project",
+        f"{Q}Project",
         nsmap={None: PROJECT_NS},
         name=name,
         origin="crosscase",
@@ -153,15 +139,15 @@ def project_xml(study: Study, name: str) -> tuple[bytes, dict[str, str]]:
         modifyingUserGUID=USER_GUID,
         modifiedDateTime=EXPORT_TIME,
     )
-    sub(sub(root, f"{_Q}Users"), f"{_Q}User", guid=USER_GUID, name=EXPORT_USER)
-    _codes(sub(root, f"{_Q}CodeBook"), PROJECT_NS, study.framework, study, cases=True)
-    _variables(sub(root, f"{_Q}Variables"), study.framework)
-    _cases(sub(root, f"{_Q}Cases"), study)
-    sources = sub(root, f"{_Q}Sources")
+    sub(sub(root, f"{Q}Users"), f"{Q}User", guid=USER_GUID, name=EXPORT_USER)
+    _codes(sub(root, f"{Q}CodeBook"), PROJECT_NS, study.framework, study, cases=True)
+    _variables(sub(root, f"{Q}Variables"), study.framework)
+    _cases(sub(root, f"{Q}Cases"), study)
+    sources = sub(root, f"{Q}Sources")
     texts: dict[str, str] = {}
     notes = [note for c in study.cases for note in _source(sources, study, c, texts)]
     if notes:
-        sub(root, f"{_Q}Notes").extend(notes)
+        sub(root, f"{Q}Notes").extend(notes)
     xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     return bytes(xml), texts
 
@@ -170,7 +156,7 @@ def _variables(parent: etree._Element, framework: Framework) -> None:
     """The case variables: the case's number, then each field of the case protocol."""
     etree.SubElement(
         parent,
-        f"{_Q}Variable",
+        f"{Q}Variable",
         guid=guid("variable", "number"),
         name=NUMBER_VARIABLE,
         typeOfVariable="Integer",
@@ -178,7 +164,7 @@ def _variables(parent: etree._Element, framework: Framework) -> None:
     for f in framework.case_protocol:
         etree.SubElement(
             parent,
-            f"{_Q}Variable",
+            f"{Q}Variable",
             guid=guid("variable", f.id),
             name=f.label,
             typeOfVariable="Text",
@@ -189,17 +175,17 @@ def _cases(parent: etree._Element, study: Study) -> None:
     """One ``Case`` per case: its number and protocol as variable values, and its source."""
     sub = etree.SubElement
     for c in study.cases:
-        ce = sub(parent, f"{_Q}Case", guid=guid("case", c.id), name=c.name)
-        sub(ce, f"{_Q}Description").text = f"Case {c.number} ({c.id})"
+        ce = sub(parent, f"{Q}Case", guid=guid("case", c.id), name=c.name)
+        sub(ce, f"{Q}Description").text = f"Case {c.number} ({c.id})"
         values = [("number", "IntegerValue", str(c.number))]
         values += [
             (f.id, "TextValue", c.protocol.get(f.id, "")) for f in study.framework.case_protocol
         ]
         for var, kind, value in values:
-            vv = sub(ce, f"{_Q}VariableValue")
-            sub(vv, f"{_Q}VariableRef", targetGUID=guid("variable", var))
-            sub(vv, f"{_Q}{kind}").text = value
-        sub(ce, f"{_Q}SourceRef", targetGUID=guid("source", c.id))
+            vv = sub(ce, f"{Q}VariableValue")
+            sub(vv, f"{Q}VariableRef", targetGUID=guid("variable", var))
+            sub(vv, f"{Q}{kind}").text = value
+        sub(ce, f"{Q}SourceRef", targetGUID=guid("source", c.id))
 
 
 def _source(
@@ -213,10 +199,10 @@ def _source(
     sid = guid("source", c.id)
     texts[f"{sid}.txt"] = text
     src = _stamp(
-        sub(parent, f"{_Q}TextSource", guid=sid, name=c.name),
+        sub(parent, f"{Q}TextSource", guid=sid, name=c.name),
     )
     src.set("plainTextPath", f"internal://{sid}.txt")
-    sub(src, f"{_Q}Description").text = f"Within-case narratives, case {c.number}"
+    sub(src, f"{Q}Description").text = f"Within-case narratives, case {c.number}"
     whole = _selection(src, guid("case-text", c.id), c.name, 0, len(text))
     _coding(whole, f"case-text:{c.id}", [guid("case", c.id)])
     observations = [co for co in study.observations if co.case == c.id]
@@ -229,7 +215,7 @@ def _source(
         _coding(sel, f"narrative:{c.id}:{d.id}", [guid("dimension", d.id)])
         for co in unlocated:  # a note is attached to the narrative of its dimension
             if co.observation.dimension == d.id:
-                sub(sel, f"{_Q}NoteRef", targetGUID=guid("note", co.observation.id))
+                sub(sel, f"{Q}NoteRef", targetGUID=guid("note", co.observation.id))
     notes: list[etree._Element] = []
     for co in observations:
         o = co.observation
@@ -250,10 +236,10 @@ def _note(o: Observation, c: Case, codes: list[str], texts: dict[str, str]) -> e
     """The note of an observation that rests on no passage: its text, coded whole."""
     note_text = o.text
     nid = guid("note", o.id)
-    note = _stamp(etree.Element(f"{_Q}Note", guid=nid, name=f"{o.id} ({c.name})"))
+    note = _stamp(etree.Element(f"{Q}Note", guid=nid, name=f"{o.id} ({c.name})"))
     note.set("plainTextPath", f"internal://{nid}.txt")
     etree.SubElement(
-        note, f"{_Q}Description"
+        note, f"{Q}Description"
     ).text = f"First-order observation {o.id} of case {c.number}, with no evidence passage"
     nsel = _selection(note, guid("note-text", o.id), o.id, 0, len(note_text))
     _coding(nsel, f"note:{o.id}", codes)
@@ -272,7 +258,7 @@ def _selection(
     sel = _stamp(
         etree.SubElement(
             parent,
-            f"{_Q}PlainTextSelection",
+            f"{Q}PlainTextSelection",
             guid=ident,
             name=name,
             startPosition=str(start),
@@ -280,17 +266,17 @@ def _selection(
         )
     )
     if description:
-        etree.SubElement(sel, f"{_Q}Description").text = description
+        etree.SubElement(sel, f"{Q}Description").text = description
     return sel
 
 
 def _coding(parent: etree._Element, key: str, code_guids: list[str]) -> None:
     for g in code_guids:
         coding = _stamp(
-            etree.SubElement(parent, f"{_Q}Coding", guid=guid("coding", f"{key}:{g}")),
+            etree.SubElement(parent, f"{Q}Coding", guid=guid("coding", f"{key}:{g}")),
             modified=False,
         )
-        etree.SubElement(coding, f"{_Q}CodeRef", targetGUID=g)
+        etree.SubElement(coding, f"{Q}CodeRef", targetGUID=g)
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
@@ -302,11 +288,6 @@ def _zip(entries: dict[str, bytes]) -> bytes:
             info.external_attr = 0o644 << 16
             zf.writestr(info, entries[name])
     return buf.getvalue()
-
-
-def project_archive(study: Study, name: str) -> bytes:
-    """The whole coded project as a REFI-QDA ``.qdpx`` archive."""
-    return archive_of(*project_xml(study, name))
 
 
 def archive_of(xml: bytes, texts: dict[str, str]) -> bytes:
@@ -323,37 +304,22 @@ def validate(document: bytes, schema: Path) -> list[str]:
     return [] if xsd.validate(doc) else [str(e) for e in xsd.error_log]
 
 
-@dataclass(frozen=True)
-class ReadBack:
-    """What a ``.qdpx`` archive holds, read back."""
-
-    codes: dict[str, str]  # guid -> name
-    cases: dict[str, str]  # guid -> name
-    selections: dict[str, tuple[str, str, list[str]]]  # guid -> (name, selected text, code guids)
-    notes: int
-    note_selections: int  # the notes' own selections (not in ``selections``)
+class InvalidExport(ValueError):
+    """The export is not valid against the official schemas (a bug: nothing is written)."""
 
 
-def read_project(archive: bytes) -> ReadBack:
-    """Parse a ``.qdpx`` archive: its codes, cases and the coded selections of its sources (with
-    their text), and how many notes and selections of notes it holds."""
-    ns = {"q": PROJECT_NS}
-    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
-        root = etree.fromstring(zf.read("project.qde"))
-        texts = {
-            n.removeprefix("sources/"): zf.read(n).decode("utf-8")
-            for n in zf.namelist()
-            if n.startswith("sources/")
-        }
-    codes = {c.get("guid"): c.get("name") for c in root.iterfind(".//q:Code", ns)}
-    cases = {c.get("guid"): c.get("name") for c in root.iterfind(".//q:Case", ns)}
-    selections = {}
-    for src in root.iterfind(".//q:TextSource", ns):
-        text = texts[src.get("plainTextPath").removeprefix("internal://")]
-        for sel in src.iterfind("q:PlainTextSelection", ns):
-            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-            refs = [r.get("targetGUID") for r in sel.iterfind("q:Coding/q:CodeRef", ns)]
-            selections[sel.get("guid")] = (sel.get("name"), text[start:end], refs)
-    notes = root.findall(".//q:Note", ns)
-    in_notes = sum(len(n.findall("q:PlainTextSelection", ns)) for n in notes)
-    return ReadBack(codes, cases, selections, len(notes), in_notes)
+def write_export(layout: Layout, study: Study, folder: Path) -> tuple[Path, Path]:
+    """Write ``codebook.qdc`` and ``project.qdpx`` (named by the study's short title) into
+    ``folder``, once both are valid against the official schemas (the contract with the
+    tools)."""
+    codebook = codebook_xml(study)
+    project, texts = project_xml(study, study.description.short_title)
+    schemas = layout.refi_qda_dir
+    errors = validate(codebook, schemas / "Codebook.xsd")
+    errors += validate(project, schemas / "Project.xsd")
+    if errors:
+        raise InvalidExport("the export is not valid REFI-QDA:\n  " + "\n  ".join(errors))
+    return (
+        atomic_write(folder / "codebook.qdc", codebook),
+        atomic_write(folder / "project.qdpx", archive_of(project, texts)),
+    )

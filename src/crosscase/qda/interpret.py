@@ -31,14 +31,12 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from ..model import Case, Observation, Theme
-from ..reading import normalise_space
-from ..study import Study
+from ..model import Case, Observation, Study, Theme
+from ..study.passages import normalise_space
 from .codes import CodeMeanings, CodeRole
 from .content import CaseContent, ContentReader
 from .errors import ProblemLog
-from .export import NUMBER_VARIABLE
-from .names import is_number_variable, key, slug
+from .format import NUMBER_VARIABLE, is_number_variable, key, slug
 from .observations import compare, observations
 from .project import CaseItem, QdaProject, TextItem
 

@@ -14,12 +14,11 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from ..model import Case, Observation
-from ..reading import normalise_space
-from ..study import Study
+from ..model import Case, Observation, Study
+from ..study.passages import normalise_space
 from .content import RawObservation
 from .errors import ProblemLog
-from .names import key
+from .format import key
 
 _OBSERVATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 

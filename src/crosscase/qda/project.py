@@ -15,13 +15,12 @@ from typing import Any
 
 from lxml import etree
 
-from ..problems import Problem
-from ..reading import normalise_space
+from ..study.passages import normalise_space
+from ..study.problems import Problem
 from .archive import Archive, check_bounds, decode_text, open_archive, parse_document
 from .errors import QdpxError
-from .export import PROJECT_NS
+from .format import Q
 
-_Q = f"{{{PROJECT_NS}}}"
 _INTERNAL = "internal://"
 _SOURCE_KINDS = ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource")
 
@@ -140,33 +139,33 @@ class _Extractor:
         self.where = where
         self.problems = problems
         self.codes: dict[str, CodeItem] = {}
-        for book in root.iterchildren(f"{_Q}CodeBook"):
-            for container in book.iterchildren(f"{_Q}Codes"):
+        for book in root.iterchildren(f"{Q}CodeBook"):
+            for container in book.iterchildren(f"{Q}Codes"):
                 self._walk(container, None)
         self.variables = {
             v.get("guid"): (v.get("name"), v.get("typeOfVariable"))
-            for vs in root.iterchildren(f"{_Q}Variables")
-            for v in vs.iterchildren(f"{_Q}Variable")
+            for vs in root.iterchildren(f"{Q}Variables")
+            for v in vs.iterchildren(f"{Q}Variable")
         }
 
     def project(self, document: str) -> QdaProject:
         """The project: its cases, then its sources and notes (each read from the archive)."""
         root = self.root
         cases = []
-        for c in root.iterfind(f"{_Q}Cases/{_Q}Case"):
-            refs = tuple(r.get("targetGUID") for r in c.iterchildren(f"{_Q}SourceRef"))
+        for c in root.iterfind(f"{Q}Cases/{Q}Case"):
+            refs = tuple(r.get("targetGUID") for r in c.iterchildren(f"{Q}SourceRef"))
             cases.append(
                 CaseItem(c.get("guid"), c.get("name"), self._values(c), refs, c.sourceline)
             )
         sources, other = self._sources()
         notes = {}
-        for el in root.iterfind(f"{_Q}Notes/{_Q}Note"):
+        for el in root.iterfind(f"{Q}Notes/{Q}Note"):
             item = self._text_item(el, "Note")
             if item is not None:
                 notes[item.guid] = item
         return QdaProject(
             origin=root.get("origin") or "",
-            users=len(root.findall(f"{_Q}Users/{_Q}User")),
+            users=len(root.findall(f"{Q}Users/{Q}User")),
             codes=self.codes,
             variables=self.variables,
             cases=tuple(cases),
@@ -185,7 +184,7 @@ class _Extractor:
 
     def _walk(self, el: Any, parent: str | None) -> None:
         """The codes under ``el``, parents before their children."""
-        for code in el.iterchildren(f"{_Q}Code"):
+        for code in el.iterchildren(f"{Q}Code"):
             self.codes[code.get("guid")] = CodeItem(
                 code.get("guid"), code.get("name"), parent, code.sourceline
             )
@@ -194,12 +193,12 @@ class _Extractor:
     def _values(self, el: Any) -> tuple[tuple[str, str], ...]:
         """The variable values of a case or source: (variable GUID, value as text)."""
         values = []
-        for vv in el.iterchildren(f"{_Q}VariableValue"):
-            ref = vv.find(f"{_Q}VariableRef").get("targetGUID")
+        for vv in el.iterchildren(f"{Q}VariableValue"):
+            ref = vv.find(f"{Q}VariableRef").get("targetGUID")
             if ref not in self.variables:
                 self._problem(el, f"a VariableValue refers to no Variable (targetGUID {ref})")
                 continue
-            value = next((v for v in vv if v.tag != f"{_Q}VariableRef"), None)
+            value = next((v for v in vv if v.tag != f"{Q}VariableRef"), None)
             values.append((ref, (value.text or "") if value is not None else ""))
         return tuple(values)
 
@@ -207,9 +206,9 @@ class _Extractor:
         """The text sources, and how many sources of other kinds there are."""
         sources: list[TextItem] = []
         other = 0
-        for container in self.root.iterchildren(f"{_Q}Sources"):
+        for container in self.root.iterchildren(f"{Q}Sources"):
             for el in container:
-                if el.tag == f"{_Q}TextSource":
+                if el.tag == f"{Q}TextSource":
                     item = self._text_item(el, "TextSource")
                     if item is not None:
                         sources.append(item)
@@ -228,19 +227,19 @@ class _Extractor:
                 self.archive.read_names.add(m)
         selections = [
             selection
-            for sel in el.iterchildren(f"{_Q}PlainTextSelection")
+            for sel in el.iterchildren(f"{Q}PlainTextSelection")
             if (selection := self._selection(sel, el, kind, text)) is not None
         ]
         whole = [  # codings of the item itself code its whole text
             target
-            for coding in el.iterchildren(f"{_Q}Coding")
-            if (target := coding.find(f"{_Q}CodeRef").get("targetGUID")) in self.codes
+            for coding in el.iterchildren(f"{Q}Coding")
+            if (target := coding.find(f"{Q}CodeRef").get("targetGUID")) in self.codes
         ]
         if whole and text:
             selections.append(
                 Selection(el.get("guid"), "", 0, len(text), "", tuple(whole), (), el.sourceline)
             )
-        own_notes = tuple(n.get("targetGUID") for n in el.iterchildren(f"{_Q}NoteRef"))
+        own_notes = tuple(n.get("targetGUID") for n in el.iterchildren(f"{Q}NoteRef"))
         return TextItem(
             kind,
             el.get("guid"),
@@ -255,7 +254,7 @@ class _Extractor:
     def _text(self, el: Any, kind: str) -> str | None:
         """An item's text: its ``PlainTextContent``, or the archive's file its
         ``plainTextPath`` names (None, the problem recorded, when it has none)."""
-        content = el.find(f"{_Q}PlainTextContent")
+        content = el.find(f"{Q}PlainTextContent")
         path = el.get("plainTextPath")
         if content is not None:
             return str(content.text or "")
@@ -305,18 +304,18 @@ class _Extractor:
             )
             return None
         refs = []
-        for coding in sel.iterchildren(f"{_Q}Coding"):
-            target = coding.find(f"{_Q}CodeRef").get("targetGUID")
+        for coding in sel.iterchildren(f"{Q}Coding"):
+            target = coding.find(f"{Q}CodeRef").get("targetGUID")
             if target not in self.codes:
                 self._problem(
                     sel, f"a Coding refers to no code of the codebook (targetGUID {target})"
                 )
                 continue
             refs.append(target)
-        memo = sel.find(f"{_Q}Description")
+        memo = sel.find(f"{Q}Description")
         notes = tuple(
             n.get("targetGUID")
-            for n in sel.iter(f"{_Q}NoteRef")  # its own and its codings'
+            for n in sel.iter(f"{Q}NoteRef")  # its own and its codings'
         )
         return Selection(
             sel.get("guid"),

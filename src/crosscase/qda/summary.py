@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..model import Study
 from ..outputs import plural
-from ..study import Study
-from .export import ReadBack, guid
+from .format import guid, is_number_variable
 from .interpret import Imported
-from .names import is_number_variable
+from .project import QdaProject
 
 #: A line of the summary: element, how many the file has, what they became.
 _Row = tuple[str, int, str]
@@ -19,30 +19,27 @@ def _also(count: int, text: str) -> str:
     return f", {count} {text}" if count else ""
 
 
-def export_summary(study: Study, back: ReadBack) -> list[str]:
-    """What an exported project holds, read back from the file: every selection counted, those
-    of the case texts by kind and those of the notes."""
+def export_summary(study: Study, project: QdaProject) -> list[str]:
+    """What an exported project holds, read back from the file (:func:`.project.read_qdpx`):
+    every selection counted, those of the case texts by kind and those of the notes."""
     cases, dims = study.cases, study.framework.dimensions
-    whole = sum(guid("case-text", c.id) in back.selections for c in cases)
-    narratives = sum(
-        guid("narrative", f"{c.id}:{d.id}") in back.selections for c in cases for d in dims
-    )
-    located = sum(
-        guid("observation", co.observation.id) in back.selections for co in study.observations
-    )
-    in_texts = len(back.selections)
+    in_texts = {sel.guid for s in project.sources for sel in s.selections}
+    whole = sum(guid("case-text", c.id) in in_texts for c in cases)
+    narratives = sum(guid("narrative", f"{c.id}:{d.id}") in in_texts for c in cases for d in dims)
+    located = sum(guid("observation", co.observation.id) in in_texts for co in study.observations)
+    in_notes = sum(len(n.selections) for n in project.notes.values())
     kinds = [
         plural(whole, "whole case text"),
         plural(narratives, "narrative"),
         f"{plural(located, 'evidence passage')} of observations",
     ]
-    if rest := in_texts - whole - narratives - located:
+    if rest := len(in_texts) - whole - narratives - located:
         kinds.append(f"{rest} other")
     return [
-        f"  {plural(len(back.codes), 'code')}, {plural(len(back.cases), 'case')}, "
-        f"{plural(back.notes, 'note')} (observations with no evidence passage)",
-        f"  {in_texts + back.note_selections} coded selections: {in_texts} in the case texts "
-        f"({', '.join(kinds)}), {back.note_selections} in the notes (each note's whole text)",
+        f"  {plural(len(project.codes), 'code')}, {plural(len(project.cases), 'case')}, "
+        f"{plural(len(project.notes), 'note')} (observations with no evidence passage)",
+        f"  {len(in_texts) + in_notes} coded selections: {len(in_texts)} in the case texts "
+        f"({', '.join(kinds)}), {in_notes} in the notes (each note's whole text)",
     ]
 
 

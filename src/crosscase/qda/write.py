@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..casefiles import case_text, observations_text, themes_text
-from ..casesets import find_case_files
 from ..model import Theme
 from ..outputs import atomic_write
 from ..paths import Layout
-from ..problems import Problem, StudyDataError
-from ..study import load_study
+from ..study.casefiles import case_text, observations_text, themes_text
+from ..study.casesets import find_case_files
+from ..study.load import load_study
+from ..study.problems import Problem, StudyDataError
 from .errors import QdpxError, fail
 from .interpret import Imported, ImportedCase
 
@@ -106,10 +106,11 @@ def existing_themes(layout: Layout, into: Path) -> list[Theme]:
     path = into / "themes.yaml"
     if not path.is_file():
         return []
-    from ..reading import Reader
+    from ..model import ThemeFile
+    from ..study.reading import Reader
 
     reader = Reader(layout)
-    parsed = reader.items(path, "themes", Theme)
+    parsed = reader.items(path, ThemeFile)
     if reader.problems or parsed is None:
         raise StudyDataError(reader.problems)
     return [t for _, t in parsed.items]

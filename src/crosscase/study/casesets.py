@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from .paths import Layout
+from ..paths import Layout
 
 
 def find_case_files(
@@ -60,13 +60,14 @@ def extra_theme_files(layout: Layout, sources: Sequence[Path]) -> list[Path]:
 
 
 def study_files(layout: Layout) -> list[Path]:
-    """The study-wide input files that exist (framework, themes, comparison, rules, description)."""
+    """The study-wide input files that exist (description, framework, themes, comparison,
+    propositions)."""
     candidates = [
+        layout.study_file,
         layout.framework_file,
         layout.themes_file,
-        layout.production_models_file,
-        layout.design_rules_file,
-        layout.study_file,
+        layout.comparison_file,
+        layout.propositions_file,
     ]
     return [p for p in candidates if p.exists()]
 

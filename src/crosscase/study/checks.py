@@ -1,47 +1,32 @@
 """The cross-checks of a study's files, each a named function that returns the problems it finds,
 each problem with its file and line.
 
-Checks run on whatever could be read (:mod:`crosscase.reading`): a file with a broken entry is
-still cross-checked for the rest, so that one report lists every problem.
+Checks run on whatever could be read (:mod:`crosscase.study.reading`): a file with a broken entry
+is still cross-checked for the rest, so that one report lists every problem.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
-from .model import (
+from ..model import (
     LINK_BASES,
-    Case,
-    DesignRule,
+    CodedObservation,
+    Comparison,
     Framework,
     Observation,
-    ProductionModels,
+    Proposition,
     Theme,
 )
-from .problems import Loc, Problem, YamlDocument, closest, misspelt_fields, unknown
-from .reading import Parsed, ParsedCase, ParsedItems, normalise_space
+from .passages import locate, nearest_passage, normalise_space
+from .problems import Loc, Problem, closest, misspelt_fields, unknown
+from .reading import Parsed, ParsedCase, ParsedItems
+from .yamlfile import YamlDocument
 
 #: The longest narrative accepted (characters). A two-hour interview transcript is about 100,000
 #: characters; a narrative ten times longer is refused with this limit named.
 MAX_NARRATIVE_CHARS = 1_000_000
-
-
-@dataclass(frozen=True)
-class CodedObservation:
-    """A first-order observation with its case and the located evidence passage.
-
-    ``observation.themes`` holds theme ids (labels in the file are resolved on loading).
-    """
-
-    case: str
-    observation: Observation
-    evidence_dimension: str | None = None
-    start: int | None = None
-    end: int | None = None
 
 
 def reference(
@@ -205,48 +190,10 @@ def rejected_themes(files: Sequence[ParsedItems[Theme]]) -> list[str]:
     out: list[str] = []
     for f in files:
         kept = {i for i, _ in f.items}
-        for i, entry in f.rejected("themes"):
+        for i, entry in f.rejected():
             if i not in kept:
                 out += [v for k in ("id", "label") if isinstance(v := entry.get(k), str)]
     return out
-
-
-def locate(case: Case, obs: Observation) -> CodedObservation:
-    """Find the evidence passage, in the observation's own dimension first."""
-    if obs.evidence is None:
-        return CodedObservation(case.id, obs)
-    passage = normalise_space(obs.evidence)
-    order = [obs.dimension, *(d for d in case.narratives if d != obs.dimension)]
-    for dim in order:
-        text = case.narratives.get(dim)
-        if text is None:
-            continue
-        at = text.find(passage)
-        if at >= 0:
-            return CodedObservation(case.id, obs, dim, at, at + len(passage))
-    return CodedObservation(case.id, obs)
-
-
-def _nearest_passage(case: Case, passage: str, limit: int = 5000) -> str:
-    """A hint for an evidence passage not found: the narrative sentence that holds most of it
-    (sentences sharing the most words first; then the share of the passage's characters found in
-    order in the sentence). At most ``limit`` sentences are looked at."""
-    sentences = [s for text in case.narratives.values() for s in re.split(r"(?<=[.!?;])\s+", text)]
-    words = set(passage.lower().split())
-    rough = sorted(
-        sentences[:limit], key=lambda s: len(words & set(s.lower().split())), reverse=True
-    )[:10]
-
-    def covered(sentence: str) -> float:
-        matcher = difflib.SequenceMatcher(None, passage, sentence, autojunk=False)
-        blocks = matcher.get_matching_blocks()  # runs of 5+ characters: words, not letters
-        return sum(b.size for b in blocks if b.size >= 5) / max(1, len(passage))
-
-    score, best = max(((covered(s), s) for s in rough), default=(0.0, ""))
-    if score < 0.6:
-        return ""
-    shown = best if len(best) <= 200 else best[:197] + "..."
-    return f"; the closest narrative sentence is {shown!r}"
 
 
 def _resolve_themes(
@@ -314,7 +261,7 @@ def check_observations(
         obs = o.model_copy(update=update) if update else o
         co = locate(case.case, obs)
         if obs.evidence is not None and co.start is None:
-            hint = _nearest_passage(case.case, normalise_space(obs.evidence))
+            hint = nearest_passage(case.case, normalise_space(obs.evidence))
             message = f"evidence passage not found in the narratives of case {case.case.id}"
             out.append(f.doc.problem(name, (*loc, "evidence"), prefix + message + hint))
         located.append(co)
@@ -446,7 +393,7 @@ def _meant_themes(files: Sequence[ParsedItems[Observation]], themes: ThemeIndex)
     for f in files:
         for _, o in f.items:
             out |= {m for ref in o.themes if (m := themes.meant(ref, o.dimension))}
-        for _, entry in f.rejected("observations"):
+        for _, entry in f.rejected():
             dim = entry.get("dimension") if isinstance(entry.get("dimension"), str) else None
             for key, value in entry.items():
                 if key in _NOT_THEMES or (key == "theme_basis" and not isinstance(value, dict)):
@@ -475,73 +422,56 @@ def check_theme_evidence(
     ]
 
 
-def check_production_models(
-    pm: Parsed[ProductionModels], framework: Framework, themes: ThemeIndex
+def check_comparison(
+    parsed: Parsed[Comparison], framework: Framework, themes: ThemeIndex
 ) -> list[Problem]:
-    """Characteristics and discriminators name known models, dimensions and themes."""
-    comparison, doc = pm.model, pm.doc
-    models = [m.id for m in comparison.production_models]
+    """Characteristics and discriminators name known alternatives, dimensions and themes;
+    discriminator ids are unique, and one with no theme says on what it rests."""
+    comparison, doc = parsed.model, parsed.doc
+    alternatives = [m.id for m in comparison.alternatives]
     dims = [d.id for d in framework.dimensions]
     out = []
     for i, c in enumerate(comparison.characteristics):
-        out += reference(doc, None, ("characteristics", i, "model"), "model", c.model, models)
+        at: Loc = ("characteristics", i)
         out += reference(
-            doc, None, ("characteristics", i, "dimension"), "dimension", c.dimension, dims
+            doc, None, (*at, "alternative"), "alternative", c.alternative, alternatives
         )
+        out += reference(doc, None, (*at, "dimension"), "dimension", c.dimension, dims)
     seen: set[str] = set()
     for i, d in enumerate(comparison.discriminators):
-        out += reference(
-            doc, None, ("discriminators", i, "dimension"), "dimension", d.dimension, dims
-        )
+        at = ("discriminators", i)
+        out += reference(doc, None, (*at, "dimension"), "dimension", d.dimension, dims)
         for j, t in enumerate(d.themes):
             if t not in themes.by_id and not themes.is_rejected(t):
-                out.append(
-                    doc.problem(
-                        None,
-                        ("discriminators", i, "themes", j),
-                        f"discriminator {d.id}: " + unknown("theme", t, themes.known(d.dimension)),
-                    )
-                )
+                message = f"discriminator {d.id}: " + unknown("theme", t, themes.known(d.dimension))
+                out.append(doc.problem(None, (*at, "themes", j), message))
         if not d.themes and not d.basis:
-            out.append(
-                doc.problem(
-                    None,
-                    ("discriminators", i),
-                    f"discriminator {d.id} has no theme: say on what it rests (basis)",
-                )
-            )
+            message = f"discriminator {d.id} has no theme: say on what it rests (basis)"
+            out.append(doc.problem(None, at, message))
         if d.id in seen:
-            out.append(
-                doc.problem(
-                    None, ("discriminators", i, "id"), f"duplicate discriminator id {d.id!r}"
-                )
-            )
+            out.append(doc.problem(None, (*at, "id"), f"duplicate discriminator id {d.id!r}"))
         seen.add(d.id)
     return out
 
 
-def check_design_rules(
-    rules: ParsedItems[DesignRule], framework: Framework, pm: ProductionModels | None
+def check_propositions(
+    parsed: ParsedItems[Proposition], framework: Framework, comparison: Comparison | None
 ) -> list[Problem]:
-    """Design rules name known perspectives, dimensions and discriminators."""
-    discs = [d.id for d in pm.discriminators] if pm else []
-    persp = [p.id for p in framework.perspectives]
-    dims = [d.id for d in framework.dimensions]
+    """Propositions name known perspectives, dimensions and discriminators."""
+    known = {
+        "perspective": [p.id for p in framework.perspectives],
+        "dimension": [d.id for d in framework.dimensions],
+        "discriminator": [d.id for d in comparison.discriminators] if comparison else [],
+    }
     out = []
-    for i, r in rules.items:
-        loc: Loc = ("design_rules", i)
-        out += reference(
-            rules.doc, None, (*loc, "perspective"), "perspective", r.perspective, persp
-        )
-        out += reference(rules.doc, None, (*loc, "dimension"), "dimension", r.dimension, dims)
-        for j, disc in enumerate(r.discriminators):
-            out += reference(
-                rules.doc,
-                None,
-                (*loc, "discriminators", j),
-                "discriminator",
-                disc,
-                discs,
-                f"rule {r.number}: ",
-            )
+    for i, r in parsed.items:
+        refs: list[tuple[Loc, str, str]] = [
+            (("perspective",), "perspective", r.perspective),
+            (("dimension",), "dimension", r.dimension),
+            *((("discriminators", j), "discriminator", d) for j, d in enumerate(r.discriminators)),
+        ]
+        for loc, kind, value in refs:
+            at = (parsed.key, i, *loc)
+            prefix = f"proposition {r.number}: "
+            out += reference(parsed.doc, None, at, kind, value, known[kind], prefix)
     return out

@@ -7,9 +7,10 @@ evidence passage marked (``<mark>``) inside the full narrative where the passage
 observation's own dimension's, or another's). Each case page shows every narrative of the case
 with all its passages marked, and its observations with the themes they evidence. Case
 text is data: the templates are autoescaped, and a narrative is cut into plain-text segments
-around the located spans (:class:`~crosscase.checks.CodedObservation` offsets), so that nothing
+around the located spans (:class:`~crosscase.model.CodedObservation` offsets), so that nothing
 in it reaches the page as markup. Nothing here knows the study: pages are built from the
-:class:`~crosscase.study.Study` and :class:`~crosscase.evidence.Evidence` of the run.
+:class:`~crosscase.model.Study` and :class:`~crosscase.evidence.Evidence` of the run; their
+file names and anchors come from :mod:`.names`.
 """
 
 from __future__ import annotations
@@ -21,12 +22,10 @@ from typing import Any
 
 from jinja2 import Environment
 
-from . import pages
-from .analysis import headers
-from .evidence import GROUNDS, Evidence, ThemeGrounds, case_list, theme_grounds
-from .model import LINK_BASES, RECONSTRUCTED, Case
-from .outputs import plural
-from .study import CodedObservation, Study
+from ..evidence import GROUNDS, Evidence, ThemeGrounds, case_list, theme_grounds
+from ..model import LINK_BASES, RECONSTRUCTED, Case, CodedObservation, Study
+from ..outputs import plural
+from . import names
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,6 @@ def segments(text: str, spans: Sequence[tuple[int, int, str]]) -> list[Segment]:
     return out
 
 
-def _located(co: CodedObservation) -> bool:
-    return co.evidence_dimension is not None and co.start is not None and co.end is not None
-
-
 class _Context:
     """What every page needs: the study, its evidence and the lookups between them."""
 
@@ -69,14 +64,15 @@ class _Context:
 
     def narrative(self, co: CodedObservation) -> dict[str, Any] | None:
         """The narrative holding an observation's passage, with that passage marked."""
-        if not _located(co):
+        if (span := co.span) is None:
             return None
-        assert co.evidence_dimension is not None and co.start is not None and co.end is not None
-        text = self.cases[co.case].narratives[co.evidence_dimension]
+        dimension, start, end = span
         return {
-            "dimension": self.dims[co.evidence_dimension],
-            "own": co.evidence_dimension == co.observation.dimension,
-            "segments": segments(text, [(co.start, co.end, co.observation.id)]),
+            "dimension": self.dims[dimension],
+            "own": dimension == co.observation.dimension,
+            "segments": segments(
+                self.cases[co.case].narratives[dimension], [(start, end, co.observation.id)]
+            ),
         }
 
     def observation(self, co: CodedObservation, theme: str | None = None) -> dict[str, Any]:
@@ -85,7 +81,7 @@ class _Context:
             {
                 "theme": t,
                 "label": self.themes[t].label,
-                "page": pages.theme_page(t),
+                "page": names.theme_file(t),
                 "basis": self.basis_labels[o.basis_of(t)],
                 "grounds": self.grounds[t].by_case.get(self.number[co.case], ""),
                 "link_grounds": _link_grounds(self.grounds[t], o.id),
@@ -94,18 +90,20 @@ class _Context:
         ]
         return {
             "id": o.id,
-            "anchor": pages.observation_anchor(o.id),
+            "anchor": names.observation_anchor(o.id),
             "text": o.text,
             "dimension": self.dims[o.dimension],
             "source": o.source or "",
             "reconstructed": o.source == RECONSTRUCTED,
             "note": o.note or "",
             "evidence": o.evidence or "",
-            "case_link": pages.observation_link(co.case, o.id),
+            "case_link": names.observation_link(co.case, o.id),
             "links": links,
             "this": next((lk for lk in links if lk["theme"] == theme), None),
             "evidence_dimension": self.dims[co.evidence_dimension] if co.evidence_dimension else "",
-            "evidence_anchor": f"dim-{co.evidence_dimension}" if co.evidence_dimension else "",
+            "evidence_anchor": (
+                names.dimension_anchor(co.evidence_dimension) if co.evidence_dimension else ""
+            ),
         }
 
 
@@ -119,12 +117,9 @@ def _theme_row(ctx: _Context, theme: str) -> dict[str, Any]:
     return {
         "id": theme,
         "label": t.theme.label,
-        "page": pages.theme_page(theme),
+        "page": names.theme_file(theme),
         "dimension": ctx.dims[t.theme.dimension],
-        "cases": [
-            {"number": n, "link": f"{pages.theme_page(theme)}#{pages.case_anchor(n)}"}
-            for n in t.cases
-        ],
+        "cases": [{"number": n, "link": names.theme_case_link(theme, n)} for n in t.cases],
         "case_list": case_list(t.cases),
         "qualifies": ctx.evidence.qualifies(theme),
         "grounds": {g: case_list(tg.cases(g)) for g in GROUNDS},
@@ -132,7 +127,7 @@ def _theme_row(ctx: _Context, theme: str) -> dict[str, Any]:
     }
 
 
-def theme_page(ctx: _Context, theme: str) -> dict[str, Any]:
+def theme_context(ctx: _Context, theme: str) -> dict[str, Any]:
     """The context of one theme's page."""
     tg = ctx.grounds[theme]
     t = tg.evidence
@@ -144,8 +139,8 @@ def theme_page(ctx: _Context, theme: str) -> dict[str, Any]:
             {
                 "number": n,
                 "name": case.name,
-                "anchor": pages.case_anchor(n),
-                "page": pages.case_page(case.id),
+                "anchor": names.case_anchor(n),
+                "page": names.case_file(case.id),
                 "grounds": tg.by_case[n],
                 "observations": [
                     {**ctx.observation(co, theme), "narrative": ctx.narrative(co)}
@@ -164,23 +159,19 @@ def theme_page(ctx: _Context, theme: str) -> dict[str, Any]:
     }
 
 
-def case_page(ctx: _Context, case: Case) -> dict[str, Any]:
+def case_context(ctx: _Context, case: Case) -> dict[str, Any]:
     """The context of one case's page: every narrative with every passage of the case marked,
     and each dimension's observations."""
     coded = [co for co in ctx.study.observations if co.case == case.id]
     spans: dict[str, list[tuple[int, int, str]]] = {}
     for co in coded:
-        if _located(co):
-            assert co.evidence_dimension is not None and co.start is not None
-            assert co.end is not None
-            spans.setdefault(co.evidence_dimension, []).append(
-                (co.start, co.end, co.observation.id)
-            )
+        if (span := co.span) is not None:
+            spans.setdefault(span[0], []).append((span[1], span[2], co.observation.id))
     fields = {f.id: f.label for f in ctx.study.framework.case_protocol}
     dimensions = [
         {
             "id": d.id,
-            "anchor": f"dim-{d.id}",
+            "anchor": names.dimension_anchor(d.id),
             "label": d.label,
             "segments": segments(case.narratives.get(d.id, ""), spans.get(d.id, [])),
             "observations": [
@@ -202,14 +193,14 @@ def case_page(ctx: _Context, case: Case) -> dict[str, Any]:
             {
                 **_theme_row(ctx, t),
                 "grounds_here": ctx.grounds[t].by_case.get(case.number, ""),
-                "link": f"{pages.theme_page(t)}#{pages.case_anchor(case.number)}",
+                "link": names.theme_case_link(t, case.number),
             }
             for t in themes
         ],
     }
 
 
-def index_page(ctx: _Context) -> dict[str, Any]:
+def index_context(ctx: _Context) -> dict[str, Any]:
     """The context of the browser's index: every theme with its status and grounds, the theme x
     case matrix (each cell a link to the theme's evidence in that case), and the cases."""
     numbers = [c.number for c in ctx.study.cases]
@@ -222,7 +213,7 @@ def index_page(ctx: _Context) -> dict[str, Any]:
                 {
                     "count": count,
                     "grounds": tg.by_case.get(n, ""),
-                    "link": f"{pages.theme_page(theme)}#{pages.case_anchor(n)}" if count else "",
+                    "link": names.theme_case_link(theme, n) if count else "",
                     "heat": min(count, 3),
                 }
             )
@@ -234,7 +225,7 @@ def index_page(ctx: _Context) -> dict[str, Any]:
             {
                 "number": c.number,
                 "name": c.name,
-                "page": pages.case_page(c.id),
+                "page": names.case_file(c.id),
                 "coded": c.id in ctx.study.coded_cases,
             }
             for c in ctx.study.cases
@@ -246,7 +237,7 @@ def index_page(ctx: _Context) -> dict[str, Any]:
     }
 
 
-def display_page(ctx: _Context) -> dict[str, Any]:
+def display_context(ctx: _Context) -> dict[str, Any]:
     """The context of the data display: dimensions x cases, every observation linked to its case
     page (those that evidence a theme in bold), and each dimension's themes linked."""
     rows = []
@@ -275,11 +266,11 @@ def display_page(ctx: _Context) -> dict[str, Any]:
         )
     return {
         "cases": [
-            {"number": c.number, "name": c.name, "page": pages.case_page(c.id)}
+            {"number": c.number, "name": c.name, "page": names.case_file(c.id)}
             for c in ctx.study.cases
         ],
         "rows": rows,
-        "themes_column": headers(ctx.study).themes_column,
+        "themes_column": ctx.study.headers.themes_column,
     }
 
 
@@ -294,21 +285,21 @@ def evidence_pages(
     ctx = _Context(study, evidence)
     run = common.get("run", "")
     out = {
-        pages.EVIDENCE_INDEX: env.get_template("evidence.html.j2").render(
-            title=f"Evidence: {run}", **index_page(ctx), **common
+        names.EVIDENCE_INDEX: env.get_template("evidence.html.j2").render(
+            title=f"Evidence: {run}", **index_context(ctx), **common
         ),
-        pages.DATA_DISPLAY: env.get_template("display.html.j2").render(
-            title=f"Data display: {run}", **display_page(ctx), **common
+        names.DATA_DISPLAY: env.get_template("display.html.j2").render(
+            title=f"Data display: {run}", **display_context(ctx), **common
         ),
     }
     theme_template = env.get_template("theme.html.j2")
     for theme in ctx.grounds:
-        out[pages.theme_page(theme)] = theme_template.render(
-            title=f"Theme: {ctx.themes[theme].label}", **theme_page(ctx, theme), **common
+        out[names.theme_file(theme)] = theme_template.render(
+            title=f"Theme: {ctx.themes[theme].label}", **theme_context(ctx, theme), **common
         )
     case_template = env.get_template("case.html.j2")
     for case in study.cases:
-        out[pages.case_page(case.id)] = case_template.render(
-            title=f"Case {case.number}: {case.name}", **case_page(ctx, case), **common
+        out[names.case_file(case.id)] = case_template.render(
+            title=f"Case {case.number}: {case.name}", **case_context(ctx, case), **common
         )
     return out

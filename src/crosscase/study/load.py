@@ -1,12 +1,12 @@
 """Load and cross-check the data of a multiple-case study.
 
-:func:`load_study` reads the framework, the case files (one per case), their first-order coding
-(one observation file per case), the second-order themes and, where present, the comparison of
-production models, the design rules and the study's description (:mod:`crosscase.reading`). It
-runs every cross-check that the readable parts allow (:mod:`crosscase.checks`) and raises one
-:class:`~crosscase.problems.StudyDataError` listing every problem, each with file and line.
+:func:`load_study` reads the study's description, the framework, the case files (one per
+case), their first-order coding (one observation file per case), the second-order themes and,
+where present, the comparison with alternatives and the propositions (:mod:`.reading`). It runs
+every cross-check that the readable parts allow (:mod:`.checks`) and raises one
+:class:`~crosscase.study.problems.StudyDataError` listing every problem, each with file and line.
 
-Where the files of a case set are: :mod:`crosscase.casesets`.
+Where the files of a case set are: :mod:`.casesets`.
 """
 
 from __future__ import annotations
@@ -15,73 +15,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import TypeAdapter
-
+from ..model import (
+    CodedObservation,
+    Comparison,
+    Framework,
+    Observation,
+    ObservationFile,
+    Proposition,
+    PropositionFile,
+    Study,
+    StudyDescription,
+    Theme,
+    ThemeFile,
+)
+from ..outputs import plural
+from ..paths import Layout
 from .casesets import extra_theme_files, find_case_files, observation_file_for, observation_folders
 from .checks import (
-    CodedObservation,
     ThemeIndex,
     check_case_against_framework,
     check_case_identity,
-    check_design_rules,
+    check_comparison,
     check_framework,
     check_observation_files,
     check_observation_ids,
     check_observations,
-    check_production_models,
+    check_propositions,
     check_theme_evidence,
     check_themes,
     rejected_themes,
 )
-from .model import (
-    Case,
-    DesignRule,
-    Framework,
-    Observation,
-    ProductionModels,
-    Slug,
-    StudyDescription,
-    Theme,
-)
-from .paths import Layout
 from .problems import Problem, StudyDataError
 from .reading import Parsed, ParsedCase, ParsedItems, Reader
-
-__all__ = ["CodedObservation", "Study", "load_description", "load_framework", "load_study"]
-
-
-@dataclass(frozen=True)
-class Study:
-    """Validated study data, cases in the order of their numbers."""
-
-    framework: Framework
-    cases: tuple[Case, ...]
-    observations: tuple[CodedObservation, ...]
-    themes: tuple[Theme, ...]
-    coded_cases: frozenset[str]
-    production_models: ProductionModels | None = None
-    design_rules: tuple[DesignRule, ...] = ()
-    description: StudyDescription | None = None
-
-    @property
-    def uncoded_cases(self) -> tuple[Case, ...]:
-        """Cases that arrived with narratives only (no observations yet)."""
-        return tuple(c for c in self.cases if c.id not in self.coded_cases)
-
-    @property
-    def case_numbers(self) -> dict[str, int]:
-        """Case id -> case number."""
-        return {c.id: c.number for c in self.cases}
-
-    @property
-    def dimension_labels(self) -> dict[str, str]:
-        return {d.id: d.label for d in self.framework.dimensions}
-
-    @property
-    def perspective_of(self) -> dict[str, str]:
-        """Dimension id -> the label of its perspective."""
-        labels = {p.id: p.label for p in self.framework.perspectives}
-        return {d.id: labels[d.perspective] for d in self.framework.dimensions}
 
 
 def _observation_files(sources: Sequence[Path], cases: Sequence[ParsedCase]) -> list[Path]:
@@ -99,18 +64,15 @@ def _observation_files(sources: Sequence[Path], cases: Sequence[ParsedCase]) -> 
     return list(found)
 
 
-_SLUG: TypeAdapter[str] = TypeAdapter(Slug)
-
-
 @dataclass(frozen=True)
 class _Files:
     """What could be read of a study's files, before the cross-checks."""
 
-    framework: Parsed[Framework] | None
     description: Parsed[StudyDescription] | None
+    framework: Parsed[Framework] | None
     themes: list[ParsedItems[Theme]]
-    production_models: Parsed[ProductionModels] | None
-    design_rules: ParsedItems[DesignRule] | None
+    comparison: Parsed[Comparison] | None
+    propositions: ParsedItems[Proposition] | None
     cases: list[ParsedCase]
     unreadable: set[str]
     observations: list[ParsedItems[Observation]]
@@ -126,29 +88,17 @@ def _read(layout: Layout, sources: list[Path], reader: Reader) -> _Files:
     cases = [c for path in case_files if (c := reader.case(path)) is not None]
     observation_files = _observation_files(sources, cases)
     observations = [
-        o
-        for p in observation_files
-        if (o := reader.items(p, "observations", Observation, {"case": _SLUG}, p.stem, False))
-        is not None
+        o for p in observation_files if (o := reader.items(p, ObservationFile, p.stem)) is not None
     ]
+    optional = layout.comparison_file.exists(), layout.propositions_file.exists()
     return _Files(
+        description=reader.whole(layout.study_file, StudyDescription),
         framework=reader.whole(layout.framework_file, Framework),
-        description=(
-            reader.whole(layout.study_file, StudyDescription)
-            if layout.study_file.exists()
-            else None
-        ),
-        themes=[t for p in theme_paths if (t := reader.items(p, "themes", Theme)) is not None],
-        production_models=(
-            reader.whole(layout.production_models_file, ProductionModels)
-            if layout.production_models_file.exists()
-            else None
-        ),
-        design_rules=(
-            reader.items(layout.design_rules_file, "design_rules", DesignRule)
-            if layout.design_rules_file.exists()
-            else None
-        ),
+        themes=[t for p in theme_paths if (t := reader.items(p, ThemeFile)) is not None],
+        comparison=reader.whole(layout.comparison_file, Comparison) if optional[0] else None,
+        propositions=reader.items(layout.propositions_file, PropositionFile)
+        if optional[1]
+        else None,
         cases=cases,
         unreadable={p.stem for p in case_files} - {c.case.id for c in cases},
         observations=observations,
@@ -185,17 +135,18 @@ def _cross_check(
         problems += found
     if require_theme_evidence and coded and files.observations_read:
         problems += check_theme_evidence(files.themes, files.observations, index, framework)
-    pm = files.production_models
-    if pm is not None and framework is not None:
-        problems += check_production_models(pm, framework, index)
-    if files.design_rules is not None and framework is not None:
-        problems += check_design_rules(files.design_rules, framework, pm.model if pm else None)
+    comparison = files.comparison
+    if comparison is not None and framework is not None:
+        problems += check_comparison(comparison, framework, index)
+    if files.propositions is not None and framework is not None:
+        compared = comparison.model if comparison else None
+        problems += check_propositions(files.propositions, framework, compared)
     return problems, observations, coded
 
 
 def _assemble(files: _Files, observations: list[CodedObservation], coded: set[str]) -> Study:
     """The study, cases by number and observations by case and dimension."""
-    assert files.framework is not None
+    assert files.framework is not None and files.description is not None
     framework = files.framework.model
     order = {d.id: i for i, d in enumerate(framework.dimensions)}
     cases = tuple(sorted((c.case for c in files.cases), key=lambda c: c.number))
@@ -203,35 +154,60 @@ def _assemble(files: _Files, observations: list[CodedObservation], coded: set[st
     observations.sort(key=lambda co: (number[co.case], order[co.observation.dimension]))
     return Study(
         framework=framework,
+        description=files.description.model,
         cases=cases,
         observations=tuple(observations),
         themes=tuple(t for f in files.themes for _, t in f.items),
         coded_cases=frozenset(coded),
-        production_models=files.production_models.model if files.production_models else None,
-        design_rules=tuple(r for _, r in files.design_rules.items) if files.design_rules else (),
-        description=files.description.model if files.description else None,
+        comparison=files.comparison.model if files.comparison else None,
+        propositions=tuple(r for _, r in files.propositions.items) if files.propositions else (),
     )
+
+
+def includes_own_cases(layout: Layout, cases: Sequence[str | Path]) -> bool:
+    """Whether a case set includes the study's own case folder."""
+    return layout.cases_dir.resolve() in {layout.resolve(c).resolve() for c in cases}
 
 
 def load_study(
     layout: Layout | None = None,
     cases: Sequence[str | Path] | None = None,
     *,
-    require_theme_evidence: bool = True,
+    require_theme_evidence: bool | None = None,
 ) -> Study:
     """Load, validate and cross-check the study; raise StudyDataError with every problem found.
 
     ``cases`` lists case folders or files (relative to the project root or absolute); by default
     the study's own case folder. ``require_theme_evidence`` reports themes that no observation
-    evidences (switch it off to analyse a subset of the cases).
+    evidences: by default when the case set includes the study's own cases (there a theme
+    without observations is a data error; in another case set it is a result: the theme is
+    simply not evidenced there).
     """
     layout = layout or Layout.discover()
+    cases = list(cases or [layout.cases_dir])
+    if require_theme_evidence is None:
+        require_theme_evidence = includes_own_cases(layout, cases)
     reader = Reader(layout)
-    files = _read(layout, [layout.resolve(c) for c in (cases or [layout.cases_dir])], reader)
+    files = _read(layout, [layout.resolve(c) for c in cases], reader)
     problems, observations, coded = _cross_check(files, require_theme_evidence)
     if reader.problems or problems:
         raise StudyDataError(reader.problems + problems)
     return _assemble(files, observations, coded)
+
+
+def check_cases(
+    layout: Layout, cases: Sequence[str | Path], allow_unevidenced: bool = False
+) -> str:
+    """Load a case set with every check (raising StudyDataError); what was checked, in a line:
+    ``OK: 5 cases, 91 first-order observations, 19 second-order themes; 0 not yet coded.``"""
+    require = False if allow_unevidenced else None
+    study = load_study(layout, cases, require_theme_evidence=require)
+    return (
+        f"OK: {plural(len(study.cases), 'case')}, "
+        f"{plural(len(study.observations), 'first-order observation')}, "
+        f"{plural(len(study.themes), 'second-order theme')}; "
+        f"{len(study.uncoded_cases)} not yet coded."
+    )
 
 
 def load_framework(layout: Layout | None = None) -> Framework:
@@ -245,11 +221,9 @@ def load_framework(layout: Layout | None = None) -> Framework:
     return fw.model
 
 
-def load_description(layout: Layout | None = None) -> StudyDescription | None:
-    """The study's description alone (title, citation, table headers), if it has one."""
+def load_description(layout: Layout | None = None) -> StudyDescription:
+    """The study's description alone (title, citation, rule, reproduction run, headers)."""
     layout = layout or Layout.discover()
-    if not layout.study_file.exists():
-        return None
     reader = Reader(layout)
     parsed = reader.whole(layout.study_file, StudyDescription)
     if parsed is None:

@@ -4,10 +4,11 @@
 section, notebook page and output files, with their row counts, and the run's provenance:
 commit, package versions, date of the data), one page per executed notebook (nbconvert's
 ``basic`` template: no scripts, no CDN), copies of the output files under ``files/``, and, given
-the run's study and evidence, the evidence browser (:mod:`crosscase.browser`): a page per
+the run's study and evidence, the evidence browser (:mod:`.browser`): a page per
 second-order theme and per case, its index and the linked data display.
 
-Pages are rendered from Jinja2 templates (``crosscase/html/``) with autoescaping on: every name
+Pages are rendered from Jinja2 templates (``templates/`` beside this module) with autoescaping
+on: every name
 that comes from the data, the paper map or a file name reaches the page as text. Case text inside
 the notebooks' tables is already escaped by the notebooks (their tables are Markdown with HTML
 escaped), and nbconvert's output is the only markup passed through.
@@ -27,13 +28,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from nbconvert import HTMLExporter
 
-from . import pages as names
-from . import papermap
-from .evidence import Evidence
-from .model import StudyDescription
-from .outputs import atomic_write
-from .paths import Layout, check_run_name
-from .study import Study
+from ..evidence import Evidence
+from ..model import Study, StudyDescription
+from ..outputs import atomic_write
+from ..paths import Layout, check_run_name
+from ..workflow import papermap
+from ..workflow.runs import Run
+from . import names
+from .browser import evidence_pages
 
 PACKAGES = [
     "crosscase",
@@ -52,14 +54,14 @@ PACKAGES = [
 
 def _environment() -> Environment:
     return Environment(
-        loader=PackageLoader("crosscase", "html"),
+        loader=PackageLoader("crosscase.report", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         keep_trailing_newline=True,
     )
 
 
 def _css() -> str:
-    return resources.files("crosscase").joinpath("html/report.css").read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("templates/report.css").read_text(encoding="utf-8")
 
 
 def _git(root: Path, *args: str) -> str:
@@ -70,16 +72,12 @@ def _git(root: Path, *args: str) -> str:
     return out.stdout.strip()
 
 
-def provenance(
-    layout: Layout,
-    description: StudyDescription | None,
-    run_facts: Sequence[tuple[str, str]],
-    inputs: Sequence[Path] = (),
-) -> list[tuple[str, str]]:
+def provenance(layout: Layout, run: Run, description: StudyDescription) -> list[tuple[str, str]]:
     """The study, the run (case set, rule), commit, working-tree state, data date and package
-    versions. ``inputs``: the run's case folders beside the study's data (an extension's case
-    set counts as data: uncommitted files there are reported, and its commits date the data)."""
+    versions. The run's case folders count as data beside the study's (an extension's uncommitted
+    files are reported, and its commits date the data)."""
     root = layout.root
+    inputs = [layout.resolve(c) for c in run.cases]
     commit = _git(root, "rev-parse", "HEAD") or "unknown (not a git checkout)"
     data = [layout.relative(layout.raw)] + [
         layout.relative(p) for p in inputs if p.resolve().is_relative_to(root.resolve())
@@ -87,11 +85,8 @@ def provenance(
     code = [layout.relative(p) for p in (layout.notebooks_dir, root / "src")]
     dirty = _git(root, "status", "--porcelain", "--", *data, *code)
     data_date = _git(root, "log", "-1", "--format=%cs", "--", *data)
-    rows: list[tuple[str, str]] = []
-    if description:
-        doi = f", doi:{description.doi}" if description.doi else ""
-        rows.append(("Study", f"{description.citation}{doi}"))
-    rows += list(run_facts)
+    doi = f", doi:{description.doi}" if description.doi else ""
+    rows = [("Study", f"{description.citation}{doi}"), *run.describe()]
     rows += [
         (
             "Commit",
@@ -125,9 +120,7 @@ def _copy_outputs(layout: Layout, run: str, files: Path) -> None:
                 shutil.copyfile(src, files / src.name)
 
 
-def _map_items(
-    paper_map: list[dict[str, Any]], files: Path, n_cases: int | None, browse: bool
-) -> list[dict[str, Any]]:
+def _map_items(paper_map: list[dict[str, Any]], files: Path, n_cases: int) -> list[dict[str, Any]]:
     """The paper map's items as the index shows them: titles for the run, row counts, and the
     tables of what changed against a baseline (``compared``) when the run has them."""
     return [
@@ -141,58 +134,58 @@ def _map_items(
             ],
             "figures": item.get("figures", []),
             "files": item.get("files", []),
-            "evidence": browse and bool(item.get("evidence")),
+            "evidence": bool(item.get("evidence")),
         }
         for item in paper_map
     ]
 
 
-def build_report(
-    layout: Layout,
-    run: str,
-    notebooks: Sequence[Path],
-    out: Path,
-    paper_map: list[dict[str, Any]] | None = None,
-    description: StudyDescription | None = None,
-    run_facts: Sequence[tuple[str, str]] = (),
-    *,
-    study: Study | None = None,
-    evidence: Evidence | None = None,
-    inputs: Sequence[Path] = (),
-) -> list[Path]:
-    """Write the report of ``run`` into ``out``; return the pages written. With the run's
-    ``study`` and ``evidence``, the evidence browser too."""
-    check_run_name(run)
-    env, css = _environment(), _css()
-    files = out / "files"
-    _copy_outputs(layout, run, files)
-    nav = [("Index", "index.html")]
-    if study is not None and evidence is not None:
-        nav += [("Evidence", names.EVIDENCE_INDEX), ("Data display", names.DATA_DISPLAY)]
-    nav += [(p.stem, f"{p.stem}.html") for p in notebooks]
+def _notebook_pages(
+    env: Environment, notebooks: Sequence[Path], run: str, **common: Any
+) -> dict[str, str]:
+    """A page per executed notebook (nbconvert's ``basic`` template: no scripts, no CDN)."""
     exporter, page = HTMLExporter(template_name="basic"), env.get_template("page.html.j2")
-    pages = []
+    out = {}
     for nb in notebooks:
         body, _ = exporter.from_notebook_node(nbformat.read(nb, as_version=4))
-        html = page.render(title=f"{nb.stem} ({run})", css=css, nav=nav, body=Markup(body))
-        pages.append(atomic_write(out / f"{nb.stem}.html", html))
-    browse = study is not None and evidence is not None
+        title = f"{nb.stem} ({run})"
+        out[f"{nb.stem}.html"] = page.render(title=title, body=Markup(body), **common)
+    return out
+
+
+def build_report(
+    layout: Layout,
+    run: Run,
+    notebooks: Sequence[Path],
+    out: Path,
+    study: Study,
+    evidence: Evidence,
+    paper_map: list[dict[str, Any]] | None = None,
+) -> list[Path]:
+    """Write the report of ``run`` (its executed ``notebooks``, its ``study`` and ``evidence``)
+    into ``out``: the index, a page per notebook, the evidence browser; return the pages. The
+    index follows ``paper_map`` (by default the project's, :mod:`crosscase.workflow.papermap`)."""
+    name = check_run_name(run.name)
+    env, css = _environment(), _css()
+    files = out / "files"
+    _copy_outputs(layout, name, files)
+    nav = [("Index", "index.html"), ("Evidence", names.EVIDENCE_INDEX)]
+    nav += [("Data display", names.DATA_DISPLAY)]
+    nav += [(p.stem, f"{p.stem}.html") for p in notebooks]
+    description = study.description
     index = env.get_template("index.html.j2").render(
-        title=f"Report: {run}",
+        title=f"Report: {name}",
         css=css,
         nav=nav,
-        run=run,
-        citation=description.citation if description else None,
-        licence=description.licence if description else None,
-        items=_map_items(paper_map or [], files, len(study.cases) if study else None, browse),
+        run=name,
+        citation=description.citation,
+        licence=description.licence,
+        items=_map_items(paper_map or papermap.load_map(layout), files, len(study.cases)),
         figures=[p.stem for p in sorted(files.glob("*.png"))],
-        provenance=provenance(layout, description, run_facts, inputs),
-        browser=browse,
+        provenance=provenance(layout, run, description),
+        browser=True,
     )
-    pages.insert(0, atomic_write(out / "index.html", index))
-    if study is not None and evidence is not None:
-        from .browser import evidence_pages
-
-        for name, html in evidence_pages(env, study, evidence, css=css, nav=nav, run=run).items():
-            pages.append(atomic_write(out / name, html))
-    return pages
+    pages = {"index.html": index}
+    pages |= _notebook_pages(env, notebooks, name, css=css, nav=nav)
+    pages |= evidence_pages(env, study, evidence, css=css, nav=nav, run=name)
+    return [atomic_write(out / page, html) for page, html in pages.items()]

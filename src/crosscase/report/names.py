@@ -1,7 +1,7 @@
-"""The names of the report's evidence pages, one per second-order theme and one per case, and
-the anchors inside them. Shared by the evidence browser (:mod:`crosscase.browser`) and the
-annotation export (:func:`crosscase.analysis.annotation_records`), whose links point into the
-report; kept free of dependencies so that the core can use it."""
+"""The file names of the report's evidence pages (one per second-order theme, one per case) and
+the anchors inside them: the report's URL scheme, in one place. Used by the evidence browser
+(:mod:`.browser`) and by the annotations (:mod:`.annotations`), whose links point into the
+report. No dependencies."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ EVIDENCE_INDEX = "evidence.html"
 DATA_DISPLAY = "data-display.html"
 
 
-def theme_page(theme: str) -> str:
+def theme_file(theme: str) -> str:
     """The page of a second-order theme (ids are safe slugs)."""
     return f"theme-{theme}.html"
 
 
-def case_page(case: str) -> str:
+def case_file(case: str) -> str:
     """The page of a case (ids are safe slugs)."""
     return f"case-{case}.html"
 
@@ -31,6 +31,16 @@ def case_anchor(number: int) -> str:
     return f"case-{number}"
 
 
+def dimension_anchor(dimension: str) -> str:
+    """The id of a dimension's narrative on a case's page."""
+    return f"dim-{dimension}"
+
+
 def observation_link(case: str, observation: str) -> str:
     """A link to an observation on its case's page."""
-    return f"{case_page(case)}#{observation_anchor(observation)}"
+    return f"{case_file(case)}#{observation_anchor(observation)}"
+
+
+def theme_case_link(theme: str, number: int) -> str:
+    """A link to a case's evidence on a theme's page."""
+    return f"{theme_file(theme)}#{case_anchor(number)}"

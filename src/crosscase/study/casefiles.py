@@ -19,9 +19,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, FoldedScalarString
 
-from .model import Framework
-from .outputs import atomic_write
-from .paths import Layout
+from ..model import Framework
+from ..outputs import atomic_write
+from ..paths import Layout
 
 CASE_HEADER = """\
 A case of the study: one file per case, named <id>.yaml, in a folder of cases.

@@ -1,16 +1,17 @@
 """The map from each table and figure of the paper to the notebook that makes it and the files it
-writes (``notebooks/paper-map.yaml``). ``crosscase outputs`` prints it, ``make`` ends with it,
-and the report builds its index from it. Kept light (no pandas) so that a ``make`` with nothing
-to do stays fast."""
+writes (``notebooks/paper-map.yaml``). ``crosscase outputs`` prints it (or, for a run compared
+with a baseline, what changed), ``make`` ends with it, and the report builds its index from it.
+Kept light (no pandas) so that a ``make`` with nothing to do stays fast."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .paths import Layout
+from ..paths import Layout
 
 
 def load_map(layout: Layout) -> list[dict[str, Any]]:
@@ -51,6 +52,26 @@ def output_map(layout: Layout, run: str) -> str:
 
 def title(item: dict[str, Any], n_cases: int | None) -> str:
     """An item's title, with ``{cases}`` filled in with the run's number of cases in words."""
-    from .outputs import in_words
+    from ..outputs import in_words
 
     return str(item["title"]).format(cases=in_words(n_cases) if n_cases else "the")
+
+
+def what_changed(layout: Layout, run: str) -> list[str]:
+    """What changed in ``run`` against its baseline: each row of the tables its notebooks write
+    only when compared (``compared`` in the map: a ``status``, a ``label``, its ``cases`` and
+    ``baseline_cases``), item by item."""
+    folder = layout.tables_dir(run)
+    lines = []
+    for item in load_map(layout):
+        for name in item.get("compared", []):
+            path = folder / f"{name}.csv"
+            if not path.is_file():
+                continue
+            lines.append(f"What changed in {item['item']} ({layout.relative(path)}):")
+            with path.open(encoding="utf-8", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    now, then = row["cases"] or "no case", row.get("baseline_cases") or ""
+                    cases = now if not then or then == now else f"{then} -> {now}"
+                    lines.append(f"  {row['status']:<29} {row['label']} ({cases})")
+    return lines
