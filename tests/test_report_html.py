@@ -259,3 +259,29 @@ def test_a_theme_status_reads_without_nested_parentheses(tmp_path: Path) -> None
                 f"{what} (evidenced in {n} case{'' if n == 1 else 's'}; the rule asks for {asks})"
             )
             assert not re.search(r"\([^()]*\(", text), text
+
+
+def test_links_on_ambiguous_italics_show_as_ambiguous(tmp_path: Path) -> None:
+    """A link resting on italics that may not be Table 3's highlighting is shown as
+    *ambiguous*, on the theme's page and on the case's, not as independent."""
+    study = load_study(Layout.at(ROOT))
+    links = [
+        (co, t)
+        for co in study.observations
+        for t in co.observation.themes
+        if co.observation.basis_of(t) == "ambiguous-italics"
+    ]
+    assert len(links) == 2
+    out = _evidence_pages(tmp_path, DiscriminatorRule(3))
+    for co, theme in links:
+        anchor = f"obs-{co.observation.id}"
+        page = html.fromstring((out / f"theme-{theme}.html").read_bytes())
+        (article,) = page.xpath(f"//article[@id='{anchor}']")
+        (provenance,) = article.xpath("p[@class='provenance']")
+        assert provenance.xpath("span/@class") == ["grounds grounds-ambiguous"]
+        case = html.fromstring((out / f"case-{co.case}.html").read_bytes())
+        (article,) = case.xpath(f"//article[@id='{anchor}']")
+        (link,) = [
+            li for li in article.xpath(".//li") if f"theme-{theme}.html" in li.xpath("a/@href")[0]
+        ]
+        assert link.xpath("span/@class") == ["grounds grounds-ambiguous"]

@@ -456,8 +456,9 @@ def confidence_figure(
 
 
 #: Colour-blind-safe fills (Okabe and Ito) and hatches of the grounds figure's series, in order:
-#: blue, orange, then grey with hatching, so that the third also reads without colour.
-_GROUNDS_STYLE = [("#0072B2", ""), ("#E69F00", ""), ("#BBBBBB", "///")]
+#: blue, sky blue with dots, orange, then grey with hatching, so that the second and the last also
+#: read without colour.
+_GROUNDS_STYLE = [("#0072B2", ""), ("#56B4E9", ".."), ("#E69F00", ""), ("#BBBBBB", "///")]
 
 
 def grounds_figure(
