@@ -5,12 +5,14 @@ excerpt is its narrative's passage at its offsets), and the provenance table's c
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT, expected_cases
 
+from crosscase.evidence import GROUNDS, DiscriminatorRule, collect, theme_grounds
 from crosscase.study import Study
 
 RAW = ROOT / "data" / "raw"
@@ -87,6 +89,64 @@ def test_the_provenance_table_counts_the_links_of_each_theme(workflow, records: 
             assert row[column] == ", ".join(map(str, cases))
             assert int(row[f"n_{column}"]) == len(cases)
         assert row["case_list_check"] == r["case_list_check"]
+
+
+# -----------------------------------------------------------------------------------------------
+# The headline counts of the chain of evidence, as the documentation states them (issue 20)
+
+#: The files that state the headline counts, relative to the project root. The top-level
+#: README.md is to be added here once it states the same sentence.
+HEADLINE_FILES = ["data/README.md"]
+#: The sentence that states them (white space folded before matching).
+HEADLINE = re.compile(
+    r"Of the (?P<links>\d+) theme-case links of section 4, (?P<constructed>\d+) "
+    r"\((?P<percent>\d+)%\) agree with the paper by construction: (?P<case_list>\d+) follow a "
+    r"printed case list and (?P<reconstructed>\d+) rest on reconstructed observations, whose "
+    r"links also follow printed case lists\. Of the other (?P<other>\d+), (?P<highlighted>\d+) "
+    r"rest on Table 3's highlighting and (?P<ambiguous>\d+) on ambiguous italics\."
+)
+
+
+def _headline_counts(study: Study) -> dict[str, int]:
+    """The headline counts, computed from each link's `theme_basis` through the package's
+    evidence functions: a case evidences a theme on the strongest grounds of its links."""
+    rule = DiscriminatorRule(3)
+    grounds = theme_grounds(study, collect(study, rule))
+    n = {g: sum(len(tg.cases(g)) for tg in grounds) for g in GROUNDS}
+    links = [lk for tg in grounds for lk in tg.links]
+    # What the sentence says of the bases, checked on every link: the reconstructed observations'
+    # links follow printed case lists too, the independent links are Table 3's highlighting (no
+    # researcher's own coding in the paper's data), the ambiguous ones its italics.
+    case_lists = {"display-case-list", "text-case-list"}
+    assert all(lk.basis in case_lists for lk in links if lk.grounds == "reconstructed")
+    assert all(lk.basis in case_lists for lk in links if lk.grounds == "by construction")
+    assert all(lk.basis == "highlighted" for lk in links if lk.grounds == "independent")
+    assert all(lk.basis == "ambiguous-italics" for lk in links if lk.grounds == "ambiguous")
+    total = sum(n.values())
+    constructed = n["by construction"] + n["reconstructed"]
+    return {
+        "links": total,
+        "constructed": constructed,
+        "percent": round(100 * constructed / total),
+        "case_list": n["by construction"],
+        "reconstructed": n["reconstructed"],
+        "other": total - constructed,
+        "highlighted": n["independent"],
+        "ambiguous": n["ambiguous"],
+    }
+
+
+@pytest.mark.parametrize("name", HEADLINE_FILES)
+def test_the_headline_counts_are_the_data_s(name: str, study: Study) -> None:
+    """The documentation states the chain of evidence's headline counts (how many of section
+    4's theme-case links agree with the paper by construction, how many rest on Table 3's
+    highlighting or on ambiguous italics) as computed from the data, in every place it states
+    them."""
+    text = " ".join((ROOT / name).read_text(encoding="utf-8").split())
+    stated = [{k: int(v) for k, v in m.groupdict().items()} for m in HEADLINE.finditer(text)]
+    assert stated, f"{name} does not state the headline counts"
+    want = _headline_counts(study)
+    assert all(s == want for s in stated), (stated, want)
 
 
 # -----------------------------------------------------------------------------------------------
