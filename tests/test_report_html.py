@@ -252,3 +252,51 @@ def test_a_theme_status_reads_without_nested_parentheses(tmp_path: Path) -> None
                 f"{what} (evidenced in {n} case{'' if n == 1 else 's'}; the rule asks for {asks})"
             )
             assert not re.search(r"\([^()]*\(", text), text
+
+
+def test_a_note_is_shown_beside_the_passage(tmp_path: Path) -> None:
+    """An observation's note (why its passage supports it only in context, how it was rebuilt)
+    is shown right after its passage: on a theme page after the narrative where the passage is
+    marked, on a case page after the line that quotes it (or says it rests on none)."""
+    out = _evidence_pages(tmp_path, DiscriminatorRule(3))
+    notes = 0
+    for page in [*out.glob("theme-*.html"), *out.glob("case-*.html")]:
+        tree = html.fromstring(page.read_bytes())
+        for article in tree.xpath("//article[@class='observation'][p[@class='note']]"):
+            note = article.xpath("p[@class='note']")[0]
+            before = note.getprevious()
+            assert before is not None and before.get("class") in {"narrative", "where"}, (
+                page.name,
+                article.get("id"),
+                before is not None and before.get("class"),
+            )
+            if before.get("class") == "where":
+                assert not article.xpath("p[@class='narrative']"), (page.name, article.get("id"))
+            notes += 1
+    assert notes >= 20
+
+
+def test_links_on_ambiguous_italics_show_as_ambiguous(tmp_path: Path) -> None:
+    """A link resting on italics that may not be Table 3's highlighting is shown as
+    *ambiguous*, on the theme's page and on the case's, not as independent."""
+    study = load_study(Layout.at(ROOT))
+    links = [
+        (co, t)
+        for co in study.observations
+        for t in co.observation.themes
+        if co.observation.basis_of(t) == "ambiguous-italics"
+    ]
+    assert len(links) == 2
+    out = _evidence_pages(tmp_path, DiscriminatorRule(3))
+    for co, theme in links:
+        anchor = f"obs-{co.observation.id}"
+        page = html.fromstring((out / f"theme-{theme}.html").read_bytes())
+        (article,) = page.xpath(f"//article[@id='{anchor}']")
+        (provenance,) = article.xpath("p[@class='provenance']")
+        assert provenance.xpath("span/@class") == ["grounds grounds-ambiguous"]
+        case = html.fromstring((out / f"case-{co.case}.html").read_bytes())
+        (article,) = case.xpath(f"//article[@id='{anchor}']")
+        (link,) = [
+            li for li in article.xpath(".//li") if f"theme-{theme}.html" in li.xpath("a/@href")[0]
+        ]
+        assert link.xpath("span/@class") == ["grounds grounds-ambiguous"]

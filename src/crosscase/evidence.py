@@ -151,23 +151,29 @@ def collect(study: Study, rule: DiscriminatorRule) -> Evidence:
 
 
 # -----------------------------------------------------------------------------------------------
-# The grounds of each theme-case link: independent, by construction, or a reconstructed observation
+# The grounds of each theme-case link: independent, ambiguous, by construction, or a reconstructed
+# observation
 
 
-Grounds = Literal["independent", "by construction", "reconstructed"]
+Grounds = Literal["independent", "ambiguous", "by construction", "reconstructed"]
 #: The grounds a link may rest on, strongest first.
-GROUNDS: tuple[Grounds, ...] = ("independent", "by construction", "reconstructed")
+GROUNDS: tuple[Grounds, ...] = ("independent", "ambiguous", "by construction", "reconstructed")
 _INDEPENDENT = {b.id: b.independent for b in LINK_BASES}
+_AMBIGUOUS = {b.id for b in LINK_BASES if b.ambiguous}
 
 
 def grounds_of(observation: Observation, theme: str) -> Grounds:
     """What the link of ``observation`` to ``theme`` rests on: a reconstructed observation (its
     ``source`` says so), else its basis: *independent* when the link was made from the
-    observation itself (highlighted, or coded by the researcher), *by construction* when it was
-    assigned to match a printed case list."""
+    observation itself (highlighted, or coded by the researcher), *ambiguous* when it rests on a
+    mark that may not single out the observation (italics that may be a term's), *by
+    construction* when it was assigned to match a printed case list."""
     if observation.source == RECONSTRUCTED:
         return "reconstructed"
-    return "independent" if _INDEPENDENT[observation.basis_of(theme)] else "by construction"
+    basis = observation.basis_of(theme)
+    if _INDEPENDENT[basis]:
+        return "independent"
+    return "ambiguous" if basis in _AMBIGUOUS else "by construction"
 
 
 @dataclass(frozen=True)
@@ -204,16 +210,21 @@ class ThemeGrounds:
         return tuple(c for c, g in self.by_case.items() if g == grounds)
 
     @property
-    def check(self) -> Literal["independent", "partly independent", "by construction", "none"]:
+    def check(
+        self,
+    ) -> Literal["independent", "partly independent", "ambiguous", "by construction", "none"]:
         """What comparing the computed case list with a printed one proves: an independent check
-        (every case rests on an independent link), a partial one, or nothing (the list agrees by
-        construction)."""
+        (every case rests on an independent link), a partial one, one that depends on how an
+        ambiguous mark is read (no case independent, some ambiguous), or nothing (the list agrees
+        by construction)."""
         n = len(self.cases("independent"))
         if not self.by_case:
             return "none"
         if n == len(self.by_case):
             return "independent"
-        return "partly independent" if n else "by construction"
+        if n:
+            return "partly independent"
+        return "ambiguous" if self.cases("ambiguous") else "by construction"
 
 
 def theme_grounds(study: Study, evidence: Evidence) -> tuple[ThemeGrounds, ...]:

@@ -28,7 +28,7 @@ from matplotlib.transforms import Bbox
 
 from .model import Framework, Perspective
 from .outputs import atomic_write, plural
-from .palette import BLUE, FALLS, HOLDS, LIGHT, ORANGE, PERSPECTIVE_EDGES, PERSPECTIVE_FILLS
+from .palette import BLUE, FALLS, HOLDS, LIGHT, ORANGE, PERSPECTIVE_EDGES, PERSPECTIVE_FILLS, SKY
 
 #: Fixed salt for the ids matplotlib writes into SVG files (otherwise random per run).
 SVG_HASH_SALT = "crosscase"
@@ -309,8 +309,9 @@ def robustness_figure(
 # -----------------------------------------------------------------------------------------------
 # The chain of evidence
 
-#: The grounds figure's series, in order: fill and hatch (the third also reads without colour).
-_GROUNDS_STYLE = [(BLUE, ""), (ORANGE, ""), (LIGHT, "///")]
+#: The grounds figure's series, in order: fill and hatch (the second and the last also read
+#: without colour).
+_GROUNDS_STYLE = [(BLUE, ""), (SKY, ".."), (ORANGE, ""), (LIGHT, "///")]
 
 
 def _rule_line(ax: Axes, threshold: int) -> None:

@@ -96,17 +96,26 @@ class LinkBasis:
     """Where the link of an observation to a second-order theme comes from. An *independent* link
     was made from the observation itself; one that is not was assigned so as to match a case list
     the publication prints, and a check of the computed case lists against that list holds by
-    construction."""
+    construction. An *ambiguous* one rests on a mark of the publication that may or may not single
+    out the observation (italics that may be a term's): independent if it does, by construction if
+    not."""
 
     id: str
     label: str
     independent: bool
+    ambiguous: bool = False
 
 
 #: The bases an observation-theme link may have (``Observation.theme_basis``), in order.
 LINK_BASES: tuple[LinkBasis, ...] = (
     LinkBasis("coded", "coded by the researcher", True),
     LinkBasis("highlighted", "highlighted in the publication's data display", True),
+    LinkBasis(
+        "ambiguous-italics",
+        "in italics in the publication's data display, which may mark a term, not the observation",
+        False,
+        ambiguous=True,
+    ),
     LinkBasis(
         "display-case-list",
         "follows the case list printed in the data display's last column",

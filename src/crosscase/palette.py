@@ -6,7 +6,7 @@ REFI-QDA export)."""
 from __future__ import annotations
 
 #: Okabe and Ito's colour-blind-safe colours.
-BLUE, ORANGE, VERMILLION, GREY = "#0072B2", "#E69F00", "#D55E00", "#999999"
+BLUE, SKY, ORANGE, VERMILLION, GREY = "#0072B2", "#56B4E9", "#E69F00", "#D55E00", "#999999"
 #: A discriminator that holds (meets the rule), and one that falls below it.
 HOLDS, FALLS = BLUE, ORANGE
 #: Light grey, hatched where it must read without colour.

@@ -24,7 +24,6 @@ the file chooses a path outside the case set. Every problem is collected and rep
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -306,9 +305,14 @@ class _Builder:
         by_case_name = {key(d.name): n for n, d in enumerate(drafts)}
         for g, note in obs_notes.items():
             if g not in note_case:
-                m = re.search(r"\(([^()]*)\)\s*$", note.name)
-                if m and key(m.group(1)) in by_case_name:
-                    note_case[g] = by_case_name[key(m.group(1))]
+                # The case whose name, in parentheses, ends the note's name; a case name may hold
+                # parentheses itself ("... therapy (CATBT)"), so it is matched whole, the longest.
+                name = key(note.name)
+                owner = max(
+                    (k for k in by_case_name if name.endswith(f"({k})")), key=len, default=None
+                )
+                if owner is not None:
+                    note_case[g] = by_case_name[owner]
                 else:
                     self.log.add(
                         f"{note.describe()} carries the study's codes but belongs to no case: "
