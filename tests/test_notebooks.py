@@ -15,10 +15,6 @@ def _cells(path: Path) -> list[dict]:
     return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
 
 
-def test_there_are_eight_numbered_notebooks() -> None:
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_code_cell_is_executed_in_order(path: Path) -> None:
     counts = [c["execution_count"] for c in _cells(path)]
@@ -110,3 +106,47 @@ def test_paper_map_covers_every_output() -> None:
             name = found if ext == "jsonl" else stem
             written.add((path.name, name))
     assert not sorted(written - mapped), "outputs missing from notebooks/paper-map.yaml"
+
+
+def _run_by_hand(tmp_path: Path, parameters: dict) -> str:
+    """Notebook 01 executed with plain papermill (as in JupyterLab: its parameters cell edited)
+    for a run that has a record of six cases; what it printed. Outputs go under ``tmp_path``."""
+    import os
+
+    import papermill
+    import yaml
+
+    record = tmp_path / "data" / "processed" / "agri" / "run.yaml"
+    record.parent.mkdir(parents=True)
+    cases = ["data/raw/cases", "examples/illustrative/cases"]
+    record.write_text(yaml.safe_dump({"run": "agri", "cases": cases, "min_cases": 3}))
+    before = os.environ.get("CROSSCASE_OUTPUT_ROOT")
+    os.environ["CROSSCASE_OUTPUT_ROOT"] = str(tmp_path)
+    try:
+        nb = papermill.execute_notebook(
+            str(ROOT / "notebooks" / "01-cases.ipynb"),
+            str(tmp_path / "01.ipynb"),
+            parameters=parameters,
+            cwd=str(ROOT),
+            progress_bar=False,
+        )
+    finally:
+        os.environ["CROSSCASE_OUTPUT_ROOT"] = before or ""
+    return "".join(
+        "".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])
+    )
+
+
+def test_a_notebook_run_by_hand_takes_its_runs_recorded_case_set(tmp_path: Path) -> None:
+    """A recorded run's notebook run by hand with `cases` left at its default analyses the run's
+    case set, not the study's own: its folders never mix two analyses (issue 18)."""
+    said = _run_by_hand(tmp_path, {"run": "agri"})
+    assert "Run 'agri': 6 cases" in said, said
+
+
+def test_a_notebook_run_by_hand_refuses_another_case_set_for_a_recorded_run(tmp_path) -> None:
+    from papermill.exceptions import PapermillExecutionError
+
+    with pytest.raises(PapermillExecutionError, match="run 'agri' was made with"):
+        _run_by_hand(tmp_path, {"run": "agri", "cases": ["data/raw/cases"]})
+    assert not (tmp_path / "data" / "processed" / "agri" / "table-1-case-protocols.csv").exists()
