@@ -9,8 +9,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
+# Two notebooks at once; each line of a recipe printed whole as soon as it ends (so a notebook's
+# "started" line shows while it runs, and two notebooks' reports never interleave mid-line).
 ifeq ($(MAKELEVEL),0)
-MAKEFLAGS += --jobs=2 --output-sync=target --no-print-directory
+MAKEFLAGS += --jobs=2 --output-sync=line --no-print-directory
 endif
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -89,7 +91,8 @@ endif
 # A notebook re-runs when it, the environment or what it reads changes (in $(READS)); the run is
 # recorded (and its case set validated) before any notebook starts.
 $(BUILD)/%.ipynb: notebooks/%.ipynb $(STAMP) | $(RECORD)
-	$(BIN)/crosscase execute $< $@ --run $(RUN) -k $(KERNEL)
+	@echo "$(RUN): $(<F) started"
+	@$(BIN)/crosscase execute $< $@ --run $(RUN) -k $(KERNEL)
 
 outputs: $(EXECUTED) ## Print where each table and figure was written (notebooks/paper-map.yaml)
 	@$(BIN)/crosscase outputs --run $(RUN)

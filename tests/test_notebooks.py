@@ -132,9 +132,7 @@ def _run_by_hand(tmp_path: Path, parameters: dict) -> str:
         )
     finally:
         os.environ["CROSSCASE_OUTPUT_ROOT"] = before or ""
-    return "".join(
-        "".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])
-    )
+    return "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
 
 
 def test_a_notebook_run_by_hand_takes_its_runs_recorded_case_set(tmp_path: Path) -> None:

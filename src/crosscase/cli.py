@@ -59,6 +59,8 @@ def _record(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def _execute(args: argparse.Namespace, layout: Layout) -> int:
+    import time
+
     import yaml
 
     from .workflow.execute import execute
@@ -70,7 +72,10 @@ def _execute(args: argparse.Namespace, layout: Layout) -> int:
             return _error(f"parameter {item!r}: expected NAME=VALUE (VALUE is YAML)", 2)
         params[key] = yaml.safe_load(value)
     run = _run(args, layout).parameters() if args.run else None
+    started = time.perf_counter()
     execute(Path(args.notebook), Path(args.output), params, args.kernel, layout.root, run)
+    took = time.perf_counter() - started
+    print(f"{run['run'] + ': ' if run else ''}{Path(args.notebook).name} done in {took:.1f} s")
     return 0
 
 

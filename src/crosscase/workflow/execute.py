@@ -74,9 +74,12 @@ def parameters_for(
     return given
 
 
-def _ipc_kernel_manager() -> type:
-    """A kernel manager whose kernels talk over local IPC sockets, not TCP: nothing listens on a
-    port, and the kernel has no reason to warn about unencrypted TCP on every run."""
+def kernel_manager() -> type:
+    """A kernel manager whose kernels talk over local IPC sockets, not TCP (nothing listens on a
+    port, and the kernel has no reason to warn about unencrypted TCP on every run), and that
+    shuts a finished notebook's kernel down without first interrupting it (jupyter_client sends
+    SIGINT before the shutdown request, which a kernel still flushing its last message logs as
+    'KeyboardInterrupt caught in kernel')."""
     import uuid
 
     from jupyter_client.manager import AsyncKernelManager
@@ -90,6 +93,10 @@ def _ipc_kernel_manager() -> type:
             runtime = Path(jupyter_runtime_dir())
             runtime.mkdir(parents=True, exist_ok=True)
             self.ip = str(runtime / f"crosscase-{uuid.uuid4().hex}")
+
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:  # an interrupt asked for while running, not on shutdown
+                await super()._async_interrupt_kernel()
 
     return IPCKernelManager
 
@@ -129,7 +136,7 @@ def execute(
             cwd=str(cwd) if cwd else None,
             progress_bar=False,
             log_output=False,
-            kernel_manager_class=_ipc_kernel_manager(),
+            kernel_manager_class=kernel_manager(),
         )
     except PapermillExecutionError as exc:
         failed = output.parent / "failed" / output.name
