@@ -118,6 +118,8 @@ def test_robustness_of_the_paper(study: Study, expected: dict, evidence: Evidenc
     }
     for t, cases in paper.items():
         assert rows[t].pivotal == (cases if len(cases) == 3 else ())
+        if len(cases) == 3:  # not 'rests on a single case': any one of its three makes it fall
+            assert rows[t].verdict == "falls without any one of its cases"
     loo = tables.leave_one_case_out_table(evidence)
     assert loo.shape == (len(paper), n_cases)
     sweep = tables.threshold_sweep_table(evidence, list(range(1, n_cases + 1)))

@@ -278,7 +278,7 @@ def discriminator_statuses(
 # Robustness: leaving one case out, and other thresholds
 
 
-Verdict = Literal["stable", "rests on a single case", "not a discriminator"]
+Verdict = Literal["stable", "falls without any one of its cases", "not a discriminator"]
 
 
 @dataclass(frozen=True)
@@ -307,7 +307,8 @@ def leave_one_case_out(evidence: Evidence) -> dict[str, dict[int, bool]]:
 
 
 def robustness(evidence: Evidence) -> tuple[ThemeRobustness, ...]:
-    """Per theme: stable, resting on a single case, or not a discriminator."""
+    """Per theme: stable (it qualifies without any one case), falling without any one of its
+    cases (the rule's threshold exactly: each of its cases is pivotal), or not a discriminator."""
     loo = leave_one_case_out(evidence)
     need = evidence.threshold
     out = []
@@ -317,7 +318,7 @@ def robustness(evidence: Evidence) -> tuple[ThemeRobustness, ...]:
         verdict: Verdict = (
             "not a discriminator"
             if not qualifies
-            else ("rests on a single case" if pivotal else "stable")
+            else ("falls without any one of its cases" if pivotal else "stable")
         )
         out.append(ThemeRobustness(t, len(t.cases) - need, pivotal, verdict))
     return tuple(out)
