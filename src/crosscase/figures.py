@@ -185,24 +185,23 @@ def framework_figure(framework: Framework, title: str | None = None) -> Figure:
 
 def _rule_marks(ax: Axes, data: pd.DataFrame, threshold: int) -> list[Line2D]:
     """Beside each row, how many cases evidence the theme, coloured by whether that meets the
-    rule; the legend's marks for the two colours."""
+    rule; the legend's marks for the colours used."""
+    meet = []
     for i, (_, row) in enumerate(data.iterrows()):
         n = int((row > 0).sum())
-        meets = n >= threshold
+        meet.append(n >= threshold)
         ax.text(
             data.shape[1] + 0.15,
             i + 0.5,
             plural(n, "case"),
             va="center",
-            color=HOLDS if meets else FALLS,
+            color=HOLDS if meet[-1] else FALLS,
             fontsize=9,
-            fontweight="bold" if meets else "normal",
+            fontweight="bold" if meet[-1] else "normal",
         )
     rule = f"meets the rule ({threshold}+ {'case' if threshold == 1 else 'cases'})"
-    return [
-        Line2D([], [], ls="", marker="s", color=HOLDS, label=rule),
-        Line2D([], [], ls="", marker="s", color=FALLS, label="below the rule"),
-    ]
+    marks = [(True, HOLDS, rule), (False, FALLS, "below the rule")]
+    return [Line2D([], [], ls="", marker="s", color=c, label=t) for m, c, t in marks if m in meet]
 
 
 def theme_heatmap(
@@ -210,17 +209,21 @@ def theme_heatmap(
     row_labels: list[str],
     threshold: int | None = None,
     title: str | None = None,
+    case_labels: list[str] | None = None,
 ) -> Figure:
-    """Theme x case heatmap of evidence counts (a labelled colour bar says what the shades
-    count); beside each row, how many cases evidence the theme, coloured by whether that meets
-    the discriminator rule (named in a legend)."""
+    """Theme x case heatmap of evidence counts (a labelled colour bar, from 0 to the highest
+    count, says what the shades count), cases labelled ``case_labels`` (by default their
+    numbers); beside each row, how many cases evidence the theme, coloured by whether that meets
+    the discriminator rule (the colours used named in a legend)."""
     with style():
-        height = 2.4 + 0.3 * len(matrix)
+        height = 2.4 + 0.3 * len(matrix) + label_inches(case_labels or []) / 2  # labels at 30°
         width = label_inches(row_labels) + 0.7 * matrix.shape[1] + 2.8
         fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
         data = matrix.copy()
         data.index = pd.Index(row_labels)
-        top = max(2, int(data.to_numpy().max()))
+        if case_labels is not None:
+            data.columns = pd.Index(case_labels)
+        top = max(1, int(data.to_numpy().max()))
         sns.heatmap(
             data,
             annot=True,
@@ -241,6 +244,10 @@ def theme_heatmap(
         )
         ax.set_xlabel("Case")
         ax.set_ylabel("")
+        if case_labels is not None:
+            ax.tick_params(axis="x", rotation=30)
+            for tick in ax.get_xticklabels():
+                tick.set_horizontalalignment("right")
         if threshold is not None:
             marks = _rule_marks(ax, data, threshold)
             fig.legend(

@@ -145,19 +145,20 @@ def _cross_check(
 
 
 def _assemble(files: _Files, observations: list[CodedObservation], coded: set[str]) -> Study:
-    """The study, cases by number and observations by case and dimension."""
+    """The study: cases by number, observations by case and dimension, themes by dimension."""
     assert files.framework is not None and files.description is not None
     framework = files.framework.model
     order = {d.id: i for i, d in enumerate(framework.dimensions)}
     cases = tuple(sorted((c.case for c in files.cases), key=lambda c: c.number))
     number = {c.id: c.number for c in cases}
     observations.sort(key=lambda co: (number[co.case], order[co.observation.dimension]))
+    themes = sorted((t for f in files.themes for _, t in f.items), key=lambda t: order[t.dimension])
     return Study(
         framework=framework,
         description=files.description.model,
         cases=cases,
         observations=tuple(observations),
-        themes=tuple(t for f in files.themes for _, t in f.items),
+        themes=tuple(themes),  # by dimension: a case set's new theme beside its dimension's
         coded_cases=frozenset(coded),
         comparison=files.comparison.model if files.comparison else None,
         propositions=tuple(r for _, r in files.propositions.items) if files.propositions else (),
