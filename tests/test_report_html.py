@@ -300,3 +300,18 @@ def test_links_on_ambiguous_italics_show_as_ambiguous(tmp_path: Path) -> None:
             li for li in article.xpath(".//li") if f"theme-{theme}.html" in li.xpath("a/@href")[0]
         ]
         assert link.xpath("span/@class") == ["grounds grounds-ambiguous"]
+
+
+def test_the_chain_of_evidence_page_has_one_name(tmp_path: Path) -> None:
+    """The evidence browser's index is named the same in the navigation, in its own title and
+    heading, and in the report's index (it was 'Evidence', 'The chain of evidence' and 'themes x
+    cases'; issue 19)."""
+    out = tmp_path / "report"
+    _report(out)
+    page = html.fromstring((out / "evidence.html").read_bytes())
+    name = page.xpath("//h1")[0].text_content()
+    assert page.xpath("//title")[0].text_content().startswith(f"{name}: ")
+    for p in ("index.html", "evidence.html", "data-display.html"):
+        tree = html.fromstring((out / p).read_bytes())
+        said = {a.text_content().strip().lower() for a in tree.xpath("//a[@href='evidence.html']")}
+        assert said == {name.lower()}, (p, said)

@@ -286,7 +286,7 @@ def evidence_pages(
     run = common.get("run", "")
     out = {
         names.EVIDENCE_INDEX: env.get_template("evidence.html.j2").render(
-            title=f"Evidence: {run}", **index_context(ctx), **common
+            title=f"{names.EVIDENCE_TITLE}: {run}", **index_context(ctx), **common
         ),
         names.DATA_DISPLAY: env.get_template("display.html.j2").render(
             title=f"Data display: {run}", **display_context(ctx), **common

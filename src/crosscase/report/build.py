@@ -169,7 +169,7 @@ def build_report(
     env, css = _environment(), _css()
     files = out / "files"
     _copy_outputs(layout, name, files)
-    nav = [("Index", "index.html"), ("Evidence", names.EVIDENCE_INDEX)]
+    nav = [("Index", "index.html"), (names.EVIDENCE_TITLE, names.EVIDENCE_INDEX)]
     nav += [("Data display", names.DATA_DISPLAY)]
     nav += [(p.stem, f"{p.stem}.html") for p in notebooks]
     description = study.description
@@ -183,7 +183,6 @@ def build_report(
         items=_map_items(paper_map or papermap.load_map(layout), files, len(study.cases)),
         figures=[p.stem for p in sorted(files.glob("*.png"))],
         provenance=provenance(layout, run, description),
-        browser=True,
     )
     pages = {"index.html": index}
     pages |= _notebook_pages(env, notebooks, name, css=css, nav=nav)

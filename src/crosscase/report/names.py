@@ -5,8 +5,9 @@ report. No dependencies."""
 
 from __future__ import annotations
 
-#: The evidence browser's index page.
+#: The evidence browser's index page, and its name wherever the report names it.
 EVIDENCE_INDEX = "evidence.html"
+EVIDENCE_TITLE = "The chain of evidence"
 #: The data display (cases x dimensions) with every observation and theme linked.
 DATA_DISPLAY = "data-display.html"
 
