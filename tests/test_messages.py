@@ -307,3 +307,48 @@ def test_validate_says_1_case(
     assert main(["validate", str(case_set / "cases")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("OK: 1 case, "), out
+
+
+def test_a_tab_used_for_indentation_is_named(case_set: Path) -> None:
+    """YAML indents with spaces: a tab is reported as a tab, on its line (it was 'found
+    character that cannot start any token'; issue 19)."""
+    path = case_set / "cases" / CASE
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("  ") and ":" in ln)
+    lines[at] = "\t" + lines[at].lstrip()
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [p] = [p for p in problems(case_set) if CASE in p]
+    assert f"{CASE}:{at + 1}:" in p and "YAML indents with spaces, not tabs" in p, p
+
+
+def test_an_overlong_observation_is_accepted_with_a_warning(case_set: Path, capsys) -> None:
+    """An observation's text of a whole passage (329,000 characters in a trial) swells every
+    table that shows it: validation accepts it and warns, naming file, line and observation."""
+    from crosscase.cli import main
+
+    obs = case_set / "observations" / CASE
+    text = obs.read_text(encoding="utf-8")
+    first = re.search(r"\n    text: (.*)\n", text)
+    assert first
+    edit(obs, first.group(0), "\n    text: " + "word " * 2000 + "\n")
+    assert main(["validate", "data/raw/cases", str(case_set / "cases")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK: 6 cases") and "\nwarning: " in out
+    [warning] = [ln for ln in out.splitlines() if ln.startswith("warning: ")]
+    assert CASE in warning and "text of 9,999 characters" in warning and "evidence" in warning
+
+
+def test_the_closest_sentence_of_a_chinese_narrative_is_one_sentence() -> None:
+    """The hint for an evidence passage not found quotes a sentence, also where sentences end
+    with the ideographic full stop and no space (it quoted the whole narrative; issue 19)."""
+    from crosscase.model import Case
+    from crosscase.study.passages import nearest_passage
+
+    sentences = [
+        "分布式制造把生产带到需求附近。",
+        "本地工厂使用三维打印机制造零件。",
+        "维修服务在当地提供。",
+    ]
+    case = Case(id="c", number=1, name="C", narratives={"d": "".join(sentences)})
+    hint = nearest_passage(case, "本地工厂使用三维打印机制造零件和工具")
+    assert hint == f"; the closest narrative sentence is {sentences[1]!r}"

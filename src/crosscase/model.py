@@ -297,6 +297,8 @@ class Study:
     coded_cases: frozenset[str]
     comparison: Comparison | None = None
     propositions: tuple[Proposition, ...] = ()
+    #: What loading found worth a look but not wrong (``crosscase.study.problems.Problem``).
+    warnings: tuple[object, ...] = ()
 
     @property
     def headers(self) -> Headers:

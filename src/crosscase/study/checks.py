@@ -27,6 +27,9 @@ from .yamlfile import YamlDocument
 #: The longest narrative accepted (characters). A two-hour interview transcript is about 100,000
 #: characters; a narrative ten times longer is refused with this limit named.
 MAX_NARRATIVE_CHARS = 1_000_000
+#: A first-order observation is a short phrase: a longer text is accepted with a warning (a
+#: passage pasted into ``text`` swells every table and notebook that shows the observation).
+LONG_OBSERVATION_CHARS = 500
 
 
 def reference(
@@ -266,6 +269,22 @@ def check_observations(
             out.append(f.doc.problem(name, (*loc, "evidence"), prefix + message + hint))
         located.append(co)
     return located, out
+
+
+def long_observations(files: Sequence[ParsedItems[Observation]]) -> list[Problem]:
+    """Warnings: observations whose text is longer than a short phrase."""
+    return [
+        f.doc.problem(
+            f.head.get("case"),
+            ("observations", i, "text"),
+            f"observation {o.id}: text of {len(o.text):,} characters: a first-order observation "
+            f"is a short phrase (the limit for a warning is {LONG_OBSERVATION_CHARS:,}); is this "
+            "an evidence passage? Put the passage in `evidence` and the observation in `text`",
+        )
+        for f in files
+        for i, o in f.items
+        if len(o.text) > LONG_OBSERVATION_CHARS
+    ]
 
 
 def check_theme_basis(

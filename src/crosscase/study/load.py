@@ -43,6 +43,7 @@ from .checks import (
     check_propositions,
     check_theme_evidence,
     check_themes,
+    long_observations,
     rejected_themes,
 )
 from .problems import Problem, StudyDataError
@@ -162,6 +163,7 @@ def _assemble(files: _Files, observations: list[CodedObservation], coded: set[st
         coded_cases=frozenset(coded),
         comparison=files.comparison.model if files.comparison else None,
         propositions=tuple(r for _, r in files.propositions.items) if files.propositions else (),
+        warnings=tuple(long_observations(files.observations)),
     )
 
 
@@ -199,16 +201,18 @@ def load_study(
 def check_cases(
     layout: Layout, cases: Sequence[str | Path], allow_unevidenced: bool = False
 ) -> str:
-    """Load a case set with every check (raising StudyDataError); what was checked, in a line:
-    ``OK: 5 cases, 91 first-order observations, 19 second-order themes; 0 not yet coded.``"""
+    """Load a case set with every check (raising StudyDataError); what was checked, in a line
+    (``OK: 5 cases, 90 first-order observations, 19 second-order themes; 0 not yet coded.``),
+    then a line for each warning."""
     require = False if allow_unevidenced else None
     study = load_study(layout, cases, require_theme_evidence=require)
-    return (
+    ok = (
         f"OK: {plural(len(study.cases), 'case')}, "
         f"{plural(len(study.observations), 'first-order observation')}, "
         f"{plural(len(study.themes), 'second-order theme')}; "
         f"{len(study.uncoded_cases)} not yet coded."
     )
+    return "\n".join([ok, *(f"warning: {w}" for w in study.warnings)])
 
 
 def load_framework(layout: Layout | None = None) -> Framework:

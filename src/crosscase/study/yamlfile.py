@@ -107,6 +107,13 @@ def _open_quote(lines: list[str], first: int, last: int) -> int | None:
     return None
 
 
+def _tab_at(text: str, line: int, column: int) -> bool:
+    """Whether the character at ``line``, ``column`` (0-based) is a tab in the line's indent."""
+    lines = text.splitlines()
+    here = lines[line] if 0 <= line < len(lines) else ""
+    return column < len(here) and here[column] == "\t" and not here[:column].strip()
+
+
 def _syntax_problem(display: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
     """A YAML syntax error, placed at the line where the broken token starts.
 
@@ -116,6 +123,12 @@ def _syntax_problem(display: str, text: str, exc: yaml.MarkedYAMLError) -> Probl
     context, problem = exc.context_mark, exc.problem_mark
     starts = context or problem
     line = starts.line + 1 if starts else None
+    if problem is not None and _tab_at(text, problem.line, problem.column):
+        message = (
+            f"YAML indents with spaces, not tabs: a tab at line {problem.line + 1}, column "
+            f"{problem.column + 1}; replace it with spaces"
+        )
+        return Problem(display, None, _field_at(text, problem.line + 1), message, problem.line + 1)
     if problem is not None:
         first = (context or problem).line
         opened = _open_quote(text.splitlines(), min(first, problem.line) - 2, problem.line)

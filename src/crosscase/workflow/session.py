@@ -153,7 +153,7 @@ def start(
             + ", ".join(f"{c.number} {c.name}" for c in study.uncoded_cases)
             + "."
         )
-    print("\n".join(lines))
+    print("\n".join([*lines, *(f"warning: {w}" for w in study.warnings)]))
     return StudySession(the_run.name, layout, study.framework, run=the_run, study=study)
 
 
