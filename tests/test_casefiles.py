@@ -44,3 +44,34 @@ def test_accept_keeps_any_narrative(tmp_path: Path) -> None:
     data = yaml.safe_load((tmp_path / "set" / "cases" / "y.yaml").read_text(encoding="utf-8"))
     assert data["name"] == AWKWARD[0]
     assert data["narratives"]["human-resources"] == " ".join(AWKWARD)
+
+
+def test_a_new_cases_observation_file_lists_the_themes_and_shows_an_observation(
+    tmp_path: Path,
+) -> None:
+    """The observation template names every theme id under its dimension and carries an example
+    observation that, once its passage is one of the case's, validates (issue 19)."""
+    from crosscase.paths import Layout
+    from crosscase.study import load_study
+
+    root = Path(__file__).resolve().parents[1]
+    study = load_study(Layout.at(root))
+    into = tmp_path / "set"
+    assert main(["new-case", "--id", "x", "--name", "X", "--into", str(into)]) == 0
+    text = (into / "observations" / "x.yaml").read_text(encoding="utf-8")
+    comments = [line[2:] for line in text.splitlines() if line.startswith("# ")]
+    for d in study.framework.dimensions:
+        ids = [t.id for t in study.themes if t.dimension == d.id]
+        assert f"  {d.id}: {', '.join(ids)}" in comments
+    start = comments.index("  observations:")
+    example = "\n".join(line[2:] for line in comments[start:])
+    case = into / "cases" / "x.yaml"
+    narrative = "A passage of the case's narrative."
+    case.write_text(case.read_text(encoding="utf-8").replace('""', f'"{narrative}"'))
+    passage = "a passage copied verbatim from this case's narratives"
+    (into / "observations" / "x.yaml").write_text(
+        "case: x\n" + example.replace(passage, narrative), encoding="utf-8"
+    )
+    loaded = load_study(Layout.at(root), ["data/raw/cases", str(into / "cases")])
+    [observation] = [co.observation for co in loaded.observations if co.case == "x"]
+    assert observation.themes and observation.evidence == narrative

@@ -153,7 +153,7 @@ def _new_case(args: argparse.Namespace, layout: Layout) -> int:
     import re
 
     from .model import SLUG_PATTERN
-    from .study import load_framework
+    from .study import load_study
     from .study.casefiles import new_case, next_case_number
 
     if not re.fullmatch(SLUG_PATTERN, args.id):
@@ -161,8 +161,9 @@ def _new_case(args: argparse.Namespace, layout: Layout) -> int:
         return _error(message + " and hyphens", 2)
     folder = layout.resolve(args.into or layout.extensions_dir / "my-study")
     number = args.number or next_case_number(layout, folder)
+    study = load_study(layout)
     try:
-        written = new_case(load_framework(layout), folder, args.id, number, args.name)
+        written = new_case(study.framework, study.themes, folder, args.id, number, args.name)
     except FileExistsError as exc:
         return _error(str(exc))
     for p in written:

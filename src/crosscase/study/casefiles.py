@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, FoldedScalarString
 
-from ..model import Framework
+from ..model import Framework, Theme
 from ..outputs import atomic_write
 from ..paths import Layout
 
@@ -152,11 +152,44 @@ def themes_text(themes: Sequence[Mapping[str, str]], header: str) -> str:
     return dump(doc, header)
 
 
+def coding_guide(framework: Framework, themes: Sequence[Theme], case_id: str, number: int) -> str:
+    """The observation file's header for a new case: the fields, then the themes of each
+    dimension by id, and an example observation to copy."""
+    by_dim = {d.id: [t.id for t in themes if t.dimension == d.id] for d in framework.dimensions}
+    first = next((d for d, ids in by_dim.items() if ids), framework.dimensions[0].id)
+    initials = "".join(word[0] for word in first.split("-"))
+    example = [
+        "observations:",
+        f"  - id: c{number}-{initials}-1",
+        f"    dimension: {first}",
+        "    text: A short phrase of what the narrative shows on this dimension",
+        f"    themes: [{by_dim[first][0] if by_dim[first] else ''}]",
+        "    evidence: a passage copied verbatim from this case's narratives",
+        "    source: interview coding",
+    ]
+    return "\n".join(
+        [
+            OBSERVATIONS_HEADER,
+            "The second-order themes of each dimension, by id (a case set may add its own in",
+            "<set>/themes.yaml, beside its cases/ folder):",
+            *(f"  {d}: {', '.join(ids) or '(none yet)'}" for d, ids in by_dim.items()),
+            f"An observation of case {case_id}, for example (replace `observations: []` below):",
+            *(f"  {line}" for line in example),
+        ]
+    )
+
+
 def new_case(
-    framework: Framework, folder: Path, case_id: str, number: int, name: str
+    framework: Framework,
+    themes: Sequence[Theme],
+    folder: Path,
+    case_id: str,
+    number: int,
+    name: str,
 ) -> list[Path]:
     """Write ``<folder>/cases/<id>.yaml`` (every protocol field and narrative to fill in, with
-    hints) and ``<folder>/observations/<id>.yaml`` (no observations yet); refuse to overwrite."""
+    hints) and ``<folder>/observations/<id>.yaml`` (no observations yet, with the themes of each
+    dimension and an example); refuse to overwrite."""
     case_file = folder / "cases" / f"{case_id}.yaml"
     obs_file = folder / "observations" / f"{case_id}.yaml"
     for p in (case_file, obs_file):
@@ -179,7 +212,10 @@ def new_case(
     )
     return [
         atomic_write(case_file, dump(case, CASE_HEADER)),
-        atomic_write(obs_file, observations_text(case_id, [])),
+        atomic_write(
+            obs_file,
+            observations_text(case_id, [], coding_guide(framework, themes, case_id, number)),
+        ),
     ]
 
 
