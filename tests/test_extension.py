@@ -539,3 +539,18 @@ def test_make_says_when_each_notebook_starts_and_how_long_it_took(shared: Path) 
     assert any(
         re.fullmatch(r"paper: 05-research-framework\.ipynb done in \d+\.\d s", x) for x in rest
     )
+
+
+def test_a_case_set_has_no_order_and_a_misspelt_folder_is_named(shared: Path) -> None:
+    """For a recorded run, the same CASES in another order are the same case set; a misspelt
+    folder gets 'no such case file or folder', not the record-mismatch message (issue 19)."""
+    record = ["data/processed/o1/run.yaml", "RUN=o1"]
+    assert make(shared, *record, "CASES=data/raw/cases examples/illustrative/cases").returncode == 0
+    before = (shared / "data/processed/o1/run.yaml").read_text()
+    again = make(shared, *record, "CASES=examples/illustrative/cases data/raw/cases")
+    assert again.returncode == 0, again.stderr
+    assert (shared / "data/processed/o1/run.yaml").read_text() == before
+    typo = make(shared, *record, "CASES=data/raw/cases examples/illustrative/case")
+    assert typo.returncode != 0
+    assert "examples/illustrative/case: no such case file or folder" in typo.stderr, typo.stderr
+    assert "was made with" not in typo.stderr
