@@ -54,7 +54,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 # cores busy to the end (make -j2 starts prerequisites in the order listed).
 EXECUTED := $(patsubst notebooks/%,$(BUILD)/%,$(shell printf '%s\n' $(NOTEBOOKS) | sort -r))
 
-.PHONY: all help venv test lab clean lock relock outputs example validate new-case bench report \
+.PHONY: all help venv test lab clean update-pins relock outputs example validate new-case bench report \
 	qda install-check FORCE
 
 all: $(EXECUTED) outputs ## Build the environment if needed, run every notebook, list the outputs
@@ -161,12 +161,12 @@ lab: $(STAMP) ## Open the notebooks in JupyterLab (in this environment)
 relock: $(STAMP) ## Re-execute the committed notebooks in place (their outputs are the nbval locks)
 	for nb in $(NOTEBOOKS); do $(BIN)/crosscase execute -k $(KERNEL) $$nb $$nb || exit 1; done
 
-lock: ## Regenerate requirements.lock from requirements.in in a fresh virtual environment
+update-pins: ## Re-resolve requirements.in into requirements.lock in a fresh virtual environment
 	rm -rf build/lockenv
 	$(PYTHON) -m venv build/lockenv
 	build/lockenv/bin/python -m pip install --quiet --upgrade pip
 	build/lockenv/bin/python -m pip install --quiet --requirement requirements.in
-	{ echo "# Pinned by \`make lock\` from requirements.in (pip freeze of a fresh Python 3.11 venv). Do not edit by hand."; \
+	{ echo "# Pinned by \`make update-pins\` from requirements.in (pip freeze of a fresh Python 3.11 venv). Do not edit by hand."; \
 	  build/lockenv/bin/python -m pip freeze --exclude-editable; } > requirements.lock
 	rm -rf build/lockenv
 

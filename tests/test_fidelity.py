@@ -163,7 +163,6 @@ def test_theme_case_links_by_grounds(totals: str) -> None:
     strongest of its observations'); the counts are in the test id."""
     want = sum(len(t["cases"]) for t in _EXPECTED["themes"])
     assert sum(len(g.by_case) for g in _GROUNDS.values()) == want
-    assert totals.startswith(f"{want} links: ")
 
 
 def test_table3_theme_labels_where_they_survive(themes, expected: dict) -> None:
