@@ -36,7 +36,7 @@ export MKL_NUM_THREADS := 1
 # validates; later calls with the same RUN reuse the record, and a different case set or rule for
 # a recorded run is refused unless OVERWRITE=1. Each notebook gets the parameters it declares.
 RUN ?= paper
-KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES QDPX
+KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES QDPX FULL
 UNKNOWN_VARS := $(filter-out $(KNOWN_VARS),$(foreach v,$(MAKEOVERRIDES),$(if $(findstring =,$(v)),$(firstword $(subst =, ,$(v))))))
 ifneq ($(strip $(UNKNOWN_VARS)),)
 $(error unknown variable(s) $(UNKNOWN_VARS); known: $(KNOWN_VARS))
@@ -54,7 +54,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 # cores busy to the end (make -j2 starts prerequisites in the order listed).
 EXECUTED := $(patsubst notebooks/%,$(BUILD)/%,$(shell printf '%s\n' $(NOTEBOOKS) | sort -r))
 
-.PHONY: all help venv test lab clean update-pins relock outputs example validate new-case bench report \
+.PHONY: all help venv test test-workflow test-others check-code lab clean update-pins relock outputs example validate new-case bench report \
 	qda install-check FORCE
 
 all: $(EXECUTED) outputs ## Build the environment if needed, run every notebook, list the outputs
@@ -131,16 +131,29 @@ qda-check: $(STAMP) $(QC_ENV)/.installed ## Read the export with a second REFI-Q
 	@$(MAKE) qda RUN=$(RUN)
 	$(BIN)/python tests/second_reader.py --qc $(QC_ENV)/bin/qc --run $(RUN) --work build/qc-check/$(RUN)
 
-bench: $(STAMP) ## Time every stage on synthetic case sets (SIZES="5 50 500 2000"), long narratives, and make against its floor
-	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),5 50 500 2000) --out data/processed/bench --figures figures/bench
-	$(BIN)/python benchmarks/longtext.py --out data/processed/bench
-	$(BIN)/python benchmarks/workflow.py --out data/processed/bench
+# The headline figures in a few minutes; FULL=1 for the full sweep (larger case sets and
+# narratives, three rounds of the workflow).
+BENCH_SIZES := $(if $(FULL),5 50 500 2000,5 50 200)
+BENCH_TEXT := $(if $(FULL),,--sizes 100000 1000000)
+bench: $(STAMP) ## Stages on synthetic case sets, long narratives, make and make test against their floor (FULL=1: the full sweep)
+	$(BIN)/python benchmarks/bench.py --sizes $(or $(SIZES),$(BENCH_SIZES)) --out data/processed/bench --figures figures/bench
+	$(BIN)/python benchmarks/longtext.py --out data/processed/bench $(BENCH_TEXT)
+	$(BIN)/python benchmarks/workflow.py --out data/processed/bench --repeat $(if $(FULL),3,1) --test
 
-test: $(STAMP) ## Lint, type-check, then unit, paper-fidelity and nbval tests in one pytest run
+# Two processes on two cores: nbval and the tests that read its outputs in one; the code checks,
+# then every other test, in the other. (A plain `pytest` runs them all in one process.)
+test: test-workflow test-others ## Lint and type-check; unit, paper-fidelity, nbval and browser tests
+
+test-workflow: $(STAMP)
+	$(BIN)/pytest -m workflow
+
+test-others: check-code
+	$(BIN)/pytest -m "not workflow"
+
+check-code: $(STAMP)
 	$(BIN)/ruff check src tests notebooks benchmarks
 	$(BIN)/ruff format --check src tests notebooks benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest
 
 install-check: ## Install the package alone (pip install .[all]) in a fresh venv and import every module
 	rm -rf build/install-check

@@ -11,7 +11,8 @@ share the environment and differ only in their notebooks:
 Each copy runs ``make clean && make`` (``-j2``, as on the command line) ``--repeat`` times,
 interleaved so that the three see the same machine load; the median is reported, with the ratio
 to each floor. ``make``'s own steps (recording the run, validating the case set once) are in all
-three, as they are in every ``make``.
+three, as they are in every ``make``. With ``--test``, ``make test`` in the project itself (its
+outputs go to a temporary folder) is timed in the same rounds, against the same floors.
 """
 
 from __future__ import annotations
@@ -79,15 +80,27 @@ def time_make(folder: Path) -> float:
     return took
 
 
-def measure(repeat: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {v: [] for v in VARIANTS}
+def time_test() -> float:
+    """``make test`` in the project, timed (it writes its outputs to a temporary folder)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CROSSCASE_", "MAKE"))}
+    start = time.perf_counter()
+    done = subprocess.run(["make", "test"], cwd=ROOT, env=env, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if done.returncode:
+        raise RuntimeError(f"make test failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return took
+
+
+def measure(repeat: int, test: bool) -> dict[str, list[float]]:
+    variants = [*VARIANTS, *(["make test"] if test else [])]
+    times: dict[str, list[float]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory(prefix="crosscase-workflow-bench-") as tmp:
         folders = {v: project(Path(tmp), v) for v in VARIANTS}
         for folder in folders.values():  # warm the file cache and the kernel spec lookup once
             time_make(folder)
         for i in range(repeat):
-            for v in VARIANTS:
-                times[v].append(time_make(folders[v]))
+            for v in variants:
+                times[v].append(time_test() if v == "make test" else time_make(folders[v]))
                 print(f"  round {i + 1}: {v} {times[v][-1]:.1f} s", file=sys.stderr)
     return times
 
@@ -96,13 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks/workflow.py", description=__doc__)
     parser.add_argument("--out", type=Path, required=True, help="folder of the table")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each variant (default 3)")
+    parser.add_argument("--test", action="store_true", help="also time `make test`")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "src"))
     import pandas as pd
 
     from crosscase.outputs import to_markdown, write_table
 
-    times = measure(args.repeat)
+    times = measure(args.repeat, args.test)
     median = {v: statistics.median(t) for v, t in times.items()}
     table = pd.DataFrame(
         [
@@ -113,11 +127,11 @@ def main(argv: list[str] | None = None) -> int:
                 "ratio_to_imports_floor": round(median[v] / median["imports floor"], 2),
                 "ratio_to_bare_floor": round(median[v] / median["bare floor"], 2),
             }
-            for v in VARIANTS
+            for v in times
         ]
     )
     write_table(table, args.out, "bench-workflow")
-    print(f"`make` after `make clean`, seconds (median of {args.repeat} runs):\n")
+    print(f"`make` after `make clean` (and `make test`), seconds (median of {args.repeat}):\n")
     print(to_markdown(table))
     return 0
 

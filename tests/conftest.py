@@ -71,6 +71,18 @@ class _NbvalTracker:
                 _NBVAL[name] = "passed"
 
 
+class _WorkflowMarker:
+    """Marks nbval's items and the tests that read the workflow's outputs ``workflow``: ``make
+    test`` runs them (``-m workflow``) beside the others (``-m "not workflow"``), two pytest
+    processes on two cores; a plain ``pytest`` runs them all in one."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            if item.path.suffix == ".ipynb" or "workflow" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.workflow)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if "CROSSCASE_OUTPUT_ROOT" not in os.environ:
         out = Path(tempfile.mkdtemp(prefix="crosscase-test-outputs-"))
@@ -78,6 +90,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     _RAW_BEFORE.update(tree(ROOT / "data" / "raw"))
     config.pluginmanager.register(_NbvalTracker(), "crosscase-nbval-tracker")
+    config.pluginmanager.register(_WorkflowMarker(), "crosscase-workflow-marker")
+    config.addinivalue_line("markers", "workflow: nbval, or reads the workflow's outputs")
 
 
 @dataclass(frozen=True)

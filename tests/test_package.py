@@ -5,6 +5,7 @@ command-line entry point, and the folder layout known in one module."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import tomllib
 from importlib import metadata
@@ -106,7 +107,14 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _closure(names: set[str]) -> set[str]:
+@functools.cache
+def _distributions() -> dict[str, list[str]]:
+    """Import name -> the distributions that provide it (read once: it scans every package)."""
+    return dict(metadata.packages_distributions())
+
+
+@functools.cache
+def _closure(names: frozenset[str]) -> set[str]:
     """The distributions ``names`` pull in when installed on this platform (from the installed
     metadata; requirements behind an extra or another platform's marker do not count)."""
     from packaging.requirements import Requirement
@@ -154,8 +162,8 @@ def test_every_import_is_a_declared_dependency(path: Path) -> None:
     extra = _extra_of(module)
     if extra is not None:
         declared |= _requirement_names(extras[extra])
-    available = _closure(declared)
-    dists = metadata.packages_distributions()
+    available = _closure(frozenset(declared))
+    dists = _distributions()
     missing = []
     for name in sorted(_imports(path)):
         if name in sys.stdlib_module_names or name in {"crosscase", "__future__"}:
