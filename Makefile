@@ -8,8 +8,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
+# Output is synchronised per target (two notebooks at once print whole logs), except for
+# interactive goals: make would hold JupyterLab's address and log until the server stopped.
+INTERACTIVE_GOALS := lab
 ifeq ($(MAKELEVEL),0)
-MAKEFLAGS += --jobs=2 --output-sync=target --no-print-directory
+MAKEFLAGS += --jobs=2 --no-print-directory
+ifeq ($(filter $(INTERACTIVE_GOALS),$(MAKECMDGOALS)),)
+MAKEFLAGS += --output-sync=target
+endif
 endif
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -33,8 +39,9 @@ export MKL_NUM_THREADS := 1
 # validates; later calls with the same RUN reuse the record, and a different case set or rule for
 # a recorded run is refused unless OVERWRITE=1. Each notebook gets the parameters it declares.
 RUN ?= paper
-KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES QDPX
-UNKNOWN_VARS := $(filter-out $(KNOWN_VARS),$(foreach v,$(MAKEOVERRIDES),$(if $(findstring =,$(v)),$(firstword $(subst =, ,$(v))))))
+KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES QDPX LAB_ARGS
+# Every variable set on the command line (a value may hold spaces and '=': LAB_ARGS="--port=8888").
+UNKNOWN_VARS := $(filter-out $(KNOWN_VARS),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
 ifneq ($(strip $(UNKNOWN_VARS)),)
 $(error unknown variable(s) $(UNKNOWN_VARS); known: $(KNOWN_VARS))
 endif
@@ -157,8 +164,14 @@ install-check: ## Install the package alone (pip install .[all]) in a fresh venv
 	cd build && install-check/bin/python ../tests/install_check.py
 	rm -rf build/install-check
 
-lab: $(STAMP) ## Open the notebooks in JupyterLab (in this environment)
-	$(BIN)/jupyter lab notebooks/
+# JupyterLab prints its address (with its token) as it starts. As root (a container, a cloud
+# VM) it needs --allow-root; with no desktop (no DISPLAY or WAYLAND_DISPLAY, not macOS) it opens
+# no browser: the printed address is the way in. LAB_ARGS adds JupyterLab options, e.g.
+# LAB_ARGS="--ip=0.0.0.0 --port=8888" in a container (docs/reviewing.md).
+LAB_OPTIONS = $(if $(filter 0,$(shell id -u)),--allow-root) \
+	$(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--no-browser)
+lab: $(STAMP) ## Open the notebooks in JupyterLab, printing its address (as root too; options: LAB_ARGS="...")
+	$(BIN)/jupyter lab notebooks/ $(strip $(LAB_OPTIONS) $(LAB_ARGS))
 
 relock: $(STAMP) ## Re-execute the committed notebooks in place (their outputs are the nbval locks)
 	for nb in $(NOTEBOOKS); do $(BIN)/crosscase run -k $(KERNEL) $$nb $$nb || exit 1; done
