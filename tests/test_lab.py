@@ -22,6 +22,7 @@ import queue
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -50,6 +51,7 @@ class Lab:
 
     url: str
     seconds: float
+    project: Path
     output_root: Path
     printed: list[str] = field(default_factory=list)
 
@@ -140,7 +142,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 f"`{' '.join(LAB_COMMAND)}` printed no address in {seconds:.0f} s; it printed:\n"
                 + "".join(printed[-30:])
             )
-        yield Lab(url, seconds, Path(env["CROSSCASE_OUTPUT_ROOT"]), printed)
+        yield Lab(url, seconds, project, Path(env["CROSSCASE_OUTPUT_ROOT"]), printed)
     finally:
         _stop(proc)
 
@@ -194,10 +196,26 @@ _ALL_RUN = """n => {
 }"""
 
 
+#: The notebook's tab no longer marks unsaved changes.
+_SAVED = """() => {
+    const tab = document.querySelector('.lm-TabBar-tab.lm-mod-current');
+    return tab !== null && !tab.classList.contains('jp-mod-dirty');
+}"""
+
+
 def _menu(page, menu: str, item: str) -> None:
     """Choose ``item`` from JupyterLab's menu bar menu ``menu``, as a reviewer clicks it."""
     page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{menu}$")).click()
-    page.get_by_role("menuitem", name=item, exact=True).click()
+    label = page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$"))
+    page.locator(".lm-Menu-item").filter(has=label).click()
+
+
+#: The Python version in a notebook's language_info (codemirror_mode's version is a number).
+_LANGUAGE_VERSION = re.compile(r'("language_info": \{.*?"version": ")([^"]*)(")', re.DOTALL)
+
+
+def _python_version_of(notebook_text: str) -> str:
+    return json.loads(notebook_text)["metadata"]["language_info"]["version"]
 
 
 def _sha256(path: Path) -> str:
@@ -243,6 +261,8 @@ def test_run_all_in_jupyterlab_reproduces_the_locked_tables(chromium: str, lab: 
             assert errors.count() == 0, errors.all_inner_texts()
             assert dialogs.count() == 0, f"a dialog after Run All: {dialogs.first.inner_text()}"
             shown = panel.evaluate(_SHOWN_TABLES)
+            _menu(page, "File", "Save Notebook")
+            page.wait_for_function(_SAVED, timeout=30_000)
         finally:
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
@@ -256,3 +276,9 @@ def test_run_all_in_jupyterlab_reproduces_the_locked_tables(chromium: str, lab: 
         assert written.stat().st_size == int(size) and _sha256(written) == digest, name
     assert outside == [], f"requests leaving the machine: {outside}"
     assert _sha256(committed) == committed_before, "the committed notebook was modified"
+    # Saved after Run All, the reviewer's copy is the committed notebook again, byte for byte
+    # (but for the kernel's Python patch version, which is the machine's).
+    saved = (lab.project / "notebooks" / NOTEBOOK).read_text(encoding="utf-8")
+    assert _python_version_of(saved) == sys.version.split()[0]
+    locked = committed.read_text(encoding="utf-8")
+    assert _LANGUAGE_VERSION.sub(rf"\g<1>{_python_version_of(locked)}\g<3>", saved) == locked
