@@ -58,7 +58,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 EXECUTED := $(patsubst notebooks/%,$(BUILD)/%,$(shell printf '%s\n' $(NOTEBOOKS) | sort -r))
 
 .PHONY: all help venv test lab clean lock relock outputs example validate new-case bench report \
-	qda install-check
+	qda install-check binder-check
 
 all: $(EXECUTED) outputs ## Build the environment if needed, run every notebook, list the outputs
 
@@ -163,6 +163,13 @@ install-check: ## Install the package alone (pip install .[all]) in a fresh venv
 		"./build/install-check/source[all]"
 	cd build && install-check/bin/python ../tests/install_check.py
 	rm -rf build/install-check
+
+# Binder (repo2docker) builds from binder/: the Python of runtime.txt, requirements.txt (the lock),
+# postBuild (the package and the notebooks' kernel). The check builds that environment the same
+# way without Docker, in build/binder-check/, runs every notebook there under nbval with the
+# kernel it names, and reads what repo2docker --no-build would build (tests/binder_check.py).
+binder-check: ## Build the Binder environment from binder/ as repo2docker would (no Docker) and run the notebooks in it
+	$(PYTHON) tests/binder_check.py --work build/binder-check
 
 # JupyterLab prints its address (with its token) as it starts. As root (a container, a cloud
 # VM) it needs --allow-root; with no desktop (no DISPLAY or WAYLAND_DISPLAY, not macOS) it opens
