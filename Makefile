@@ -67,7 +67,8 @@ help: ## List the targets and the variables of a run
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "Variables: RUN (run name, default paper), CASES (case folders or files), MIN_CASES"
 	@echo "  (default 3), MIN_SHARE (e.g. 0.6), OVERWRITE=1 (re-make a recorded run with new ones);"
-	@echo "  e.g. make RUN=t4 MIN_CASES=4"
+	@echo "  e.g. make RUN=t4 MIN_CASES=4. LAB_ARGS: JupyterLab options for make lab, e.g."
+	@echo "  LAB_ARGS=\"--ip=0.0.0.0 --port=8888\" in a container (docs/reviewing.md)"
 
 venv: $(STAMP) ## Create .venv from requirements.lock and register its Jupyter kernel
 
