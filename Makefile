@@ -10,9 +10,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 # Two notebooks at once; each line of a recipe printed whole as soon as it ends (so a notebook's
-# "started" line shows while it runs, and two notebooks' reports never interleave mid-line).
+# "started" line shows while it runs, and two notebooks' reports never interleave mid-line),
+# except for interactive goals: make would hold JupyterLab's address until the server stopped.
+INTERACTIVE_GOALS := lab
 ifeq ($(MAKELEVEL),0)
-MAKEFLAGS += --jobs=2 --output-sync=line --no-print-directory
+MAKEFLAGS += --jobs=2 --no-print-directory
+ifeq ($(filter $(INTERACTIVE_GOALS),$(MAKECMDGOALS)),)
+MAKEFLAGS += --output-sync=line
+endif
 endif
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -31,13 +36,15 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-# A run: RUN names it (default paper, the reproduction). CASES, MIN_CASES and MIN_SHARE, when
-# given, are recorded with the run's outputs (data/processed/<run>/run.yaml) once the case set
-# validates; later calls with the same RUN reuse the record, and a different case set or rule for
-# a recorded run is refused unless OVERWRITE=1. Each notebook gets the parameters it declares.
-RUN ?= paper
-KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES QDPX FULL
-UNKNOWN_VARS := $(filter-out $(KNOWN_VARS),$(foreach v,$(MAKEOVERRIDES),$(if $(findstring =,$(v)),$(firstword $(subst =, ,$(v))))))
+# A run: RUN names it (default: the study's reproduction, named in data/raw/study.yaml). CASES,
+# MIN_CASES and MIN_SHARE, when given, are recorded with the run's outputs
+# (data/processed/<run>/run.yaml) once the case set validates; later calls with the same RUN reuse
+# the record, and another case set or rule for a recorded run is refused unless OVERWRITE=1. Each
+# notebook gets the parameters it declares.
+RUN ?= $(shell sed -n 's/^reproduction: *//p' data/raw/study.yaml)
+KNOWN_VARS := RUN CASES MIN_CASES MIN_SHARE OVERWRITE CASE NAME INTO PYTHON SIZES QDPX FULL LAB_ARGS
+# Every variable set on the command line (a value may hold spaces and '=': LAB_ARGS="--port=8888").
+UNKNOWN_VARS := $(filter-out $(KNOWN_VARS),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
 ifneq ($(strip $(UNKNOWN_VARS)),)
 $(error unknown variable(s) $(UNKNOWN_VARS); known: $(KNOWN_VARS))
 endif
@@ -54,8 +61,8 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 # cores busy to the end (make -j2 starts prerequisites in the order listed).
 EXECUTED := $(patsubst notebooks/%,$(BUILD)/%,$(shell printf '%s\n' $(NOTEBOOKS) | sort -r))
 
-.PHONY: all help venv test test-workflow test-others check-code lab clean update-pins relock outputs example validate new-case bench report \
-	qda install-check FORCE
+.PHONY: all help venv test test-workflow test-others check-code lab clean update-pins relock outputs \
+	example validate new-case bench report qda install-check binder-check FORCE
 
 all: $(EXECUTED) outputs ## Build the environment if needed, run every notebook, list the outputs
 
@@ -64,7 +71,9 @@ help: ## List the targets and the variables of a run
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "Variables: RUN (run name; default $(RUN), the reproduction), CASES (case folders or"
 	@echo "  files), MIN_CASES, MIN_SHARE (e.g. 0.6; by default the study's rule, data/raw/study.yaml),"
-	@echo "  OVERWRITE=1 (re-make a recorded run with new ones); e.g. make RUN=t4 MIN_CASES=4"
+	@echo "  OVERWRITE=1 (re-make a recorded run with new ones); e.g. make RUN=t4 MIN_CASES=4."
+	@echo "  LAB_ARGS: JupyterLab options for make lab, e.g. LAB_ARGS=\"--ip=0.0.0.0 --port=8888\""
+	@echo "  in a container (docs/reviewing.md); FULL=1: make bench's full sweep"
 
 venv: $(STAMP) ## Create .venv from requirements.lock and register its Jupyter kernel
 
@@ -168,8 +177,21 @@ install-check: ## Install the package alone (pip install .[all]) in a fresh venv
 	cd build && install-check/bin/python ../tests/install_check.py
 	rm -rf build/install-check
 
-lab: $(STAMP) ## Open the notebooks in JupyterLab (in this environment)
-	$(BIN)/jupyter lab notebooks/
+# Binder (repo2docker) builds from binder/: the Python of runtime.txt, requirements.txt (the lock),
+# postBuild (the package and the notebooks' kernel). The check builds that environment the same
+# way without Docker, in build/binder-check/, runs every notebook there under nbval with the
+# kernel it names, and reads what repo2docker --no-build would build (tests/binder_check.py).
+binder-check: ## Build the Binder environment from binder/ as repo2docker would (no Docker) and run the notebooks in it
+	$(PYTHON) tests/binder_check.py --work build/binder-check
+
+# JupyterLab prints its address (with its token) as it starts. As root (a container, a cloud
+# VM) it needs --allow-root; with no desktop (no DISPLAY or WAYLAND_DISPLAY, not macOS) it opens
+# no browser: the printed address is the way in. LAB_ARGS adds JupyterLab options, e.g.
+# LAB_ARGS="--ip=0.0.0.0 --port=8888" in a container (docs/reviewing.md).
+LAB_OPTIONS = $(if $(filter 0,$(shell id -u)),--allow-root) \
+	$(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--no-browser)
+lab: $(STAMP) ## Open the notebooks in JupyterLab, printing its address (as root too; options: LAB_ARGS="...")
+	$(BIN)/jupyter lab notebooks/ $(strip $(LAB_OPTIONS) $(LAB_ARGS))
 
 relock: $(STAMP) ## Re-execute the committed notebooks in place (their outputs are the nbval locks)
 	for nb in $(NOTEBOOKS); do $(BIN)/crosscase execute -k $(KERNEL) $$nb $$nb || exit 1; done

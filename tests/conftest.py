@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,31 @@ PAPER = (
     ROOT / "data" / "external" / "srai-et-al-2020" / "srai-et-al-2020-distributed-manufacturing.md"
 )
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+#: Debian's Chromium, driven by Playwright in the browser tests (Playwright downloads nothing).
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: Its launch flags: headless, as root, and quiet on a closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def need_chromium() -> str:
+    """The path of Chromium; without it a browser test skips, saying so, except in CI (``CI``
+    set, as .ci/run sets it, after installing Debian's chromium), where it fails."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            raise RuntimeError(
+                "the browser test needs Debian's chromium package (apt-get install chromium)"
+            )
+        pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
+    return CHROMIUM
 
 
 def tree(folder: Path) -> dict[str, str]:

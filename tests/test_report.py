@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ import nbformat
 import pandas as pd
 import pytest
 import yaml
-from conftest import NOTEBOOKS, ROOT, hostile_report
+from conftest import CHROMIUM_ARGS, NOTEBOOKS, ROOT, hostile_report, need_chromium
 from lxml import html as lhtml
 
 from crosscase.evidence import DiscriminatorRule, collect
@@ -32,18 +30,7 @@ from crosscase.report.build import build_report
 from crosscase.study import load_study
 from crosscase.workflow.runs import Run
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOT = ROOT / "build" / "test-artifacts" / "report-index.png"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 _PAPER = yaml.safe_load((ROOT / "tests" / "expected" / "paper.yaml").read_text(encoding="utf-8"))
 #: Row counts of the paper's tables, from the independent transcription.
 EXPECTED_ROWS = {
@@ -55,12 +42,7 @@ EXPECTED_ROWS = {
     "appendix-interview-protocol": len(_PAPER["dimensions"]),
 }
 
-if CHROMIUM is None:  # .ci/run installs Debian's chromium and sets CI: there it must run
-    if os.environ.get("CI"):
-        raise RuntimeError(
-            "the browser test needs Debian's chromium package (apt-get install chromium)"
-        )
-    pytest.skip("chromium not installed (apt-get install chromium)", allow_module_level=True)
+need_chromium()  # skips here, fails in CI, without chromium
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +50,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=need_chromium(), args=CHROMIUM_ARGS)
         yield b
         b.close()
 
