@@ -13,7 +13,8 @@ once under tracemalloc (peak memory of the stage):
   (:func:`crosscase.assisted.segmentation.narrative_segments`);
 - ``report``: the Markdown of Table 2 converted to an HTML page as the report does it (nbconvert).
 
-The limits (:data:`crosscase.checks.MAX_NARRATIVE_CHARS`, :data:`crosscase.problems.MAX_FILE_BYTES`)
+The limits (:data:`crosscase.study.checks.MAX_NARRATIVE_CHARS`,
+:data:`crosscase.study.yamlfile.MAX_FILE_BYTES`)
 are lifted for the measurement, and stated in the output. Separately, ``crosscase validate`` is
 timed, as a command, on the 5 MB case set with the limits in force: it must refuse it at once.
 The growth exponent of each stage is the slope of log(seconds) on log(N) over the sizes measured.
@@ -116,7 +117,7 @@ def _stages(
 
     table2 = tables.narratives_table(study)
 
-    def tables() -> None:
+    def render_tables() -> None:
         for t in (
             table2,
             tables.data_display(study),
@@ -137,7 +138,7 @@ def _stages(
 
     return {
         "load": lambda: load_study(layout, sources, require_theme_evidence=False),
-        "tables": tables,
+        "tables": render_tables,
         "segment": lambda: narrative_segments(study),
         "report": report,
     }
@@ -146,12 +147,11 @@ def _stages(
 def measure(sizes: list[int]) -> list[dict[str, Any]]:
     from nbconvert import HTMLExporter
 
-    from crosscase import checks, problems
     from crosscase.paths import Layout
-    from crosscase.study import load_study
+    from crosscase.study import checks, load_study, yamlfile
 
-    limits = (checks.MAX_NARRATIVE_CHARS, problems.MAX_FILE_BYTES)
-    checks.MAX_NARRATIVE_CHARS, problems.MAX_FILE_BYTES = 10**9, 10**10
+    limits = (checks.MAX_NARRATIVE_CHARS, yamlfile.MAX_FILE_BYTES)
+    checks.MAX_NARRATIVE_CHARS, yamlfile.MAX_FILE_BYTES = 10**9, 10**10
     exporter = HTMLExporter(template_name="basic")
     exporter.from_notebook_node(__import__("nbformat").v4.new_notebook())  # compile templates once
     rows = []
@@ -173,7 +173,7 @@ def measure(sizes: list[int]) -> list[dict[str, Any]]:
                         file=sys.stderr,
                     )
     finally:
-        checks.MAX_NARRATIVE_CHARS, problems.MAX_FILE_BYTES = limits
+        checks.MAX_NARRATIVE_CHARS, yamlfile.MAX_FILE_BYTES = limits
     return rows
 
 
