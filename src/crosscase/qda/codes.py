@@ -1,7 +1,10 @@
-"""What the codes of a REFI-QDA project are to the study, by name and place in the hierarchy
-(never by GUID: tools regenerate GUIDs on every export): a dimension, a known second-order theme,
-a new candidate theme (a code the study does not know, directly under a dimension), a case's
-code, or other; and what the codes of a passage say (its dimensions and themes)."""
+"""What the codes of a REFI-QDA project are to the study, by name, description and place in the
+hierarchy (never by GUID: tools regenerate GUIDs on every export): a dimension, a known
+second-order theme, a new candidate theme (a code the study does not know, directly under a
+dimension), a case's code, or other; and what the codes of a passage say (its dimensions and
+themes). A theme's id is the one its code's Description gives (``Second-order theme (<id>)``,
+as the export writes it and tools keep it), else the known theme of its label, else one made
+from its label."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from ..model import Framework, Study, Theme
 from ..study.checks import ThemeIndex
 from ..study.passages import normalise_space
 from .errors import ProblemLog
-from .format import key, slug
+from .format import key, readable_slug, theme_mark
 from .project import QdaProject
 
 Role = Literal["dimension", "theme", "new-theme", "case", "misplaced", "other"]
@@ -31,9 +34,9 @@ def classify_codes(
     project: QdaProject, framework: Framework, themes: ThemeIndex
 ) -> dict[str, CodeRole]:
     """Each code's role, by name and place in the hierarchy: a dimension (label, alias or id), a
-    known theme (label or id; under its own dimension when under one), a new candidate theme (an
-    unknown code directly under a dimension), a case's code (the GUID or name of a case), or
-    other."""
+    known theme (the id its Description gives, or its label or id; under its own dimension when
+    under one), a new candidate theme (an unknown code directly under a dimension), a case's code
+    (the GUID or name of a case), or other."""
     dims: dict[str, str] = {}
     for d in framework.dimensions:
         for name in (d.id, d.label, *d.aliases):
@@ -44,7 +47,7 @@ def classify_codes(
     for code in project.codes.values():  # parents before their children
         k = key(code.name)
         parent = roles.get(code.parent or "")
-        theme = themes.resolve(code.name)
+        theme = themes.by_id.get(theme_mark(code.description) or "") or themes.resolve(code.name)
         if k in dims:
             roles[code.guid] = CodeRole("dimension", dims[k])
         elif parent is not None and parent.role == "dimension":
@@ -93,18 +96,23 @@ class CodeMeanings:
     def is_case_code(self, code: str) -> bool:
         return self.roles[code].role == "case"
 
+    def is_foreign(self) -> bool:
+        """Whether none of the codes is a dimension or a theme of the study."""
+        return not any(r.role in ("dimension", "theme") for r in self.roles.values())
+
     def new_theme(self, ref: str) -> Theme:
-        """The new candidate theme of a new theme's key, its id made from its label."""
+        """The new candidate theme of a new theme's key: its id the one its code's Description
+        gives when free, else made from its label (from its dimension for a label in a script
+        with no ASCII spelling)."""
         if ref not in self.new_theme_ids:
             dimension, _ = ref.split("\n", 1)
-            label = next(
-                normalise_space(c.name)
-                for g, c in self.project.codes.items()
-                if self.roles[g].ref == ref
-            )
-            base = slug(label) or "theme"
-            ident, n = base, 1
+            code = next(c for g, c in self.project.codes.items() if self.roles[g].ref == ref)
+            label = normalise_space(code.name)
             taken = self.known_theme_ids | {t.id for t in self.new_theme_ids.values()}
+            base = theme_mark(code.description) or ""
+            if not base or base in taken:
+                base = readable_slug(label) or f"{dimension}-theme"
+            ident, n = base, 1
             while ident in taken:
                 n += 1
                 ident = f"{base}-{n}"

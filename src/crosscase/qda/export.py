@@ -26,15 +26,19 @@ from ..outputs import atomic_write
 from ..palette import NEUTRAL, PERSPECTIVE_EDGES
 from ..paths import Layout
 from .format import (
+    CASE_DESCRIPTION,
     CASES_CODE,
     CODEBOOK_NS,
     EXPORT_TIME,
     EXPORT_USER,
+    ID_VARIABLE,
     NUMBER_VARIABLE,
     PROJECT_NS,
+    THEME_DESCRIPTION,
     USER_GUID,
     Q,
     guid,
+    mark,
 )
 
 
@@ -83,7 +87,8 @@ def _codes(
         for d in (d for d in framework.dimensions if d.perspective == p.id):
             dc = _code(pc, ns, "dimension", d.id, d.label, True, colour, d.definition)
             for t in (t for t in themes if t.dimension == d.id):
-                _code(dc, ns, "theme", t.id, t.label, True, colour, f"Second-order theme ({t.id})")
+                description = THEME_DESCRIPTION.format(id=t.id)
+                _code(dc, ns, "theme", t.id, t.label, True, colour, description)
     if cases and study and study.cases:
         group = _code(
             codes,
@@ -153,31 +158,21 @@ def project_xml(study: Study, name: str) -> tuple[bytes, dict[str, str]]:
 
 
 def _variables(parent: etree._Element, framework: Framework) -> None:
-    """The case variables: the case's number, then each field of the case protocol."""
-    etree.SubElement(
-        parent,
-        f"{Q}Variable",
-        guid=guid("variable", "number"),
-        name=NUMBER_VARIABLE,
-        typeOfVariable="Integer",
-    )
-    for f in framework.case_protocol:
-        etree.SubElement(
-            parent,
-            f"{Q}Variable",
-            guid=guid("variable", f.id),
-            name=f.label,
-            typeOfVariable="Text",
-        )
+    """The case variables: the case's number and id, then each field of the case protocol."""
+    variables = [("number", NUMBER_VARIABLE, "Integer"), ("case id", ID_VARIABLE, "Text")]
+    variables += [(f.id, f.label, "Text") for f in framework.case_protocol]
+    for ident, name, kind in variables:  # a field's id has no space: "case id" is no field's
+        var = etree.SubElement(parent, f"{Q}Variable", guid=guid("variable", ident), name=name)
+        var.set("typeOfVariable", kind)
 
 
 def _cases(parent: etree._Element, study: Study) -> None:
-    """One ``Case`` per case: its number and protocol as variable values, and its source."""
+    """One ``Case`` per case: its number, id and protocol as variable values, and its source."""
     sub = etree.SubElement
     for c in study.cases:
         ce = sub(parent, f"{Q}Case", guid=guid("case", c.id), name=c.name)
-        sub(ce, f"{Q}Description").text = f"Case {c.number} ({c.id})"
-        values = [("number", "IntegerValue", str(c.number))]
+        sub(ce, f"{Q}Description").text = CASE_DESCRIPTION.format(number=c.number, id=c.id)
+        values = [("number", "IntegerValue", str(c.number)), ("case id", "TextValue", c.id)]
         values += [
             (f.id, "TextValue", c.protocol.get(f.id, "")) for f in study.framework.case_protocol
         ]
@@ -225,9 +220,8 @@ def _source(
             continue
         assert co.evidence_dimension and co.start is not None and co.end is not None
         offset = spans[co.evidence_dimension][0]
-        sel = _selection(
-            src, guid("observation", o.id), o.id, offset + co.start, offset + co.end, o.text
-        )
+        start, end = offset + co.start, offset + co.end
+        sel = _selection(src, guid("observation", o.id), o.id, start, end, mark(o.id, o.text))
         _coding(sel, f"observation:{o.id}", codes)
     return notes
 

@@ -62,6 +62,7 @@ class CodeItem:
     name: str
     parent: str | None
     line: int | None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class CaseItem:
     values: tuple[tuple[str, str], ...]  # (variable GUID, value as text)
     sources: tuple[str, ...]
     line: int | None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def read_qdpx(path: Path, schema: Path, display: str | None = None) -> QdaProjec
         if data is None:
             raise QdpxError(display, problems)
         root = parse_document(data, where, schema)
+        _unique_guids(root, where)
         project = _Extractor(root, archive, where, problems).project(qde)
     if problems:
         raise QdpxError(display, problems)
@@ -128,6 +131,48 @@ def _describe(el: Any) -> str:
     name = el.get("name")
     kind = etree.QName(el).localname
     return f"{kind} {name!r}" if name else f"{kind} {el.get('guid')}"
+
+
+def _description(el: Any) -> str:
+    found = el.find(f"{Q}Description")
+    return str(found.text or "") if found is not None else ""
+
+
+#: The elements other elements refer to by GUID, each kind with GUIDs of its own (a case's code
+#: has its case's GUID, NVivo's convention).
+_REFERRED = {
+    "code": f"{Q}CodeBook//{Q}Code",
+    "variable": f"{Q}Variables/{Q}Variable",
+    "case": f"{Q}Cases/{Q}Case",
+    "source": f"{Q}Sources/*",
+    "note": f"{Q}Notes/{Q}Note",
+}
+
+
+def _unique_guids(root: Any, where: str) -> None:
+    """Stop when two elements that others refer to share a GUID: one problem each, naming the
+    elements (a reference to that GUID cannot say which it means, so nothing after is read)."""
+    problems = []
+    for kind, path in _REFERRED.items():
+        holders: dict[str, list[Any]] = {}
+        for el in root.iterfind(path):
+            holders.setdefault(el.get("guid"), []).append(el)
+        for g, els in holders.items():
+            if len(els) > 1:
+                named = [f"{_describe(e)} (line {e.sourceline})" for e in els]
+                problems.append(
+                    Problem(
+                        where,
+                        None,
+                        None,
+                        f"GUID {g} is shared by {', '.join(named[:-1])} and {named[-1]}: each "
+                        f"{kind} needs a GUID of its own (a reference to it cannot say which "
+                        "is meant)",
+                        els[1].sourceline,
+                    )
+                )
+    if problems:
+        raise QdpxError(where.rsplit(":", 1)[0], problems)
 
 
 class _Extractor:
@@ -154,8 +199,9 @@ class _Extractor:
         cases = []
         for c in root.iterfind(f"{Q}Cases/{Q}Case"):
             refs = tuple(r.get("targetGUID") for r in c.iterchildren(f"{Q}SourceRef"))
+            values = self._values(c)
             cases.append(
-                CaseItem(c.get("guid"), c.get("name"), self._values(c), refs, c.sourceline)
+                CaseItem(c.get("guid"), c.get("name"), values, refs, c.sourceline, _description(c))
             )
         sources, other = self._sources()
         notes = {}
@@ -186,7 +232,7 @@ class _Extractor:
         """The codes under ``el``, parents before their children."""
         for code in el.iterchildren(f"{Q}Code"):
             self.codes[code.get("guid")] = CodeItem(
-                code.get("guid"), code.get("name"), parent, code.sourceline
+                code.get("guid"), code.get("name"), parent, code.sourceline, _description(code)
             )
             self._walk(code, code.get("guid"))
 
