@@ -142,7 +142,7 @@ class _Meanings:
     ) -> str | None:
         """The one dimension of an observation's codes (None, the problem recorded, unless
         there is exactly one)."""
-        together = {self.codes.theme_dimension(t) for t in themes} | dims
+        together = {self.codes.dimension_of[t] for t in themes} | dims
         if len(together) == 1:
             return next(iter(together))
         self.log.add(
