@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -243,9 +243,8 @@ def _check_as_a_run(
         stage = Path(tmp).resolve() / "set"
         for sub in ("cases", "observations"):
             (stage / sub).mkdir(parents=True)
-            if (into / sub).is_dir():
-                for f in sorted((into / sub).glob("*.yaml")):
-                    (stage / sub / f.name).write_bytes(f.read_bytes())
+        for f in sorted([*into.glob("cases/*.yaml"), *into.glob("observations/*.yaml")]):
+            (stage / f.relative_to(into)).write_bytes(f.read_bytes())
         if (into / "themes.yaml").is_file():
             (stage / "themes.yaml").write_bytes((into / "themes.yaml").read_bytes())
         for p, text in files.items():
@@ -257,18 +256,14 @@ def _check_as_a_run(
             if set_ids:
                 load_study(layout, [*kept, stage / "cases"], require_theme_evidence=False)
         except StudyDataError as exc:
-            prefix = (stage).as_posix()
-            raise QdpxError(
-                display,
-                [
-                    Problem(
-                        p.file.replace(prefix, display),
-                        p.case,
-                        p.field,
-                        p.message.replace(prefix, display),
-                        p.line,
-                    )
-                    for p in exc.problems
-                ],
-            ) from None
+            staged = stage.as_posix()  # the problems name the set's files, not the copy's
+            problems = [
+                replace(
+                    p,
+                    file=p.file.replace(staged, display),
+                    message=p.message.replace(staged, display),
+                )
+                for p in exc.problems
+            ]
+            raise QdpxError(display, problems) from None
     return study_files, kept
