@@ -112,6 +112,9 @@ def test_the_study_exported_then_imported_is_the_study(study: Study, tmp_path: P
     assert [co.observation.id for co in again.observations] == [
         co.observation.id for co in study.observations
     ]
+    # What the project does not carry is kept from the study: each observation's source, note
+    # and the basis of each theme link
+    assert again.observations == study.observations
 
 
 def test_the_command_says_the_export_is_the_study_and_writes_nothing(
@@ -793,6 +796,20 @@ def test_an_exported_case_set_imports_back_into_itself_unchanged_where_unchanged
         if o["id"] == target.id:
             o["text"] = "Recoded in the tool"
     assert got == want
+
+
+def test_a_source_named_with_its_file_extension_is_its_case_s_text(
+    study: Study, tmp_path: Path
+) -> None:
+    """QualCoder names a text file it imports with its extension: 'My case.txt' is the text of
+    the case 'My case' (the case is not linked to its source)."""
+    name = make_tool_export.load(EXAMPLE / "cases" / "hospital-splints.yaml")["name"]
+    old, new = f'name="{name}" plainText', f'name="{name}.txt" plainText'
+    files = _fixture_with(old.encode(), new.encode())
+    root = etree.fromstring(files["project.qde"])
+    assert root.find("q:Sources/q:TextSource", NS).get("name") == f"{name}.txt"
+    (case,) = interpret(read_qdpx(zipped(files, tmp_path / "ext.qdpx"), SCHEMA), study).cases
+    assert (case.case.name, len(case.observations)) == (name, 20)
 
 
 def test_a_case_named_in_any_script_gets_a_readable_id(study: Study, tmp_path: Path) -> None:
