@@ -352,6 +352,10 @@ BAD = {
         lambda: _fixture_with(b'plainTextPath="internal://', b'plainTextPath="absolute:///etc/'),
         "is outside the project",
     ),
+    "a case id that is no id": (
+        lambda: _fixture_with(b'name="Case number"', b'name="Case id"'),
+        "Case id '6.0' is not an id",
+    ),
     "a number already taken": (
         lambda: _fixture_with(b"<FloatValue>6.0<", b"<FloatValue>3.0<"),
         "number 3 is already case",
@@ -886,3 +890,27 @@ def test_a_duplicate_guid_is_named_once(tmp_path: Path) -> None:
         "'Inter-firm and intra-firm relationships'" in problem and "'Memorable quote'" in problem
     ), problem
     assert f"line {at[0]}" in problem and not into.exists()
+
+
+def test_two_cases_given_one_id_are_refused(tmp_path: Path) -> None:
+    """A case copied in the tool with its variables: its Case id is another case's."""
+    files = _example_files()
+    qde = files["project.qde"].decode("utf-8")
+    files["project.qde"] = qde.replace(
+        "<TextValue>hospital-splints</TextValue>", "<TextValue>customised-insoles</TextValue>"
+    ).encode()
+    line = (
+        files["project.qde"]
+        .decode()
+        .split('<Case guid="' + export.guid("case", "hospital-splints"))[0]
+    )
+    into = tmp_path / "set"
+    code, out, err = run(
+        "import-qdpx", str(zipped(files, tmp_path / "two.qdpx")), "--into", str(into)
+    )
+    assert (code, out) == (1, "") and not into.exists()
+    (problem,) = err.splitlines()[1:]
+    assert f"project.qde:{line.count(chr(10)) + 1}: " in problem
+    assert (
+        "its id 'customised-insoles' is also the id of case 'Fully customised insoles through 3DP'"
+    ) in problem

@@ -260,8 +260,8 @@ class _Cases:
             ident, name = plan.given, plan.draft.name
             if ident is not None and claimed.setdefault(ident, name) != name:
                 self.log.add(
-                    f"case {name!r}: id {ident!r} is also case {claimed[ident]!r}'s: each case "
-                    f"needs its own ({ID_VARIABLE})",
+                    f"case {name!r}: its id {ident!r} is also the id of case {claimed[ident]!r}: "
+                    f"each case needs its own {ID_VARIABLE}",
                     line=plan.draft.line,
                 )
         self.taken |= claimed.keys()
