@@ -18,8 +18,6 @@ Observations come in the order of the project document: the sources' passages, t
 
 from __future__ import annotations
 
-import sys
-from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,18 +46,22 @@ class RawObservation:
     text: str
     themes: list[str]
     evidence: str | None
+    span: Span | None  # its passage; None for a note's
     line: int | None
 
 
 @dataclass(frozen=True)
 class CaseContent:
-    """A case's narratives (by dimension id), its raw observations, how many observations had no
-    memo (their text is their passage) and how many came from notes."""
+    """A case's narratives (by dimension id), its raw observations, and how many observations
+    had no memo (their text is their passage)."""
 
     narratives: dict[str, str]
     observations: list[RawObservation]
     memo_less: int
-    from_notes: int
+
+    @property
+    def from_notes(self) -> int:
+        return sum(o.span is None for o in self.observations)
 
 
 class _Meanings:
@@ -156,18 +158,11 @@ class _Meanings:
         return None
 
 
-def _observation(
-    names: list[str],
-    dimension: str,
-    memo: str,
-    themes: list[str],
-    passage: str | None,
-    line: int | None,
-) -> RawObservation:
-    """An observation whose memo may start with its id (:func:`.format.mark`)."""
+def _unmarked(names: list[str], memo: str) -> tuple[list[str], str]:
+    """An observation's names with the id in front of its memo (:func:`.format.mark`), and its
+    memo without it."""
     ident, text = unmark(memo)
-    names = [*names, ident] if ident else names
-    return RawObservation(names, dimension, text or passage or "", themes, passage, line)
+    return ([*names, ident] if ident else names), text
 
 
 class ContentReader:
@@ -195,18 +190,19 @@ class ContentReader:
         by id. None when there is a problem (recorded)."""
         narrative: dict[str, list[Span]] = defaultdict(list)
         raw: list[RawObservation] = []
-        spans: list[Span] = []
-        ok, memo_less = self._passages(draft.sources, label, narrative, raw, spans)
+        ok, memo_less = self._passages(draft.sources, label, narrative, raw)
         ok &= self._notes(draft.notes, known, label, raw)
         # An observation's passage outside every narrative passage joins its dimension's narrative
         covered = _merge(x for s in narrative.values() for x in s)
-        for o, span in zip(raw[: len(spans)], spans, strict=True):
-            if not _inside(covered, span):
-                narrative[o.dimension].append(span)
+        for o in raw:
+            if o.span and not any(
+                i == o.span[0] and a <= o.span[1] and o.span[2] <= b for i, a, b in covered
+            ):
+                narrative[o.dimension].append(o.span)
         narratives = self._narratives(draft, narrative, label)
         if not ok or narratives is None:
             return None
-        return CaseContent(narratives, raw, memo_less, len(raw) - len(spans))
+        return CaseContent(narratives, raw, memo_less)
 
     def _passages(
         self,
@@ -214,11 +210,10 @@ class ContentReader:
         label: str,
         narrative: dict[str, list[Span]],
         raw: list[RawObservation],
-        spans: list[Span],
     ) -> tuple[bool, int]:
         """Each span of the sources (its selections together, in the order of their first):
-        narrative passages and observations (``spans`` their passages). Whether all went well,
-        and how many observations had no memo."""
+        narrative passages and observations. Whether all went well, and how many observations
+        had no memo."""
         groups: dict[Span, list[Selection]] = {}
         for i in sources:
             for sel in self.project.sources[i].selections:
@@ -240,9 +235,10 @@ class ContentReader:
                     ok = False
                     continue
                 memo_less += not memo
-                names = [s.name for s in selections]
-                raw.append(_observation(names, dimension, memo, themes, passage, line))
-                spans.append(span)
+                names, text = _unmarked([s.name for s in selections], memo)
+                raw.append(
+                    RawObservation(names, dimension, text or passage, themes, passage, span, line)
+                )
         return ok, memo_less
 
     def _notes(
@@ -271,8 +267,8 @@ class ContentReader:
             if dimension is None or not text:
                 ok = False
                 continue
-            names = [*(s.name for s in note.selections), stem]
-            raw.append(_observation(names, dimension, text, themes, None, note.line))
+            names, text = _unmarked([*(s.name for s in note.selections), stem], text)
+            raw.append(RawObservation(names, dimension, text, themes, None, None, note.line))
         return ok
 
     def _narratives(
@@ -307,13 +303,3 @@ def _merge(spans: Iterable[Span]) -> list[Span]:
         else:
             out.append((i, a, b))
     return out
-
-
-def _inside(merged: list[Span], span: Span) -> bool:
-    at = bisect_right(merged, (span[0], span[1], sys.maxsize)) - 1
-    return (
-        at >= 0
-        and merged[at][0] == span[0]
-        and merged[at][1] <= span[1]
-        and span[2] <= merged[at][2]
-    )
