@@ -98,14 +98,10 @@ def import_project(
     if files.unchanged:
         say(f"{plural(len(files.unchanged), 'file')} already up to date")
     if not files.written and not files.unchanged:
-        say(
-            "Nothing to write: "
-            + (
-                "no case that the study does not already have."
-                if imported.cases
-                else "no source of the project is coded with the study's dimensions or themes."
-            )
-        )
+        why = "no case that the study does not already have"
+        if not imported.cases:
+            why = "no source of the project is coded with the study's dimensions or themes"
+        say(f"Nothing to write: {why}.")
     else:
         cases = " ".join(files.cases_option)
         say(f'Next: make validate CASES="{cases}"; make RUN={into.name} CASES="{cases}"')
