@@ -149,7 +149,7 @@ def _edited_observations(path: Path, c: ImportedCase, entries: list[dict[str, An
     for entry in doc["observations"]:
         ident = entry.get("id")
         if ident in ours:
-            was, now = _entry(known[ident]), _entry(ours[ident])
+            was, now = (_entry(known[ident]) if ident in known else {}), _entry(ours[ident])
             _update(
                 entry, fresh[ident], [k for k in _OBSERVATION_FIELDS if was.get(k) != now.get(k)]
             )
