@@ -223,3 +223,28 @@ def test_the_export_summary_counts_every_selection_the_project_holds(
     parts = in_sources.split("(", 1)[1].split(", ")
     assert sum(int(p.split()[0]) for p in parts) == total - in_notes, line
     assert notes.startswith(f"{in_notes} in the notes"), line
+
+
+def test_the_export_writes_ids_where_tools_keep_them(study) -> None:
+    """Tools regenerate GUIDs and rename selections (QualCoder names them by their text, NVivo
+    leaves them unnamed), but keep variables and memos: each case's id is a Text variable
+    ``Case id`` (and ends its Description), each theme's id its code's Description, and each
+    observation's id starts its memo, in brackets (docs/qda-tools.md)."""
+    root, _ = _project(study)
+    variables = {v.get("name"): v for v in root.iterfind("q:Variables/q:Variable", NS)}
+    assert variables["Case id"].get("typeOfVariable") == "Text"
+    for case in root.iterfind("q:Cases/q:Case", NS):
+        (ident,) = [
+            vv.find("q:TextValue", NS).text
+            for vv in case.iterfind("q:VariableValue", NS)
+            if vv.find("q:VariableRef", NS).get("targetGUID") == variables["Case id"].get("guid")
+        ]
+        assert case.find("q:Description", NS).text.endswith(f"({ident})")
+        assert case.get("guid") == guid("case", ident)
+    for t in study.themes:
+        code = root.find(f".//q:Code[@guid='{guid('theme', t.id)}']", NS)
+        assert code.find("q:Description", NS).text == f"Second-order theme ({t.id})"
+    for co in (co for co in study.observations if co.start is not None):
+        o = co.observation
+        sel = root.find(f".//q:PlainTextSelection[@guid='{guid('observation', o.id)}']", NS)
+        assert sel.find("q:Description", NS).text == f"[{o.id}] {o.text}"

@@ -112,6 +112,9 @@ def test_the_study_exported_then_imported_is_the_study(study: Study, tmp_path: P
     assert [co.observation.id for co in again.observations] == [
         co.observation.id for co in study.observations
     ]
+    # What the project does not carry is kept from the study: each observation's source, note
+    # and the basis of each theme link
+    assert again.observations == study.observations
 
 
 def test_the_command_says_the_export_is_the_study_and_writes_nothing(
@@ -327,10 +330,9 @@ BAD = {
         "is outside its TextSource's text",
     ),
     "code neither dimension nor theme": (
-        lambda: _fixture_with(
-            make_tool_export.gid("code", "short-lead-time").encode(),
-            make_tool_export.gid("code", "own").encode(),
-            2,  # the code and its coding
+        lambda: _fixture_with(  # a coding of the theme made the user's own code's
+            b'CodeRef targetGUID="' + make_tool_export.gid("code", "short-lead-time").encode(),
+            b'CodeRef targetGUID="' + make_tool_export.gid("code", "own").encode(),
         ),
         "code 'Memorable quote' is neither a dimension nor a theme",
     ),
@@ -349,6 +351,10 @@ BAD = {
     "external text": (
         lambda: _fixture_with(b'plainTextPath="internal://', b'plainTextPath="absolute:///etc/'),
         "is outside the project",
+    ),
+    "a case id that is no id": (
+        lambda: _fixture_with(b'name="Case number"', b'name="Case id"'),
+        "Case id '6.0' is not an id",
     ),
     "a number already taken": (
         lambda: _fixture_with(b"<FloatValue>6.0<", b"<FloatValue>3.0<"),
@@ -597,3 +603,307 @@ def test_a_case_set_exported_and_coded_again_imports_back_into_its_own_folder(
     assert sorted(p.name for p in (into / "cases").glob("*.yaml")) == sorted(before)
     coding = yaml.safe_load((into / "observations" / "hospital-splints.yaml").read_text())
     assert "Recoded in the tool" in {o["text"] for o in coding["observations"]}
+
+
+# -----------------------------------------------------------------------------------------------
+# Identity (issue 19): what the export writes comes back as it was
+
+
+def _example_study() -> Study:
+    """The study plus the illustrative sixth case and its candidate theme (make example)."""
+    return load_study(LAYOUT, [LAYOUT.cases_dir, EXAMPLE / "cases"])
+
+
+def _example_files() -> dict[str, bytes]:
+    """The export of the study plus the illustrative case (make qda RUN=illustrative ...)."""
+    with zipfile.ZipFile(io.BytesIO(project_archive(_example_study(), "illustrative"))) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def _load_yaml(path: Path) -> tuple[list[str], object]:
+    """A YAML file's opening comment lines and its content."""
+    text = path.read_text(encoding="utf-8")
+    comments = [x for x in text.splitlines() if x.startswith("#")]
+    head = comments[: next((i for i, x in enumerate(text.splitlines()) if not x.startswith("#")))]
+    return head, yaml.safe_load(text)
+
+
+def test_the_worked_example_round_trips_through_export_and_import(tmp_path: Path) -> None:
+    """Export the study with examples/illustrative, import into a fresh case set: case 6 comes
+    back with its id, its observations' ids in their order, its theme's id; every field of its
+    three files is as in examples/illustrative. Only what the export has no place for differs:
+    the files' opening comments (the import says where the files came from) and each
+    observation's free-text ``source`` (the import says it was imported)."""
+    path = zipped(_example_files(), tmp_path / "illustrative.qdpx")
+    into = tmp_path / "fresh"
+    code, _, err = run("import-qdpx", str(path), "--into", str(into))
+    assert (code, err) == (0, ""), err
+    written = sorted(p.relative_to(into).as_posix() for p in into.rglob("*.yaml"))
+    assert written == [
+        "cases/hospital-splints.yaml",
+        "observations/hospital-splints.yaml",
+        "themes.yaml",
+    ]
+    for name in written:
+        head, got = _load_yaml(into / name)
+        want_head, want = _load_yaml(EXAMPLE / name)
+        assert head and head != want_head, "the import's own opening comment"
+        if name.startswith("observations/"):
+            assert {o.pop("source") for o in got["observations"]} == {
+                "coded in a QDA tool, imported from illustrative.qdpx"
+            }
+            assert {o.pop("source") for o in want["observations"]} == {"illustrative"}
+        assert got == want, name
+
+
+def _regenerated(root: etree._Element, files: dict[str, bytes]) -> dict[str, bytes]:
+    """Every GUID of a project replaced by a new one (upper case), the files renamed with them."""
+    import uuid
+
+    new = {}
+    for el in root.iter():
+        if el.get("guid"):
+            new[el.get("guid")] = str(uuid.uuid5(uuid.NAMESPACE_OID, el.get("guid"))).upper()
+    for el in root.iter():
+        for attr in ("guid", "targetGUID", "creatingUser", "modifyingUser"):
+            if el.get(attr) in new:
+                el.set(attr, new[el.get(attr)])
+        for attr in ("creatingUserGUID", "modifyingUserGUID"):
+            if el.get(attr) in new:
+                el.set(attr, new[el.get(attr)])
+        path = el.get("plainTextPath") or ""
+        if path.startswith("internal://"):
+            stem = path.removeprefix("internal://").removesuffix(".txt")
+            el.set("plainTextPath", f"internal://{new[stem]}.txt")
+    return {
+        (f"sources/{new[n[8:-4]]}.txt" if n.startswith("sources/") else n): v
+        for n, v in files.items()
+    }
+
+
+def qualcoder_like(files: dict[str, bytes]) -> dict[str, bytes]:
+    """What QualCoder makes of an export it imported and exports again (docs/qda-tools.md):
+    every GUID regenerated, one code a selection (the memo copied onto each), each selection
+    named by its selected text, the case's link to its source and its whole-text coding lost,
+    Integer variables made Float, the notes' descriptions, codes and links lost (they become
+    journals)."""
+    import copy
+
+    root = etree.fromstring(files["project.qde"])
+    q = f"{{{export.PROJECT_NS}}}"
+    cases = {case.get("guid") for case in root.iterfind("q:Cases/q:Case", NS)}
+    for source in root.iterfind("q:Sources/q:TextSource", NS):
+        text = files["sources/" + source.get("plainTextPath")[11:]].decode("utf-8")
+        for sel in source.findall("q:PlainTextSelection", NS):
+            codings = sel.findall("q:Coding", NS)
+            name = text[int(sel.get("startPosition")) : int(sel.get("endPosition"))]
+            for ref in sel.findall("q:NoteRef", NS):
+                sel.remove(ref)
+            if all(c.find("q:CodeRef", NS).get("targetGUID") in cases for c in codings):
+                source.remove(sel)
+                continue
+            for i, coding in enumerate(codings):
+                one = copy.deepcopy(sel)
+                for other in one.findall("q:Coding", NS):
+                    one.remove(other)
+                one.append(copy.deepcopy(coding))
+                one.set("guid", f"{sel.get('guid')}-{i}")
+                one.set("name", name)
+                sel.addprevious(one)
+            source.remove(sel)
+    for case in root.iterfind("q:Cases/q:Case", NS):
+        for ref in case.findall("q:SourceRef", NS):
+            case.remove(ref)
+    for var in root.iterfind("q:Variables/q:Variable", NS):
+        if var.get("typeOfVariable") == "Integer":
+            var.set("typeOfVariable", "Float")
+    for value in root.iter(f"{q}IntegerValue"):
+        value.tag = f"{q}FloatValue"
+        value.text = f"{float(value.text)}"
+    for note in root.iterfind("q:Notes/q:Note", NS):
+        for child in note.findall("q:Description", NS) + note.findall("q:PlainTextSelection", NS):
+            note.remove(child)
+    files = _regenerated(root, files)
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return files
+
+
+def test_a_round_trip_through_a_qualcoder_like_tool_keeps_every_id(tmp_path: Path) -> None:
+    """Selection names replaced by their text, GUIDs regenerated, Integer made Float, the notes
+    uncoded, the cases unlinked: the study's cases come back unchanged (their no-passage
+    observations read from the notes named by their ids), case 6 with its id, its observations'
+    ids in their order and its theme's id."""
+    study = _example_study()
+    path = zipped(qualcoder_like(_example_files()), tmp_path / "qualcoder.qdpx")
+    imported = interpret(read_qdpx(path, SCHEMA), load_study(LAYOUT))
+    assert [c.case.id for c in imported.cases] == [c.id for c in study.cases]
+    for c in imported.cases[:-1]:
+        assert c.differences == (), (c.case.id, c.differences)
+        mine = [co.observation.id for co in study.observations if co.case == c.case.id]
+        assert [o.id for o in c.observations] == mine
+    six = imported.cases[-1]
+    assert six.known is None and six.case.id == "hospital-splints"
+    want = [co.observation for co in study.observations if co.case == "hospital-splints"]
+    assert [(o.id, o.text, o.themes) for o in six.observations] == [
+        (o.id, o.text, o.themes) for o in want
+    ]
+    assert [t.id for t in imported.new_themes] == ["clinical-sign-off-at-point-of-care"]
+
+
+def test_an_exported_case_set_imports_back_into_itself_unchanged_where_unchanged(
+    tmp_path: Path,
+) -> None:
+    """Export a run with a case set, recode one memo in the tool, import into the same set: the
+    case file is left as it is (byte for byte), the observation file keeps its opening comment,
+    its order (here not the dimensions' order) and every other observation's fields."""
+    into = tmp_path / "my-study"
+    for sub in ("cases", "observations"):
+        shutil.copytree(EXAMPLE / sub, into / sub)
+    shutil.copy(EXAMPLE / "themes.yaml", into / "themes.yaml")
+    obs_file = into / "observations" / "hospital-splints.yaml"
+    text = obs_file.read_text(encoding="utf-8")
+    head, body = text.split("observations:\n", 1)
+    items = ["  - id:" + x for x in body.split("  - id:")[1:]]
+    obs_file.write_text(head + "observations:\n" + "".join(reversed(items)), encoding="utf-8")
+    study = load_study(LAYOUT, [LAYOUT.cases_dir, into / "cases"])
+    before = {p: p.read_bytes() for p in into.rglob("*.yaml")}
+    with zipfile.ZipFile(io.BytesIO(project_archive(study, "mine"))) as zf:
+        files = qualcoder_like({n: zf.read(n) for n in zf.namelist()})
+    code, out, err = run(
+        "import-qdpx", str(zipped(files, tmp_path / "a.qdpx")), "--into", str(into)
+    )
+    assert (code, err) == (0, ""), err
+    assert {p: p.read_bytes() for p in into.rglob("*.yaml")} == before, out
+    target = next(co.observation for co in study.observations if co.case == "hospital-splints")
+    files["project.qde"] = files["project.qde"].replace(
+        target.text.encode(), b"Recoded in the tool"
+    )
+    path = zipped(files, tmp_path / "b.qdpx")
+    code, out, err = run("import-qdpx", str(path), "--into", str(into), "--overwrite")
+    assert (code, err) == (0, ""), err
+    changed = [p for p in before if p.read_bytes() != before[p]]
+    assert changed == [obs_file], out
+    new_text = obs_file.read_text(encoding="utf-8")
+    assert new_text.splitlines()[:6] == text.splitlines()[:6], "its opening comment"
+    got = yaml.safe_load(new_text)["observations"]
+    want = list(reversed(yaml.safe_load(text)["observations"]))
+    assert [o["id"] for o in got] == [o["id"] for o in want]
+    assert [o["source"] for o in got] == ["illustrative"] * len(want)
+    for o in want:
+        if o["id"] == target.id:
+            o["text"] = "Recoded in the tool"
+    assert got == want
+
+
+def test_a_source_named_with_its_file_extension_is_its_case_s_text(
+    study: Study, tmp_path: Path
+) -> None:
+    """QualCoder names a text file it imports with its extension: 'My case.txt' is the text of
+    the case 'My case' (the case is not linked to its source)."""
+    name = make_tool_export.load(EXAMPLE / "cases" / "hospital-splints.yaml")["name"]
+    old, new = f'name="{name}" plainText', f'name="{name}.txt" plainText'
+    files = _fixture_with(old.encode(), new.encode())
+    root = etree.fromstring(files["project.qde"])
+    assert root.find("q:Sources/q:TextSource", NS).get("name") == f"{name}.txt"
+    (case,) = interpret(read_qdpx(zipped(files, tmp_path / "ext.qdpx"), SCHEMA), study).cases
+    assert (case.case.name, len(case.observations)) == (name, 20)
+
+
+def test_a_case_named_in_any_script_gets_a_readable_id(study: Study, tmp_path: Path) -> None:
+    """A name with no letters a file name can hold: the case's number makes its id."""
+    import copy
+
+    name = make_tool_export.load(EXAMPLE / "cases" / "hospital-splints.yaml")["name"]
+    files = _fixture_with(f'name="{name}"'.encode(), 'name="病院の副木"'.encode(), 2)
+    root = etree.fromstring(files["project.qde"])
+    case = root.find("q:Cases/q:Case", NS)
+    source = root.find("q:Sources/q:TextSource", NS)
+    other = copy.deepcopy(case)
+    other.set("name", "工場のスペアパーツ")
+    other.set("guid", "00000000-0000-0000-0000-000000000007")
+    other.find("q:VariableValue/q:FloatValue", NS).text = "7.0"
+    case.addnext(other)
+    s = copy.deepcopy(source)
+    s.set("name", "工場のスペアパーツ")
+    s.set("guid", "10000000-0000-0000-0000-000000000007")
+    s.set("plainTextPath", "internal://10000000-0000-0000-0000-000000000007.txt")
+    source.addnext(s)
+    files["sources/10000000-0000-0000-0000-000000000007.txt"] = files[_source_name()]
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    imported = interpret(read_qdpx(zipped(files, tmp_path / "ja.qdpx"), SCHEMA), study)
+    assert [(c.case.id, c.case.name) for c in imported.cases] == [
+        ("case-6", "病院の副木"),
+        ("case-7", "工場のスペアパーツ"),
+    ]
+
+
+def test_a_project_coded_with_another_codebook_is_told_which_codebook_to_use(
+    tmp_path: Path,
+) -> None:
+    """None of the project's codes is the study's (a MAXQDA project of another study): the
+    import stops with that reason and where the study's codebook is, not 'Nothing to write'."""
+    root = etree.fromstring(fixture_files()["project.qde"])
+    codes = list(root.iter(f"{{{export.PROJECT_NS}}}Code"))
+    for i, code in enumerate(codes):
+        code.set("name", f"Other study's code {i}")
+    root.remove(root.find("q:Cases", NS))
+    files = fixture_files()
+    files["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    into = tmp_path / "set"
+    code, out, err = run(
+        "import-qdpx", str(zipped(files, tmp_path / "other.qdpx")), "--into", str(into)
+    )
+    assert (code, out) == (1, "")
+    assert (
+        f"none of the project's {len(codes)} codes is a dimension or second-order theme of the "
+        "study: code with the study's codebook, data/processed/<run>/codebook.qdc (make qda)"
+    ) in err, err
+    assert len(err.splitlines()) == 2 and not into.exists()
+
+
+def test_a_duplicate_guid_is_named_once(tmp_path: Path) -> None:
+    """Two codes with one GUID: one problem naming the GUID and both codes with their lines, and
+    none of the problems it would cause further on."""
+    files = fixture_files()
+    dimension = make_tool_export.gid("code", "relationships").encode()
+    own = make_tool_export.gid("code", "own").encode()
+    qde = files["project.qde"]
+    files["project.qde"] = qde.replace(b'guid="' + own + b'"', b'guid="' + dimension + b'"')
+    lines = files["project.qde"].decode().splitlines()
+    at = [n for n, x in enumerate(lines, 1) if f'<Code guid="{dimension.decode()}"' in x]
+    assert len(at) == 2
+    into = tmp_path / "set"
+    code, out, err = run(
+        "import-qdpx", str(zipped(files, tmp_path / "dup.qdpx")), "--into", str(into)
+    )
+    assert (code, out) == (1, "")
+    (problem,) = err.splitlines()[1:]
+    assert f"project.qde:{at[1]}: " in problem and dimension.decode() in problem, problem
+    assert (
+        "'Inter-firm and intra-firm relationships'" in problem and "'Memorable quote'" in problem
+    ), problem
+    assert f"line {at[0]}" in problem and not into.exists()
+
+
+def test_two_cases_given_one_id_are_refused(tmp_path: Path) -> None:
+    """A case copied in the tool with its variables: its Case id is another case's."""
+    files = _example_files()
+    qde = files["project.qde"].decode("utf-8")
+    files["project.qde"] = qde.replace(
+        "<TextValue>hospital-splints</TextValue>", "<TextValue>customised-insoles</TextValue>"
+    ).encode()
+    line = (
+        files["project.qde"]
+        .decode()
+        .split('<Case guid="' + export.guid("case", "hospital-splints"))[0]
+    )
+    into = tmp_path / "set"
+    code, out, err = run(
+        "import-qdpx", str(zipped(files, tmp_path / "two.qdpx")), "--into", str(into)
+    )
+    assert (code, out) == (1, "") and not into.exists()
+    (problem,) = err.splitlines()[1:]
+    assert f"project.qde:{line.count(chr(10)) + 1}: " in problem
+    assert (
+        "its id 'customised-insoles' is also the id of case 'Fully customised insoles through 3DP'"
+    ) in problem

@@ -54,9 +54,8 @@ class Archive:
         info = self.members[name]
         self.read_names.add(name)
         if info.file_size > MAX_MEMBER_BYTES:
-            self._problem(
-                f"{what} {name}: {info.file_size:,} bytes (the limit is {MAX_MEMBER_BYTES:,})"
-            )
+            limit = f"the limit is {MAX_MEMBER_BYTES:,}"
+            self._problem(f"{what} {name}: {info.file_size:,} bytes ({limit})")
             return None
         try:
             with self.zf.open(info) as fh:
@@ -71,9 +70,6 @@ class Archive:
 
     def member(self, internal_name: str) -> str | None:
         """The archive member of an ``internal://`` file: in the ``sources`` folder (any case)."""
-        for name in (f"sources/{internal_name}", f"Sources/{internal_name}"):
-            if name in self.members:
-                return name
         return self.folded.get(f"sources/{internal_name}".casefold())
 
     def _problem(self, message: str) -> None:
@@ -82,19 +78,12 @@ class Archive:
 
 def decode_text(data: bytes, what: str, display: str, problems: list[Problem]) -> str | None:
     """A text file's content (UTF-8, a byte-order mark removed), or None with the problem."""
-    if data.startswith(b"\xef\xbb\xbf"):  # tools write UTF-8 with a byte-order mark;
-        data = data[3:]  # positions count from after it
-    try:
+    data = data.removeprefix(b"\xef\xbb\xbf")  # tools write a byte-order mark; positions
+    try:  # count from after it
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        problems.append(
-            Problem(
-                display,
-                None,
-                None,
-                f"{what}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            )
-        )
+        at = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
+        problems.append(Problem(display, None, None, f"{what}: not UTF-8 text ({at})"))
         return None
 
 
@@ -151,22 +140,16 @@ def _validate(root: Any, where: str, schema: Path) -> None:
     try:
         xsd = etree.XMLSchema(etree.parse(str(schema), _safe_parser()))
     except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
-        raise QdpxError(
-            where, [Problem(str(schema), None, None, f"cannot read the schema: {exc}")]
-        ) from None
+        problem = Problem(str(schema), None, None, f"cannot read the schema: {exc}")
+        raise QdpxError(where, [problem]) from None
     if not xsd.validate(root):
         errors = list(xsd.error_log)
         out = [
             Problem(where, None, None, f"not valid against {schema.name}: {e.message}", e.line)
             for e in errors[:MAX_SCHEMA_ERRORS]
         ]
-        if len(errors) > MAX_SCHEMA_ERRORS:
-            out.append(
-                Problem(
-                    where,
-                    None,
-                    None,
-                    f"... and {len(errors) - MAX_SCHEMA_ERRORS} more schema errors",
-                )
-            )
+        more = len(errors) - MAX_SCHEMA_ERRORS
+        out += (
+            [Problem(where, None, None, f"... and {more} more schema errors")] if more > 0 else []
+        )
         raise QdpxError(where, out)

@@ -4,42 +4,49 @@ its sources and the notes tied to it:
 - a passage coded with a dimension is part of that dimension's narrative;
 - a passage coded with a second-order theme (a code under a dimension), or carrying a memo
   (``Description``, or a note it refers to), is a first-order observation: the passage is its
-  evidence, the memo its text (the passage itself when there is no memo), the themes its themes.
-  One observation may arrive as several selections over the same span (tools keep one code a
-  selection): they are one observation. An observation's passage outside every narrative passage
-  joins the narrative of its dimension;
-- a note coded with the study's codes is an observation that rests on no passage.
+  evidence, the memo its text (the passage itself when there is no memo; an id in brackets in
+  front of the memo, as the export writes it, is a name for the observation, not its text), the
+  themes its themes. One observation may arrive as several selections over the same span (tools
+  keep one code a selection): they are one observation. An observation's passage outside every
+  narrative passage joins the narrative of its dimension;
+- a note coded with the study's codes is an observation that rests on no passage; so is a note
+  without them named by the id of such an observation of the case (its dimension and themes are
+  then that observation's).
+
+Observations come in the order of the project document: the sources' passages, then the notes.
 """
 
 from __future__ import annotations
 
-import re
-import sys
-from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
-from ..model import Framework
+from ..model import Framework, Observation
 from ..study.passages import normalise_space
 from .codes import CodeMeanings
 from .errors import ProblemLog
+from .format import unmark
 from .project import QdaProject, Selection, TextItem
+from .sources import Draft, note_stem
 
 #: A passage: (index of its source in the project, start, end).
 Span = tuple[int, int, int]
+#: What the selections of one span say: (dimensions, themes, memo) of each observation or
+#: narrative passage among them.
+Meaning = tuple[set[str], list[str], str]
 
 
 @dataclass(frozen=True)
 class RawObservation:
     """A first-order observation as the project gives it, before it has an id."""
 
-    names: list[str]  # of its selections (and its note's stem): candidates for its id
+    names: list[str]  # its selections' names, its memo's id, its note's stem: candidates for id
     dimension: str
     text: str
     themes: list[str]
     evidence: str | None
-    span: Span | None
+    span: Span | None  # its passage; None for a note's
     line: int | None
 
 
@@ -52,172 +59,22 @@ class CaseContent:
     observations: list[RawObservation]
     memo_less: int
 
-
-@dataclass
-class _Group:
-    """The selections of one span of one text (tools keep one code a selection)."""
-
-    item: int
-    start: int
-    end: int
-    selections: list[Selection] = field(default_factory=list)
+    @property
+    def from_notes(self) -> int:
+        return sum(o.span is None for o in self.observations)
 
 
-class ContentReader:
-    """Reads the content of cases; counts the selections of their sources in ``selections``, by
-    what each became: ``narrative`` (part of a narrative), ``observation`` (a first-order
-    observation, or one of its selections), ``case`` (a case's link to its text) or ``none``
-    (none of the study's codes)."""
+class _Meanings:
+    """What the codes and memos of a span's selections say; counts the selections of the cases'
+    sources in ``selections`` by what each became: ``narrative`` (part of a narrative),
+    ``observation`` (a first-order observation, or one of its selections), ``case`` (a case's
+    link to its text) or ``none`` (none of the study's codes)."""
 
-    def __init__(
-        self, project: QdaProject, framework: Framework, codes: CodeMeanings, log: ProblemLog
-    ) -> None:
+    def __init__(self, project: QdaProject, codes: CodeMeanings, log: ProblemLog) -> None:
         self.project = project
-        self.framework = framework
         self.codes = codes
         self.log = log
         self.selections: Counter[str] = Counter()
-
-    def content(
-        self,
-        name: str,
-        sources: Sequence[int],
-        notes: Sequence[TextItem],
-        label: str,
-        line: int | None,
-    ) -> CaseContent | None:
-        """Narratives and raw observations of the case ``name`` (``label`` in problems), from
-        its sources and notes; None when there is a problem (recorded)."""
-        narrative: dict[str, list[Span]] = defaultdict(list)
-        raw: list[RawObservation] = []
-        ok, memo_less = self._passages(sources, label, narrative, raw)
-        ok &= self._notes(notes, label, raw)
-        # An observation's passage outside every narrative passage joins its dimension's narrative
-        covered = _merge(x for spans in narrative.values() for x in spans)
-        for o in raw:
-            if o.span is not None and not _inside(covered, o.span):
-                narrative[o.dimension].append(o.span)
-        narratives = self._narratives(name, narrative, label, line)
-        if not ok or narratives is None:
-            return None
-        return CaseContent(narratives, raw, memo_less)
-
-    def _passages(
-        self,
-        sources: Sequence[int],
-        label: str,
-        narrative: dict[str, list[Span]],
-        raw: list[RawObservation],
-    ) -> tuple[bool, int]:
-        """Each span of the sources (its selections together): narrative passages and
-        observations. Whether all went well, and how many observations had no memo."""
-        groups: dict[Span, _Group] = {}
-        for i in sources:
-            for sel in self.project.sources[i].selections:
-                g = groups.setdefault((i, sel.start, sel.end), _Group(i, sel.start, sel.end))
-                g.selections.append(sel)
-        ok, memo_less = True, 0
-        for _, g in sorted(groups.items()):
-            good, n = self._group(g, label, narrative, raw)
-            ok &= good
-            memo_less += n
-        return ok, memo_less
-
-    def _group(
-        self,
-        g: _Group,
-        label: str,
-        narrative: dict[str, list[Span]],
-        raw: list[RawObservation],
-    ) -> tuple[bool, int]:
-        source = self.project.sources[g.item]
-        line = g.selections[0].line
-        what = f"{source.describe()}, selection {g.start}-{g.end}"
-        _, _, ok = self.codes.meaning((c for s in g.selections for c in s.codes), what, label, line)
-        passage = normalise_space(source.text[g.start : g.end])
-        meanings = self.span_meanings(g.selections)
-        in_narrative = {
-            d for dims, themes, memo in meanings if not themes and not memo for d in dims
-        }
-        memos = {memo for _, _, memo in meanings if memo}
-        for sel in g.selections:
-            self.selections[self._role(sel, in_narrative, memos)] += 1
-        memo_less = 0
-        for dims, themes, memo in meanings:
-            if not themes and not memo:
-                for dim in dims:
-                    narrative[dim].append((g.item, g.start, g.end))
-                continue
-            dimension = self.observation_dimension(dims, themes, what, label, line)
-            if dimension is None:
-                ok = False
-                continue
-            memo_less += not memo
-            names = [s.name for s in g.selections]
-            span = (g.item, g.start, g.end)
-            raw.append(
-                RawObservation(names, dimension, memo or passage, themes, passage, span, line)
-            )
-        return ok, memo_less
-
-    def _role(self, sel: Selection, in_narrative: set[str], memos: set[str]) -> str:
-        """What a selection of a span became, given the dimensions whose narrative the span
-        joined and the memos of the observations it holds (see :attr:`selections`)."""
-        memo = self.memo(sel)
-        if memo in memos:
-            return "observation"
-        ours = self.codes.study_codes(sel.codes)
-        if not ours:  # a case's link to its text, or not the study's
-            return "case" if any(self.codes.is_case_code(c) for c in sel.codes) else "none"
-        dims, themes, _ = self.codes.meaning(ours)
-        if themes or memo or not dims <= in_narrative:
-            return "observation"
-        return "narrative"
-
-    def _notes(self, notes: Sequence[TextItem], label: str, raw: list[RawObservation]) -> bool:
-        """The observations that rest on no passage: one a note."""
-        ok = True
-        for note in notes:
-            codes = [c for sel in note.selections for c in sel.codes]
-            what = note.describe()
-            dims, themes, good = self.codes.meaning(codes, what, label, note.line)
-            ok &= good
-            dimension = self.observation_dimension(dims, themes, what, label, note.line)
-            text = normalise_space(note.text)
-            if not text:
-                self.log.add(f"{what}: the note has no text", label, note.line)
-                ok = False
-            if dimension is None or not text:
-                ok = False
-                continue
-            stem = re.sub(r"\s*\([^()]*\)\s*$", "", note.name)
-            names = [*(s.name for s in note.selections), stem]
-            raw.append(RawObservation(names, dimension, text, themes, None, None, note.line))
-        return ok
-
-    def _narratives(
-        self, name: str, narrative: dict[str, list[Span]], label: str, line: int | None
-    ) -> dict[str, str] | None:
-        """Each dimension's narrative: its passages merged, in text order (None, the problem
-        recorded, when a dimension has none)."""
-        narratives: dict[str, str] = {}
-        ok = True
-        for d in self.framework.dimensions:
-            spans = _merge(narrative.get(d.id, []))
-            if not spans:
-                self.log.add(
-                    f"case {name!r} has no passage coded with dimension {d.label!r}: every "
-                    "dimension needs a narrative"
-                    + ("" if any(narrative.values()) else " (the case has no text coded at all)"),
-                    label,
-                    line,
-                )
-                ok = False
-                continue
-            narratives[d.id] = normalise_space(
-                " ".join(self.project.sources[i].text[a:b] for i, a, b in spans)
-            )
-        return narratives if ok else None
 
     def memo(self, sel: Selection) -> str:
         """A selection's memo: its description, or the text of a note it refers to that is not
@@ -234,11 +91,8 @@ class ContentReader:
                 return normalise_space(note.text)
         return ""
 
-    def span_meanings(
-        self, selections: Sequence[Selection]
-    ) -> list[tuple[set[str], list[str], str]]:
-        """What the selections of one span say: (dimensions, themes, memo) of each observation
-        or narrative passage among them.
+    def of_span(self, selections: Sequence[Selection]) -> list[Meaning]:
+        """What the selections of one span say, each selection counted.
 
         Each distinct memo is one observation (two observations may rest on the same passage).
         A code of a selection with no memo joins the memo of its dimension (a tool keeping one
@@ -265,35 +119,179 @@ class ContentReader:
                     memos[m].append(code)
                 if not targets:
                     left[dim].append(code)
-        out = []
-        for memo, codes in memos.items():
-            dims, themes, _ = self.codes.meaning(codes)
-            if dims or themes:
-                out.append((dims, themes, memo))
-        for codes in left.values():
-            dims, themes, _ = self.codes.meaning(codes)
-            out.append((dims, themes, ""))
+        out = [(*self.codes.meaning(codes)[:2], memo) for memo, codes in memos.items()]
+        out = [m for m in out if m[0] or m[1]]
+        out += [(*self.codes.meaning(codes)[:2], "") for codes in left.values()]
+        in_narrative = {d for dims, themes, memo in out if not themes and not memo for d in dims}
+        for sel in selections:
+            self.selections[self._role(sel, in_narrative, {m for _, _, m in out if m})] += 1
         return out
 
-    def observation_dimension(
+    def _role(self, sel: Selection, in_narrative: set[str], memos: set[str]) -> str:
+        """What a selection of a span became, given the dimensions whose narrative the span
+        joined and the memos of the observations it holds (see :attr:`selections`)."""
+        memo = self.memo(sel)
+        if memo in memos:
+            return "observation"
+        ours = self.codes.study_codes(sel.codes)
+        if not ours:  # a case's link to its text, or not the study's
+            return "case" if any(self.codes.is_case_code(c) for c in sel.codes) else "none"
+        dims, themes, _ = self.codes.meaning(ours)
+        return "observation" if themes or memo or not dims <= in_narrative else "narrative"
+
+    def dimension(
         self, dims: set[str], themes: list[str], what: str, case: str, line: int | None
     ) -> str | None:
         """The one dimension of an observation's codes (None, the problem recorded, unless
         there is exactly one)."""
-        of_themes = {self.codes.theme_dimension(t) for t in themes}
-        together = of_themes | dims
+        together = {self.codes.dimension_of[t] for t in themes} | dims
         if len(together) == 1:
             return next(iter(together))
-        if not together:
-            self.log.add(f"{what}: a memo but no dimension or theme code", case, line)
-        else:
-            self.log.add(
-                f"{what}: coded with {', '.join(sorted(together))}: an observation belongs to one "
-                "dimension and evidences themes of that dimension only",
-                case,
-                line,
-            )
+        self.log.add(
+            f"{what}: coded with {', '.join(sorted(together))}: an observation belongs to one "
+            "dimension and evidences themes of that dimension only"
+            if together
+            else f"{what}: a memo but no dimension or theme code",
+            case,
+            line,
+        )
         return None
+
+
+def _unmarked(names: list[str], memo: str) -> tuple[list[str], str]:
+    """An observation's names with the id in front of its memo (:func:`.format.mark`), and its
+    memo without it."""
+    ident, text = unmark(memo)
+    return ([*names, ident] if ident else names), text
+
+
+class ContentReader:
+    """Reads the content of cases (see the module); counts what the selections of their sources
+    became in :attr:`selections`."""
+
+    def __init__(
+        self, project: QdaProject, framework: Framework, codes: CodeMeanings, log: ProblemLog
+    ) -> None:
+        self.project = project
+        self.framework = framework
+        self.codes = codes
+        self.log = log
+        self.meanings = _Meanings(project, codes, log)
+
+    @property
+    def selections(self) -> Counter[str]:
+        return self.meanings.selections
+
+    def content(
+        self, draft: Draft, known: Mapping[str, Observation], label: str
+    ) -> CaseContent | None:
+        """Narratives and raw observations of a case (``label`` in problems) from its sources
+        and notes; ``known`` are the observations of the study's case that rest on no passage,
+        by id. None when there is a problem (recorded)."""
+        narrative: dict[str, list[Span]] = defaultdict(list)
+        raw: list[RawObservation] = []
+        ok, memo_less = self._passages(draft.sources, label, narrative, raw)
+        ok &= self._notes(draft.notes, known, label, raw)
+        # An observation's passage outside every narrative passage joins its dimension's narrative
+        covered = _merge(x for s in narrative.values() for x in s)
+        for o in raw:
+            if o.span and not any(
+                i == o.span[0] and a <= o.span[1] and o.span[2] <= b for i, a, b in covered
+            ):
+                narrative[o.dimension].append(o.span)
+        narratives = self._narratives(draft, narrative, label)
+        if not ok or narratives is None:
+            return None
+        return CaseContent(narratives, raw, memo_less)
+
+    def _passages(
+        self,
+        sources: Sequence[int],
+        label: str,
+        narrative: dict[str, list[Span]],
+        raw: list[RawObservation],
+    ) -> tuple[bool, int]:
+        """Each span of the sources (its selections together, in the order of their first):
+        narrative passages and observations. Whether all went well, and how many observations
+        had no memo."""
+        groups: dict[Span, list[Selection]] = {}
+        for i in sources:
+            for sel in self.project.sources[i].selections:
+                groups.setdefault((i, sel.start, sel.end), []).append(sel)
+        ok, memo_less = True, 0
+        for span, selections in groups.items():
+            i, start, end = span
+            source, line = self.project.sources[i], selections[0].line
+            what = f"{source.describe()}, selection {start}-{end}"
+            ok &= self.codes.meaning((c for s in selections for c in s.codes), what, label, line)[2]
+            passage = normalise_space(source.text[start:end])
+            for dims, themes, memo in self.meanings.of_span(selections):
+                if not themes and not memo:
+                    for dim in dims:
+                        narrative[dim].append(span)
+                    continue
+                dimension = self.meanings.dimension(dims, themes, what, label, line)
+                if dimension is None:
+                    ok = False
+                    continue
+                memo_less += not memo
+                names, text = _unmarked([s.name for s in selections], memo)
+                raw.append(
+                    RawObservation(names, dimension, text or passage, themes, passage, span, line)
+                )
+        return ok, memo_less
+
+    def _notes(
+        self,
+        notes: Sequence[TextItem],
+        known: Mapping[str, Observation],
+        label: str,
+        raw: list[RawObservation],
+    ) -> bool:
+        """The observations that rest on no passage: one a note."""
+        ok = True
+        for note in notes:
+            codes = [c for sel in note.selections for c in sel.codes]
+            what, stem = note.describe(), note_stem(note.name)
+            if not self.codes.study_codes(codes):  # named by the id of an observation
+                if stem not in known:
+                    continue
+                dims, themes = {known[stem].dimension}, list(known[stem].themes)
+            else:
+                dims, themes, good = self.codes.meaning(codes, what, label, note.line)
+                ok &= good
+            dimension = self.meanings.dimension(dims, themes, what, label, note.line)
+            text = normalise_space(note.text)
+            if not text:
+                self.log.add(f"{what}: the note has no text", label, note.line)
+            if dimension is None or not text:
+                ok = False
+                continue
+            names, text = _unmarked([*(s.name for s in note.selections), stem], text)
+            raw.append(RawObservation(names, dimension, text, themes, None, None, note.line))
+        return ok
+
+    def _narratives(
+        self, draft: Draft, narrative: dict[str, list[Span]], label: str
+    ) -> dict[str, str] | None:
+        """Each dimension's narrative: its passages merged, in text order (None, the problem
+        recorded, when a dimension has none)."""
+        narratives: dict[str, str] = {}
+        for d in self.framework.dimensions:
+            spans = _merge(narrative.get(d.id, []))
+            if not spans:
+                self.log.add(
+                    f"case {draft.name!r} has no passage coded with dimension {d.label!r}: every "
+                    "dimension needs a narrative"
+                    + ("" if any(narrative.values()) else " (the case has no text coded at all)"),
+                    label,
+                    draft.line,
+                )
+                continue
+            narratives[d.id] = normalise_space(
+                " ".join(self.project.sources[i].text[a:b] for i, a, b in spans)
+            )
+        return narratives if len(narratives) == len(self.framework.dimensions) else None
 
 
 def _merge(spans: Iterable[Span]) -> list[Span]:
@@ -305,13 +303,3 @@ def _merge(spans: Iterable[Span]) -> list[Span]:
         else:
             out.append((i, a, b))
     return out
-
-
-def _inside(merged: list[Span], span: Span) -> bool:
-    at = bisect_right(merged, (span[0], span[1], sys.maxsize)) - 1
-    return (
-        at >= 0
-        and merged[at][0] == span[0]
-        and merged[at][1] <= span[1]
-        and span[2] <= merged[at][2]
-    )

@@ -21,20 +21,24 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..model import Case, Framework, Observation, Study
+from ..model import Case, Framework, Study
 from ..outputs import atomic_write
 from ..palette import NEUTRAL, PERSPECTIVE_EDGES
 from ..paths import Layout
 from .format import (
+    CASE_DESCRIPTION,
     CASES_CODE,
     CODEBOOK_NS,
     EXPORT_TIME,
     EXPORT_USER,
+    ID_VARIABLE,
     NUMBER_VARIABLE,
     PROJECT_NS,
+    THEME_DESCRIPTION,
     USER_GUID,
     Q,
     guid,
+    mark,
 )
 
 
@@ -48,63 +52,41 @@ def _stamp(el: etree._Element, modified: bool = True) -> etree._Element:
 
 
 def _code(
-    parent: etree._Element,
-    ns: str,
-    kind: str,
-    ident: str,
-    name: str,
-    codable: bool,
-    colour: str,
-    description: str | None,
+    parent: etree._Element, ns: str, item: tuple[str, str, str], colour: str, about: str | None
 ) -> etree._Element:
-    code = etree.SubElement(
-        parent,
-        f"{{{ns}}}Code",
-        guid=guid(kind, ident),
-        name=name,
-        isCodable="true" if codable else "false",
-        color=colour,
-    )
-    if description:
-        etree.SubElement(code, f"{{{ns}}}Description").text = description
+    """A code of ``item`` (kind, id, name), codable unless a perspective or a group."""
+    (kind, ident, name), codable = item, item[0] not in ("perspective", "group")
+    code = etree.SubElement(parent, f"{{{ns}}}Code", guid=guid(kind, ident), name=name)
+    code.set("isCodable", "true" if codable else "false")
+    code.set("color", colour)
+    if about:
+        etree.SubElement(code, f"{{{ns}}}Description").text = about
     return code
 
 
-def _codes(
-    parent: etree._Element, ns: str, framework: Framework, study: Study | None, cases: bool = False
-) -> None:
+def _codes(parent: etree._Element, ns: str, study: Study, cases: bool = False) -> None:
     """The code hierarchy: perspectives (not codable) > dimensions > second-order themes; with
     ``cases``, a group of one code per case (the case's GUID)."""
-    codes = etree.SubElement(parent, f"{{{ns}}}Codes")
-    themes = list(study.themes) if study else []
+    codes, framework = etree.SubElement(parent, f"{{{ns}}}Codes"), study.framework
     for i, p in enumerate(framework.perspectives):
         colour = PERSPECTIVE_EDGES[i % len(PERSPECTIVE_EDGES)]
-        pc = _code(codes, ns, "perspective", p.id, p.label, False, colour, p.definition)
+        pc = _code(codes, ns, ("perspective", p.id, p.label), colour, p.definition)
         for d in (d for d in framework.dimensions if d.perspective == p.id):
-            dc = _code(pc, ns, "dimension", d.id, d.label, True, colour, d.definition)
-            for t in (t for t in themes if t.dimension == d.id):
-                _code(dc, ns, "theme", t.id, t.label, True, colour, f"Second-order theme ({t.id})")
-    if cases and study and study.cases:
-        group = _code(
-            codes,
-            ns,
-            "group",
-            "cases",
-            CASES_CODE,
-            False,
-            NEUTRAL,
-            "One code per case, coding the case's whole source (the case's link to its text)",
-        )
+            dc = _code(pc, ns, ("dimension", d.id, d.label), colour, d.definition)
+            for t in (t for t in study.themes if t.dimension == d.id):
+                _code(dc, ns, ("theme", t.id, t.label), colour, THEME_DESCRIPTION.format(id=t.id))
+    if cases and study.cases:
+        about = "One code per case, coding the case's whole source (the case's link to its text)"
+        group = _code(codes, ns, ("group", "cases", CASES_CODE), NEUTRAL, about)
         for c in study.cases:
-            _code(group, ns, "case", c.id, c.name, True, NEUTRAL, None)
+            _code(group, ns, ("case", c.id, c.name), NEUTRAL, None)
 
 
 def codebook_xml(study: Study) -> bytes:
     """The codebook as a REFI-QDA ``.qdc`` document."""
-    root = etree.Element(
-        f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS}, origin="crosscase"
-    )
-    _codes(root, CODEBOOK_NS, study.framework, study)
+    root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS})
+    root.set("origin", "crosscase")
+    _codes(root, CODEBOOK_NS, study)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))
 
 
@@ -140,7 +122,7 @@ def project_xml(study: Study, name: str) -> tuple[bytes, dict[str, str]]:
         modifiedDateTime=EXPORT_TIME,
     )
     sub(sub(root, f"{Q}Users"), f"{Q}User", guid=USER_GUID, name=EXPORT_USER)
-    _codes(sub(root, f"{Q}CodeBook"), PROJECT_NS, study.framework, study, cases=True)
+    _codes(sub(root, f"{Q}CodeBook"), PROJECT_NS, study, cases=True)
     _variables(sub(root, f"{Q}Variables"), study.framework)
     _cases(sub(root, f"{Q}Cases"), study)
     sources = sub(root, f"{Q}Sources")
@@ -153,31 +135,21 @@ def project_xml(study: Study, name: str) -> tuple[bytes, dict[str, str]]:
 
 
 def _variables(parent: etree._Element, framework: Framework) -> None:
-    """The case variables: the case's number, then each field of the case protocol."""
-    etree.SubElement(
-        parent,
-        f"{Q}Variable",
-        guid=guid("variable", "number"),
-        name=NUMBER_VARIABLE,
-        typeOfVariable="Integer",
-    )
-    for f in framework.case_protocol:
-        etree.SubElement(
-            parent,
-            f"{Q}Variable",
-            guid=guid("variable", f.id),
-            name=f.label,
-            typeOfVariable="Text",
-        )
+    """The case variables: the case's number and id, then each field of the case protocol."""
+    variables = [("number", NUMBER_VARIABLE, "Integer"), ("case id", ID_VARIABLE, "Text")]
+    variables += [(f.id, f.label, "Text") for f in framework.case_protocol]
+    for ident, name, kind in variables:  # a field's id has no space: "case id" is no field's
+        var = etree.SubElement(parent, f"{Q}Variable", guid=guid("variable", ident), name=name)
+        var.set("typeOfVariable", kind)
 
 
 def _cases(parent: etree._Element, study: Study) -> None:
-    """One ``Case`` per case: its number and protocol as variable values, and its source."""
+    """One ``Case`` per case: its number, id and protocol as variable values, and its source."""
     sub = etree.SubElement
     for c in study.cases:
         ce = sub(parent, f"{Q}Case", guid=guid("case", c.id), name=c.name)
-        sub(ce, f"{Q}Description").text = f"Case {c.number} ({c.id})"
-        values = [("number", "IntegerValue", str(c.number))]
+        sub(ce, f"{Q}Description").text = CASE_DESCRIPTION.format(number=c.number, id=c.id)
+        values = [("number", "IntegerValue", str(c.number)), ("case id", "TextValue", c.id)]
         values += [
             (f.id, "TextValue", c.protocol.get(f.id, "")) for f in study.framework.case_protocol
         ]
@@ -194,92 +166,80 @@ def _source(
     """A case's text source: the whole text coded with the case's code, each narrative with its
     dimension, each located observation as a selection of its evidence passage; the notes of
     the observations that rest on no passage are returned (their texts added to ``texts``)."""
-    sub = etree.SubElement
     text, spans = case_source_text(study, c.id)
-    sid = guid("source", c.id)
-    texts[f"{sid}.txt"] = text
-    src = _stamp(
-        sub(parent, f"{Q}TextSource", guid=sid, name=c.name),
-    )
-    src.set("plainTextPath", f"internal://{sid}.txt")
-    sub(src, f"{Q}Description").text = f"Within-case narratives, case {c.number}"
-    whole = _selection(src, guid("case-text", c.id), c.name, 0, len(text))
-    _coding(whole, f"case-text:{c.id}", [guid("case", c.id)])
+    src = _text_item(parent, "TextSource", ("source", c.id), c.name, texts, text)
+    etree.SubElement(src, f"{Q}Description").text = f"Within-case narratives, case {c.number}"
+    _selection(src, ("case-text", c.id), c.name, (0, len(text)), [guid("case", c.id)])
     observations = [co for co in study.observations if co.case == c.id]
     unlocated = [co for co in observations if co.start is None or not co.evidence_dimension]
     for d in study.framework.dimensions:
-        start, end = spans[d.id]
-        sel = _selection(
-            src, guid("narrative", f"{c.id}:{d.id}"), f"Narrative: {d.label}", start, end
-        )
-        _coding(sel, f"narrative:{c.id}:{d.id}", [guid("dimension", d.id)])
+        item = ("narrative", f"{c.id}:{d.id}")
+        sel = _selection(src, item, f"Narrative: {d.label}", spans[d.id], [guid("dimension", d.id)])
         for co in unlocated:  # a note is attached to the narrative of its dimension
             if co.observation.dimension == d.id:
-                sub(sel, f"{Q}NoteRef", targetGUID=guid("note", co.observation.id))
+                etree.SubElement(sel, f"{Q}NoteRef", targetGUID=guid("note", co.observation.id))
     notes: list[etree._Element] = []
     for co in observations:
         o = co.observation
         codes = [guid("dimension", o.dimension), *(guid("theme", t) for t in o.themes)]
-        if co in unlocated:
-            notes.append(_note(o, c, codes, texts))
+        if co in unlocated:  # a note: its text, coded whole
+            note = _text_item(None, "Note", ("note", o.id), f"{o.id} ({c.name})", texts, o.text)
+            about = f"First-order observation {o.id} of case {c.number}, with no evidence passage"
+            etree.SubElement(note, f"{Q}Description").text = about
+            notes.append(note)
+            _selection(note, ("note-text", o.id), o.id, (0, len(o.text)), codes)
             continue
         assert co.evidence_dimension and co.start is not None and co.end is not None
-        offset = spans[co.evidence_dimension][0]
-        sel = _selection(
-            src, guid("observation", o.id), o.id, offset + co.start, offset + co.end, o.text
-        )
-        _coding(sel, f"observation:{o.id}", codes)
+        at = spans[co.evidence_dimension][0]
+        span = (at + co.start, at + co.end)
+        _selection(src, ("observation", o.id), o.id, span, codes, mark(o.id, o.text))
     return notes
 
 
-def _note(o: Observation, c: Case, codes: list[str], texts: dict[str, str]) -> etree._Element:
-    """The note of an observation that rests on no passage: its text, coded whole."""
-    note_text = o.text
-    nid = guid("note", o.id)
-    note = _stamp(etree.Element(f"{Q}Note", guid=nid, name=f"{o.id} ({c.name})"))
-    note.set("plainTextPath", f"internal://{nid}.txt")
-    etree.SubElement(
-        note, f"{Q}Description"
-    ).text = f"First-order observation {o.id} of case {c.number}, with no evidence passage"
-    nsel = _selection(note, guid("note-text", o.id), o.id, 0, len(note_text))
-    _coding(nsel, f"note:{o.id}", codes)
-    texts[f"{nid}.txt"] = note_text
-    return note
+def _text_item(
+    parent: etree._Element | None,
+    tag: str,
+    item: tuple[str, str],
+    name: str,
+    texts: dict[str, str],
+    text: str,
+) -> etree._Element:
+    """A source or note whose text is a file of the archive (added to ``texts``)."""
+    g = guid(*item)
+    el = etree.Element(f"{Q}{tag}", guid=g, name=name)
+    if parent is not None:
+        parent.append(el)
+    _stamp(el).set("plainTextPath", f"internal://{g}.txt")
+    texts[f"{g}.txt"] = text
+    return el
 
 
 def _selection(
     parent: etree._Element,
-    ident: str,
+    item: tuple[str, str],
     name: str,
-    start: int,
-    end: int,
-    description: str | None = None,
+    span: tuple[int, int],
+    codes: list[str],
+    about: str | None = None,
 ) -> etree._Element:
-    sel = _stamp(
-        etree.SubElement(
-            parent,
-            f"{Q}PlainTextSelection",
-            guid=ident,
-            name=name,
-            startPosition=str(start),
-            endPosition=str(end),
-        )
-    )
-    if description:
-        etree.SubElement(sel, f"{Q}Description").text = description
+    """A selection of ``span`` coded with ``codes`` (GUIDs)."""
+    sel = etree.SubElement(parent, f"{Q}PlainTextSelection", guid=guid(*item), name=name)
+    sel.set("startPosition", str(span[0]))
+    sel.set("endPosition", str(span[1]))
+    _stamp(sel)
+    if about:
+        etree.SubElement(sel, f"{Q}Description").text = about
+    kind = "note" if item[0] == "note-text" else item[0]  # the codings' GUIDs as they were
+    for g in codes:
+        coding = etree.SubElement(sel, f"{Q}Coding", guid=guid("coding", f"{kind}:{item[1]}:{g}"))
+        etree.SubElement(_stamp(coding, modified=False), f"{Q}CodeRef", targetGUID=g)
     return sel
 
 
-def _coding(parent: etree._Element, key: str, code_guids: list[str]) -> None:
-    for g in code_guids:
-        coding = _stamp(
-            etree.SubElement(parent, f"{Q}Coding", guid=guid("coding", f"{key}:{g}")),
-            modified=False,
-        )
-        etree.SubElement(coding, f"{Q}CodeRef", targetGUID=g)
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
+def archive_of(xml: bytes, texts: dict[str, str]) -> bytes:
+    """A ``.qdpx`` archive of a project document and its source texts (from :func:`project_xml`),
+    with fixed timestamps."""
+    entries = {"project.qde": xml} | {f"sources/{k}": v.encode("utf-8") for k, v in texts.items()}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(entries):
@@ -288,13 +248,6 @@ def _zip(entries: dict[str, bytes]) -> bytes:
             info.external_attr = 0o644 << 16
             zf.writestr(info, entries[name])
     return buf.getvalue()
-
-
-def archive_of(xml: bytes, texts: dict[str, str]) -> bytes:
-    """A ``.qdpx`` archive of a project document and its source texts (from :func:`project_xml`)."""
-    entries = {"project.qde": xml}
-    entries.update({f"sources/{k}": v.encode("utf-8") for k, v in texts.items()})
-    return _zip(entries)
 
 
 def validate(document: bytes, schema: Path) -> list[str]:

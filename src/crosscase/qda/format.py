@@ -1,7 +1,8 @@
 """The REFI-QDA format (QDA-XML 1.0) as this compendium writes and reads it, shared by the export
 (:mod:`.export`) and the import (:mod:`.project` and the modules after it): the namespaces,
-stable GUIDs, who and when every element was made, the case variable holding a case's number,
-the code grouping the cases' own codes, and how names are compared and turned into ids."""
+stable GUIDs, who and when every element was made, the case variables holding a case's number
+and id, the code grouping the cases' own codes, the marks of ids the export leaves where tools
+keep them, and how names are compared and turned into ids."""
 
 from __future__ import annotations
 
@@ -29,11 +30,48 @@ def guid(kind: str, ident: str) -> str:
 EXPORT_USER = "crosscase"
 EXPORT_TIME = "1980-01-01T00:00:00Z"  # the zip's own fixed timestamp
 USER_GUID = guid("user", EXPORT_USER)
-#: The case variable holding the case's number (an Integer; tools may give it back as a Float).
+#: The case variables holding the case's number (an Integer; tools may give it back as a Float)
+#: and its id (Text: variables are what every tool keeps of a case).
 NUMBER_VARIABLE = "Case number"
+ID_VARIABLE = "Case id"
 #: The (not codable) code grouping one code per case, each with its case's GUID: QualCoder links
 #: a case to text through a code of the case's GUID coding that text (NVivo's convention).
 CASES_CODE = "Cases"
+
+#: Where the export writes ids besides the variable: a case's Description ends with its id in
+#: parentheses, a theme's code Description is "Second-order theme (<id>)", an observation's
+#: memo (its selection's Description) starts with its id in brackets.
+CASE_DESCRIPTION = "Case {number} ({id})"
+THEME_DESCRIPTION = "Second-order theme ({id})"
+_CASE_MARK = re.compile(r"\(([a-z0-9][a-z0-9-]*)\)\s*$")
+_THEME_MARK = re.compile(r"^\s*Second-order theme \(([a-z0-9][a-z0-9-]*)\)")
+_MEMO_MARK = re.compile(r"^\s*\[([A-Za-z0-9][A-Za-z0-9._-]{0,99})\]\s*(.*)$", re.DOTALL)
+#: Letters NFKD does not take apart into ASCII, spelt as they usually are in ASCII.
+_SPELT = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "ð": "d"})
+_SPELT |= str.maketrans({"þ": "th", "\u0131": "i"})  # and the dotless i
+
+
+def case_mark(description: str) -> str | None:
+    """The case id a case's Description ends with, in parentheses (``Case 6 (my-case)``)."""
+    m = _CASE_MARK.search(description)
+    return m.group(1) if m else None
+
+
+def theme_mark(description: str) -> str | None:
+    """The theme id of a code's Description ``Second-order theme (<id>)``."""
+    m = _THEME_MARK.match(description)
+    return m.group(1) if m else None
+
+
+def mark(ident: str, memo: str) -> str:
+    """An observation's memo with its id in front, in brackets: ``[c6-sns-1] text``."""
+    return f"[{ident}] {memo}"
+
+
+def unmark(memo: str) -> tuple[str | None, str]:
+    """The id in front of a memo (:func:`mark`), if any, and the memo without it."""
+    m = _MEMO_MARK.match(memo)
+    return (m.group(1), m.group(2).strip()) if m and m.group(2).strip() else (None, memo)
 
 
 def key(name: str) -> str:
@@ -49,6 +87,21 @@ def slug(text: str, limit: int = 80) -> str:
     return out[:limit].rstrip("-")
 
 
+def readable_slug(name: str) -> str:
+    """:func:`slug` of a name whose every letter and digit has an ASCII spelling (accents
+    dropped, ``ø`` as ``o``); empty for a name in another script, whose slug would keep only
+    some of it (or nothing)."""
+    spelt = name.lower().translate(_SPELT)
+    if any(c.isalnum() and not slug(c) for c in spelt):
+        return ""
+    return slug(spelt)
+
+
 def is_number_variable(variable: str) -> bool:
     """Whether a case variable is the case's number (:data:`NUMBER_VARIABLE` or ``number``)."""
     return key(variable) in (key(NUMBER_VARIABLE), "number")
+
+
+def is_id_variable(variable: str) -> bool:
+    """Whether a case variable is the case's id (:data:`ID_VARIABLE` or ``id``)."""
+    return key(variable) in (key(ID_VARIABLE), "id")

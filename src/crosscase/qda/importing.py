@@ -77,7 +77,8 @@ def import_project(
     themes = existing_themes(layout, into)
     project = read_qdpx(path, layout.refi_qda_dir / "Project.xsd", shown)
     origin = f"coded in a QDA tool, imported from {path.name}"
-    imported = interpret(project, study, themes, shown, origin)
+    codebook = f"{layout.relative(layout.tables_dir('run').parent)}/<run>/codebook.qdc (make qda)"
+    imported = interpret(project, study, themes, shown, origin, codebook)
     say(f"Read {shown} ({project.origin or 'unknown origin'}): each element and what it became")
     for line in summary(imported):
         say(line)
@@ -97,7 +98,10 @@ def import_project(
     if files.unchanged:
         say(f"{plural(len(files.unchanged), 'file')} already up to date")
     if not files.written and not files.unchanged:
-        say("Nothing to write: no case that the study does not already have.")
+        why = "no case that the study does not already have"
+        if not imported.cases:
+            why = "no source of the project is coded with the study's dimensions or themes"
+        say(f"Nothing to write: {why}.")
     else:
         cases = " ".join(files.cases_option)
         say(f'Next: make validate CASES="{cases}"; make RUN={into.name} CASES="{cases}"')

@@ -22,7 +22,7 @@ from .errors import QdpxError
 from .format import Q
 
 _INTERNAL = "internal://"
-_SOURCE_KINDS = ("TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource")
+_OTHER_SOURCES = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class CodeItem:
     name: str
     parent: str | None
     line: int | None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class CaseItem:
     values: tuple[tuple[str, str], ...]  # (variable GUID, value as text)
     sources: tuple[str, ...]
     line: int | None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def read_qdpx(path: Path, schema: Path, display: str | None = None) -> QdaProjec
         if data is None:
             raise QdpxError(display, problems)
         root = parse_document(data, where, schema)
+        _unique_guids(root, where)
         project = _Extractor(root, archive, where, problems).project(qde)
     if problems:
         raise QdpxError(display, problems)
@@ -130,6 +133,41 @@ def _describe(el: Any) -> str:
     return f"{kind} {name!r}" if name else f"{kind} {el.get('guid')}"
 
 
+def _description(el: Any) -> str:
+    found = el.find(f"{Q}Description")
+    return str(found.text or "") if found is not None else ""
+
+
+#: The elements other elements refer to by GUID, each kind with GUIDs of its own (a case's code
+#: has its case's GUID, NVivo's convention).
+_REFERRED = {
+    "code": f"{Q}CodeBook//{Q}Code",
+    "variable": f"{Q}Variables/{Q}Variable",
+    "case": f"{Q}Cases/{Q}Case",
+    "source": f"{Q}Sources/*",
+    "note": f"{Q}Notes/{Q}Note",
+}
+
+
+def _unique_guids(root: Any, where: str) -> None:
+    """Stop when two elements that others refer to share a GUID: one problem each, naming the
+    elements (a reference to that GUID cannot say which it means, so nothing after is read)."""
+    problems = []
+    for kind, path in _REFERRED.items():
+        holders: dict[str, list[Any]] = {}
+        for el in root.iterfind(path):
+            holders.setdefault(el.get("guid"), []).append(el)
+        for g, els in ((g, els) for g, els in holders.items() if len(els) > 1):
+            named = [f"{_describe(e)} (line {e.sourceline})" for e in els]
+            message = (
+                f"GUID {g} is shared by {', '.join(named[:-1])} and {named[-1]}: each {kind} "
+                "needs a GUID of its own (a reference to it cannot say which is meant)"
+            )
+            problems.append(Problem(where, None, None, message, els[1].sourceline))
+    if problems:
+        raise QdpxError(where.rsplit(":", 1)[0], problems)
+
+
 class _Extractor:
     """The items of a parsed project document (``where``), each problem recorded."""
 
@@ -139,56 +177,49 @@ class _Extractor:
         self.where = where
         self.problems = problems
         self.codes: dict[str, CodeItem] = {}
-        for book in root.iterchildren(f"{Q}CodeBook"):
-            for container in book.iterchildren(f"{Q}Codes"):
-                self._walk(container, None)
+        for codes in root.iterfind(f"{Q}CodeBook/{Q}Codes"):
+            self._walk(codes, None)
         self.variables = {
             v.get("guid"): (v.get("name"), v.get("typeOfVariable"))
-            for vs in root.iterchildren(f"{Q}Variables")
-            for v in vs.iterchildren(f"{Q}Variable")
+            for v in root.iterfind(f"{Q}Variables/{Q}Variable")
         }
 
     def project(self, document: str) -> QdaProject:
         """The project: its cases, then its sources and notes (each read from the archive)."""
-        root = self.root
-        cases = []
+        root, cases = self.root, []
         for c in root.iterfind(f"{Q}Cases/{Q}Case"):
             refs = tuple(r.get("targetGUID") for r in c.iterchildren(f"{Q}SourceRef"))
+            values, description = self._values(c), _description(c)
             cases.append(
-                CaseItem(c.get("guid"), c.get("name"), self._values(c), refs, c.sourceline)
+                CaseItem(c.get("guid"), c.get("name"), values, refs, c.sourceline, description)
             )
-        sources, other = self._sources()
-        notes = {}
-        for el in root.iterfind(f"{Q}Notes/{Q}Note"):
-            item = self._text_item(el, "Note")
-            if item is not None:
-                notes[item.guid] = item
+        sources = root.findall(f"{Q}Sources/*")
+        texts = [self._text_item(el) for el in sources if el.tag == f"{Q}TextSource"]
+        notes = [self._text_item(el) for el in root.iterfind(f"{Q}Notes/{Q}Note")]
         return QdaProject(
             origin=root.get("origin") or "",
             users=len(root.findall(f"{Q}Users/{Q}User")),
             codes=self.codes,
             variables=self.variables,
             cases=tuple(cases),
-            sources=tuple(sources),
-            notes=notes,
-            other_sources=other,
+            sources=tuple(t for t in texts if t is not None),
+            notes={n.guid: n for n in notes if n is not None},
+            other_sources=sum(etree.QName(el).localname in _OTHER_SOURCES for el in sources),
             members=len(self.archive.members),
             extra_files=tuple(sorted(set(self.archive.members) - self.archive.read_names)),
             document=document,
         )
 
     def _problem(self, el: Any, message: str) -> None:
-        self.problems.append(
-            Problem(self.where, None, None, f"{_describe(el)}: {message}", el.sourceline)
-        )
+        where, line = self.where, el.sourceline
+        self.problems.append(Problem(where, None, None, f"{_describe(el)}: {message}", line))
 
     def _walk(self, el: Any, parent: str | None) -> None:
         """The codes under ``el``, parents before their children."""
         for code in el.iterchildren(f"{Q}Code"):
-            self.codes[code.get("guid")] = CodeItem(
-                code.get("guid"), code.get("name"), parent, code.sourceline
-            )
-            self._walk(code, code.get("guid"))
+            g, line = code.get("guid"), code.sourceline
+            self.codes[g] = CodeItem(g, code.get("name"), parent, line, _description(code))
+            self._walk(code, g)
 
     def _values(self, el: Any) -> tuple[tuple[str, str], ...]:
         """The variable values of a case or source: (variable GUID, value as text)."""
@@ -202,22 +233,9 @@ class _Extractor:
             values.append((ref, (value.text or "") if value is not None else ""))
         return tuple(values)
 
-    def _sources(self) -> tuple[list[TextItem], int]:
-        """The text sources, and how many sources of other kinds there are."""
-        sources: list[TextItem] = []
-        other = 0
-        for container in self.root.iterchildren(f"{Q}Sources"):
-            for el in container:
-                if el.tag == f"{Q}TextSource":
-                    item = self._text_item(el, "TextSource")
-                    if item is not None:
-                        sources.append(item)
-                elif etree.QName(el).localname in _SOURCE_KINDS:
-                    other += 1
-        return sources, other
-
-    def _text_item(self, el: Any, kind: str) -> TextItem | None:
+    def _text_item(self, el: Any) -> TextItem | None:
         """A text source or note with its text and selections (None when it has no text)."""
+        kind = etree.QName(el).localname
         text = self._text(el, kind)
         if text is None:
             return None
@@ -236,30 +254,20 @@ class _Extractor:
             if (target := coding.find(f"{Q}CodeRef").get("targetGUID")) in self.codes
         ]
         if whole and text:
-            selections.append(
-                Selection(el.get("guid"), "", 0, len(text), "", tuple(whole), (), el.sourceline)
-            )
+            codes, line = tuple(whole), el.sourceline
+            selections.append(Selection(el.get("guid"), "", 0, len(text), "", codes, (), line))
         own_notes = tuple(n.get("targetGUID") for n in el.iterchildren(f"{Q}NoteRef"))
-        return TextItem(
-            kind,
-            el.get("guid"),
-            el.get("name") or "",
-            text,
-            tuple(selections),
-            own_notes,
-            el.sourceline,
-            self._values(el),
-        )
+        g, name, values = el.get("guid"), el.get("name") or "", self._values(el)
+        return TextItem(kind, g, name, text, tuple(selections), own_notes, el.sourceline, values)
 
     def _text(self, el: Any, kind: str) -> str | None:
         """An item's text: its ``PlainTextContent``, or the archive's file its
         ``plainTextPath`` names (None, the problem recorded, when it has none)."""
         content = el.find(f"{Q}PlainTextContent")
-        path = el.get("plainTextPath")
         if content is not None:
             return str(content.text or "")
-        if path:
-            return self._file_text(el, path)
+        if el.get("plainTextPath"):
+            return self._file_text(el, el.get("plainTextPath"))
         if kind == "TextSource":
             self._problem(el, "has neither PlainTextContent nor plainTextPath: no text")
             return None
@@ -275,11 +283,8 @@ class _Extractor:
             )
             return None
         name = path[len(_INTERNAL) :]
-        member = (
-            self.archive.member(name)
-            if re.fullmatch(r"[^/\\]+", name) and name not in {".", ".."}
-            else None
-        )
+        safe = re.fullmatch(r"[^/\\]+", name) and name not in {".", ".."}
+        member = self.archive.member(name) if safe else None
         if member is None:
             self._problem(
                 el, f"plainTextPath {path!r}: no such file in the archive's sources/ folder"
@@ -306,24 +311,14 @@ class _Extractor:
         refs = []
         for coding in sel.iterchildren(f"{Q}Coding"):
             target = coding.find(f"{Q}CodeRef").get("targetGUID")
-            if target not in self.codes:
+            if target in self.codes:
+                refs.append(target)
+            else:
                 self._problem(
                     sel, f"a Coding refers to no code of the codebook (targetGUID {target})"
                 )
-                continue
-            refs.append(target)
-        memo = sel.find(f"{Q}Description")
-        notes = tuple(
-            n.get("targetGUID")
-            for n in sel.iter(f"{Q}NoteRef")  # its own and its codings'
-        )
+        notes = tuple(n.get("targetGUID") for n in sel.iter(f"{Q}NoteRef"))  # its codings' too
+        memo, codes = normalise_space(_description(sel)), tuple(dict.fromkeys(refs))
         return Selection(
-            sel.get("guid"),
-            sel.get("name") or "",
-            start,
-            end,
-            normalise_space(memo.text or "") if memo is not None else "",
-            tuple(dict.fromkeys(refs)),
-            notes,
-            sel.sourceline,
+            sel.get("guid"), sel.get("name") or "", start, end, memo, codes, notes, sel.sourceline
         )

@@ -7,7 +7,7 @@ from collections import Counter
 
 from ..model import Study
 from ..outputs import plural
-from .format import guid, is_number_variable
+from .format import guid, is_id_variable, is_number_variable
 from .interpret import Imported
 from .project import QdaProject
 
@@ -64,9 +64,12 @@ def _structure(imported: Imported) -> list[_Row]:
     unused = [
         p.codes[g].name for g, r in imported.roles.items() if r.role in ("other", "misplaced")
     ]
-    numbers = sum(1 for c in p.cases for v, _ in c.values if is_number_variable(p.variables[v][0]))
-    number_vars = sum(1 for name, _ in p.variables.values() if is_number_variable(name))
-    fields = len(p.variables) - len(imported.ignored_variables) - number_vars
+    kinds = (("case number", is_number_variable), ("case id", is_id_variable))
+    special = {k: {g for g, (name, _) in p.variables.items() if is_(name)} for k, is_ in kinds}
+    fields = len(p.variables) - len(imported.ignored_variables) - sum(map(len, special.values()))
+    shown = [k for k, _ in kinds if special[k] or k == "case number"]  # an id only when given
+    held = [(len(special[k]), k) for k in shown]
+    given = [(sum(v in special[k] for c in p.cases for v, _ in c.values), k) for k in shown]
     return [
         (
             "sources",
@@ -93,14 +96,15 @@ def _structure(imported: Imported) -> list[_Row]:
         (
             "variables",
             len(p.variables),
-            f"{plural(fields, 'protocol field')}, {plural(number_vars, 'case number')}"
+            ", ".join(plural(n, k) for n, k in [(fields, "protocol field"), *held])
             + _also(len(imported.ignored_variables), "other (ignored)"),
         ),
         (
             "variable values",
             p.variable_values,
-            f"{plural(imported.protocol_values, 'protocol value')}, "
-            f"{plural(numbers, 'case number')}",
+            ", ".join(
+                plural(n, k) for n, k in ((imported.protocol_values, "protocol value"), *given)
+            ),
         ),
     ]
 

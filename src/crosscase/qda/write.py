@@ -1,20 +1,26 @@
 """Write an imported case set (:class:`~crosscase.qda.interpret.Imported`) into its folder: one
 case file and one observation file per case, and the new candidate themes (written with
-:mod:`crosscase.casefiles`). The result is first checked as a run would load it (the study's
-cases not replaced, plus the set's); nothing is written when a check fails or a file would be
-overwritten unasked."""
+:mod:`crosscase.study.casefiles`). A file the case set already has is edited, not rewritten: only
+what the project changed is replaced, and its opening comment, order, layout and the fields the
+project does not carry stay as they are; a file whose content the project leaves as it is, is
+not written at all. The result is first checked as a run would load it (the study's cases not
+replaced, plus the set's); nothing is written when a check fails or a file would be overwritten
+unasked."""
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from ..model import Theme
+from ruamel.yaml import YAML
+
+from ..model import Observation, Theme
 from ..outputs import atomic_write
 from ..paths import Layout
-from ..study.casefiles import case_text, observations_text, themes_text
+from ..study.casefiles import case_document, case_text, dump, observations_text, themes_text
 from ..study.casesets import find_case_files
 from ..study.load import load_study
 from ..study.problems import Problem, StudyDataError
@@ -22,7 +28,7 @@ from .errors import QdpxError, fail
 from .interpret import Imported, ImportedCase
 
 #: The fields of an observation, in the order the study's files have them.
-_OBSERVATION_FIELDS = ("id", "dimension", "text", "themes", "evidence", "source", "note")
+_OBSERVATION_FIELDS = tuple(Observation.model_fields)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,13 @@ def _header(kind: str, source: str) -> str:
     )
 
 
+def _load(text: str) -> Any:
+    """A YAML document as ruamel.yaml keeps it for editing (comments, order, styles, quotes)."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    return yaml.load(text)
+
+
 def planned_files(
     imported: Imported,
     into: Path,
@@ -53,7 +66,7 @@ def planned_files(
 ) -> dict[Path, str]:
     """Path -> content of every file the import writes (``cases``: new, changed or all of the
     study's; a case already in the set, ``set_ids``, is planned when its content changed, and
-    then replaced only when asked)."""
+    then replaced only when asked), each file of the set's only when it changes."""
     chosen = [
         c
         for c in imported.cases
@@ -63,42 +76,95 @@ def planned_files(
     ]
     files: dict[Path, str] = {}
     for c in chosen:
-        files.update(_case_files(c, into, source))
+        files.update(_case_files(c, into, source, c.case.id in set_ids))
     used = {t for c in chosen for o in c.observations for t in o.themes}
-    new = [t for t in imported.new_themes if t.id in used]
+    new = [t for t in imported.new_themes if t.id in used and t not in existing_themes]
+    path = into / "themes.yaml"
     if new:
-        themes = [
-            *existing_themes,
-            *(t for t in new if t.id not in {e.id for e in existing_themes}),
-        ]
-        files[into / "themes.yaml"] = themes_text(
-            [{"id": t.id, "dimension": t.dimension, "label": t.label} for t in themes],
-            _header("New candidate second-order themes", source),
-        )
+        entries = [{"id": t.id, "dimension": t.dimension, "label": t.label} for t in new]
+        if path.is_file():
+            doc = _load(path.read_text(encoding="utf-8"))
+            doc["themes"].extend(_load(themes_text(entries, ""))["themes"])
+            files[path] = dump(doc)
+        else:
+            header = _header("New candidate second-order themes", source)
+            files[path] = themes_text(entries, header)
     return files
 
 
-def _case_files(c: ImportedCase, into: Path, source: str) -> dict[Path, str]:
-    """A case's file and its observation file."""
+def _case_files(c: ImportedCase, into: Path, source: str, in_set: bool) -> dict[Path, str]:
+    """A case's file and its observation file: those of a case of the set edited where they
+    change, the others written whole."""
     case = c.case
     files: dict[Path, str] = {}
-    files[into / "cases" / f"{case.id}.yaml"] = case_text(
-        case.id,
-        case.number,
-        case.name,
-        case.protocol,
-        case.narratives,
-        header=_header(f"Case {case.number} ({case.name})", source),
-    )
-    obs = [o.model_dump(exclude_defaults=True) for o in c.observations]
-    for o, model in zip(obs, c.observations, strict=True):
-        o["themes"] = list(model.themes)  # written even when empty, as the study's files do
-    files[into / "observations" / f"{case.id}.yaml"] = observations_text(
-        case.id,
-        [{k: o[k] for k in _OBSERVATION_FIELDS if k in o} for o in obs],
-        header=_header(f"First-order observations of case {case.number} ({case.name})", source),
-    )
+    case_file = into / "cases" / f"{case.id}.yaml"
+    obs_file = into / "observations" / f"{case.id}.yaml"
+    fields = (case.id, case.number, case.name, case.protocol, case.narratives)
+    if in_set and case_file.is_file():
+        if c.own_differences:
+            doc = _load(case_file.read_text(encoding="utf-8"))
+            _update(doc, case_document(*fields), ("number", "name", "protocol", "narratives"))
+            files[case_file] = dump(doc)
+    else:
+        header = _header(f"Case {case.number} ({case.name})", source)
+        files[case_file] = case_text(*fields, header=header)
+    entries = [_entry(o) for o in c.observations]
+    if in_set and obs_file.is_file():
+        if len(c.differences) > c.own_differences:
+            files[obs_file] = _edited_observations(obs_file, c, entries)
+    else:
+        header = _header(f"First-order observations of case {case.number} ({case.name})", source)
+        files[obs_file] = observations_text(case.id, entries, header=header)
     return files
+
+
+def _entry(o: Observation) -> dict[str, Any]:
+    """An observation as its file has it (``themes`` written even when empty, as the study's
+    files do)."""
+    data = o.model_dump(exclude_defaults=True) | {"themes": list(o.themes)}
+    return {k: data[k] for k in _OBSERVATION_FIELDS if k in data}
+
+
+def _update(doc: Any, fresh: Any, keys: Sequence[str]) -> None:
+    """Replace in ``doc`` the values of ``keys`` (and of the keys within them) that ``fresh``
+    gives otherwise, each in ``fresh``'s style; a key ``fresh`` lacks is removed."""
+    for k in keys:
+        if k not in fresh:
+            doc.pop(k, None)
+        elif hasattr(fresh[k], "items") and hasattr(doc.get(k), "items"):
+            _update(doc[k], fresh[k], list(dict.fromkeys([*doc[k], *fresh[k]])))
+        elif doc.get(k) != fresh[k]:
+            doc[k] = fresh[k]
+
+
+def _edited_observations(path: Path, c: ImportedCase, entries: list[dict[str, Any]]) -> str:
+    """A case set's observation file with the project's observations: those it has edited in
+    place (a field the project left as the study's case has it stays as written, by label or
+    id), in its order; the others after the one before them in the project's order."""
+    doc = _load(path.read_text(encoding="utf-8"))
+    fresh = {e["id"]: e for e in _load(observations_text(c.case.id, entries))["observations"]}
+    known = {o.id: o for o in c.known_observations}
+    ours = {o.id: o for o in c.observations}
+    kept = []
+    for entry in doc["observations"]:
+        ident = entry.get("id")
+        if ident in ours:
+            was, now = (_entry(known[ident]) if ident in known else {}), _entry(ours[ident])
+            _update(
+                entry, fresh[ident], [k for k in _OBSERVATION_FIELDS if was.get(k) != now.get(k)]
+            )
+            kept.append(entry)
+    at = {e["id"]: n for n, e in enumerate(kept)}
+    order = list(ours)
+    for n, ident in enumerate(order):
+        if ident not in at:
+            place = at[order[n - 1]] + 1 if n else 0
+            kept.insert(place, fresh[ident])
+            at = {e["id"]: i for i, e in enumerate(kept)}
+    seq = doc["observations"]
+    del seq[:]
+    seq.extend(kept)
+    return dump(doc)
 
 
 def existing_themes(layout: Layout, into: Path) -> list[Theme]:
@@ -156,12 +222,10 @@ def write_case_set(
             same.append(p)
         else:
             written.append(atomic_write(p, text))
-    for c in imported.cases:  # the set's cases whose content is as in their files
-        if c.case.id in set_ids and not c.changed:
-            same += [
-                into / "cases" / f"{c.case.id}.yaml",
-                into / "observations" / f"{c.case.id}.yaml",
-            ]
+    for c in imported.cases:  # the set's files left as they are: their content is the project's
+        if c.case.id in set_ids:
+            mine = [into / sub / f"{c.case.id}.yaml" for sub in ("cases", "observations")]
+            same += [p for p in mine if p.is_file() and p not in files]
     if len(kept) == len(study_files):
         option: tuple[str, ...] = (layout.relative(layout.cases_dir), f"{display}/cases")
     else:
@@ -179,9 +243,8 @@ def _check_as_a_run(
         stage = Path(tmp).resolve() / "set"
         for sub in ("cases", "observations"):
             (stage / sub).mkdir(parents=True)
-            if (into / sub).is_dir():
-                for f in sorted((into / sub).glob("*.yaml")):
-                    (stage / sub / f.name).write_bytes(f.read_bytes())
+        for f in sorted([*into.glob("cases/*.yaml"), *into.glob("observations/*.yaml")]):
+            (stage / f.relative_to(into)).write_bytes(f.read_bytes())
         if (into / "themes.yaml").is_file():
             (stage / "themes.yaml").write_bytes((into / "themes.yaml").read_bytes())
         for p, text in files.items():
@@ -193,18 +256,14 @@ def _check_as_a_run(
             if set_ids:
                 load_study(layout, [*kept, stage / "cases"], require_theme_evidence=False)
         except StudyDataError as exc:
-            prefix = (stage).as_posix()
-            raise QdpxError(
-                display,
-                [
-                    Problem(
-                        p.file.replace(prefix, display),
-                        p.case,
-                        p.field,
-                        p.message.replace(prefix, display),
-                        p.line,
-                    )
-                    for p in exc.problems
-                ],
-            ) from None
+            staged = stage.as_posix()  # the problems name the set's files, not the copy's
+            problems = [
+                replace(
+                    p,
+                    file=p.file.replace(staged, display),
+                    message=p.message.replace(staged, display),
+                )
+                for p in exc.problems
+            ]
+            raise QdpxError(display, problems) from None
     return study_files, kept

@@ -136,6 +136,8 @@ def observations_text(
                 seq = CommentedSeq(value)
                 seq.fa.set_flow_style()
                 entry[key] = seq
+            elif isinstance(value, Mapping):  # a theme basis per theme
+                entry[key] = CommentedMap((k, _text(str(v))) for k, v in value.items())
             else:
                 entry[key] = _text(str(value))
         items.append(entry)
