@@ -98,14 +98,20 @@ class _NbvalTracker:
 
 
 class _WorkflowMarker:
-    """Marks nbval's items and the tests that read the workflow's outputs ``workflow``: ``make
-    test`` runs them (``-m workflow``) beside the others (``-m "not workflow"``), two pytest
-    processes on two cores; a plain ``pytest`` runs them all in one."""
+    """Marks nbval's items, the tests that read the workflow's outputs and (to balance the two)
+    the browser tests ``workflow``: ``make test`` runs them (``-m workflow``) beside the others
+    (``-m "not workflow"``), two pytest processes on two cores; a plain ``pytest`` runs them all
+    in one."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
-            if item.path.suffix == ".ipynb" or "workflow" in getattr(item, "fixturenames", ()):
+            if (
+                item.path.suffix == ".ipynb"
+                or "workflow" in getattr(item, "fixturenames", ())
+                or {"browser", "lab"} & set(getattr(item, "fixturenames", ()))  # the browser
+                # tests too, to balance the two processes
+            ):
                 item.add_marker(pytest.mark.workflow)
 
 
