@@ -250,21 +250,15 @@ def _run_arguments(p: argparse.ArgumentParser, rule: bool = True) -> None:
         p.add_argument("--overwrite", action="store_true", help="re-make a run with new settings")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crosscase", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+Command = Callable[[str, Handler, str], argparse.ArgumentParser]
 
-    def command(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_)
-        p.set_defaults(func=handler)
-        return p
 
+def _workflow_commands(command: Command) -> None:
+    """Checking a case set, making runs, and what make calls."""
     v = command("validate", _validate, "check a case set and report every problem")
     v.add_argument("cases", nargs="*", help="case folders or files (default: the study's own)")
     v.add_argument(
-        "--allow-unevidenced-themes",
-        action="store_true",
-        help="do not report themes that no observation evidences",
+        "--allow-unevidenced-themes", action="store_true", help="allow themes no case has"
     )
     _run_arguments(command("record", _record, "validate a run's case set and record the run"))
     x = command("execute", _execute, "execute a notebook with papermill, with its run's parameters")
@@ -279,23 +273,23 @@ def _parser() -> argparse.ArgumentParser:
     p = command("report", _report, "static HTML report of a run (offline)")
     _run_arguments(p, rule=False)
     p.add_argument("--out", help="folder to write (default: build/<run>/report)")
-    q = command("qda", _qda, "export a run's study as REFI-QDA codebook (.qdc) and project (.qdpx)")
-    _run_arguments(q, rule=False)
-    i = command("import-qdpx", _import_qdpx, "import a REFI-QDA project (.qdpx) as a case set")
-    i.add_argument("project", help="the .qdpx file a QDA tool exported")
-    i.add_argument("--into", required=True, help="case-set folder, e.g. data/extensions/my-study")
-    i.add_argument(
-        "--with-changed",
-        action="store_true",
-        help="also write the study's cases that the project codes differently",
-    )
-    i.add_argument("--all", action="store_true", help="write every case of the project")
-    i.add_argument("--overwrite", action="store_true", help="replace files of an earlier import")
     n = command("new-case", _new_case, "start a new case (and its observation file)")
     n.add_argument("--id", required=True, help="case id: lowercase letters, digits, hyphens")
     n.add_argument("--name", required=True, help="case name (a table column header)")
     n.add_argument("--into", help="case-set folder (default: data/extensions/my-study)")
     n.add_argument("--number", type=int, help="case number (default: the next free one)")
+
+
+def _tool_commands(command: Command) -> None:
+    """REFI-QDA and assisted coding."""
+    q = command("qda", _qda, "export a run's study as REFI-QDA codebook (.qdc) and project (.qdpx)")
+    _run_arguments(q, rule=False)
+    i = command("import-qdpx", _import_qdpx, "import a REFI-QDA project (.qdpx) as a case set")
+    i.add_argument("project", help="the .qdpx file a QDA tool exported")
+    i.add_argument("--into", required=True, help="case-set folder, e.g. data/extensions/my-study")
+    i.add_argument("--with-changed", action="store_true", help="also the study's changed cases")
+    i.add_argument("--all", action="store_true", help="write every case of the project")
+    i.add_argument("--overwrite", action="store_true", help="replace files of an earlier import")
     g = command("suggest", _suggest, "segment a raw text and suggest a dimension per segment")
     g.add_argument("text", help="a UTF-8 text file (e.g. interview notes of a new case)")
     g.add_argument("--out", required=True, help="the suggestions CSV to write")
@@ -304,11 +298,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("case", help="the case id whose observations to suggest themes for")
     t.add_argument("--out", required=True, help="the suggestions CSV to write")
     t.add_argument("--cases", nargs="*", help="case folders or files (default: the study's)")
-    t.add_argument(
-        "--threshold",
-        type=float,
-        help="best similarity below which 'no theme' (default: learnt from the others)",
-    )
+    t.add_argument("--threshold", type=float, help="similarity below which 'no theme'")
     a = command("accept", _accept, "turn reviewed suggestions into a new case file")
     a.add_argument("suggestions", help="the reviewed suggestions CSV")
     a.add_argument("--id", required=True)
@@ -320,6 +310,19 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("coder_b", help="CSV of coder B")
     m.add_argument("--unit", default="segment", help="column identifying the unit")
     m.add_argument("--code", default="dimension", help="column holding the code")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crosscase", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=handler)
+        return p
+
+    _workflow_commands(command)
+    _tool_commands(command)
     return parser
 
 

@@ -158,8 +158,7 @@ def collect(study: Study, rule: DiscriminatorRule) -> Evidence:
 Grounds = Literal["independent", "ambiguous", "by construction", "reconstructed"]
 #: The grounds a link may rest on, strongest first.
 GROUNDS: tuple[Grounds, ...] = ("independent", "ambiguous", "by construction", "reconstructed")
-_INDEPENDENT = {b.id: b.independent for b in LINK_BASES}
-_AMBIGUOUS = {b.id for b in LINK_BASES if b.ambiguous}
+_GROUNDS_OF = {b.id: b.grounds for b in LINK_BASES}
 
 
 def grounds_of(observation: Observation, theme: str) -> Grounds:
@@ -170,10 +169,7 @@ def grounds_of(observation: Observation, theme: str) -> Grounds:
     construction* when it was assigned to match a printed case list."""
     if observation.source == RECONSTRUCTED:
         return "reconstructed"
-    basis = observation.basis_of(theme)
-    if _INDEPENDENT[basis]:
-        return "independent"
-    return "ambiguous" if basis in _AMBIGUOUS else "by construction"
+    return _GROUNDS_OF[observation.basis_of(theme)]
 
 
 @dataclass(frozen=True)

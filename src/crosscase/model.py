@@ -20,7 +20,7 @@ each observation's evidence passage located in its case's narratives (:class:`Co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -93,35 +93,35 @@ class Case(_Model):
 
 @dataclass(frozen=True)
 class LinkBasis:
-    """Where the link of an observation to a second-order theme comes from. An *independent* link
-    was made from the observation itself; one that is not was assigned so as to match a case list
-    the publication prints, and a check of the computed case lists against that list holds by
-    construction. An *ambiguous* one rests on a mark of the publication that may or may not single
-    out the observation (italics that may be a term's): independent if it does, by construction if
-    not."""
+    """Where the link of an observation to a second-order theme comes from, and so what a check of
+    the computed case lists against a printed one proves: an *independent* link was made from the
+    observation itself; one *by construction* was assigned so as to match the printed list; an
+    *ambiguous* one rests on a mark of the publication that may or may not single out the
+    observation (independent if it does, by construction if not)."""
 
     id: str
     label: str
-    independent: bool
-    ambiguous: bool = False
+    grounds: Literal["independent", "ambiguous", "by construction"]
 
 
+_DISPLAY = "the publication's data display"
 #: The bases an observation-theme link may have (``Observation.theme_basis``), in order.
 LINK_BASES: tuple[LinkBasis, ...] = (
-    LinkBasis("coded", "coded by the researcher", True),
-    LinkBasis("highlighted", "highlighted in the publication's data display", True),
+    LinkBasis("coded", "coded by the researcher", "independent"),
+    LinkBasis("highlighted", f"highlighted in {_DISPLAY}", "independent"),
     LinkBasis(
         "ambiguous-italics",
-        "in italics in the publication's data display, which may mark a term, not the observation",
-        False,
-        ambiguous=True,
+        f"in italics in {_DISPLAY}, which may mark a term, not the observation",
+        "ambiguous",
     ),
     LinkBasis(
         "display-case-list",
         "follows the case list printed in the data display's last column",
-        False,
+        "by construction",
     ),
-    LinkBasis("text-case-list", "follows the case list given in the publication's text", False),
+    LinkBasis(
+        "text-case-list", "follows the case list given in the publication's text", "by construction"
+    ),
 )
 #: The basis of a link whose observation states none: the researcher's own coding.
 DEFAULT_LINK_BASIS = "coded"

@@ -50,12 +50,14 @@ def reference(
 def check_framework(fw: Parsed[Framework]) -> list[Problem]:
     """Dimensions name a known perspective; perspective and dimension ids are unique."""
     framework, doc = fw.model, fw.doc
-    out = []
     persp = [p.id for p in framework.perspectives]
-    for i, d in enumerate(framework.dimensions):
-        out += reference(
+    out = [
+        p
+        for i, d in enumerate(framework.dimensions)
+        for p in reference(
             doc, None, ("dimensions", i, "perspective"), "perspective", d.perspective, persp
         )
+    ]
     for kind, items in (
         ("perspective", framework.perspectives),
         ("dimension", framework.dimensions),
@@ -77,14 +79,8 @@ def check_case_identity(cases: Sequence[ParsedCase]) -> list[Problem]:
     for c in cases:
         case, doc = c.case, c.doc
         if c.path.stem != case.id:
-            out.append(
-                doc.problem(
-                    case.id,
-                    ("id",),
-                    f"case id {case.id!r} differs from the file name {c.path.name!r} "
-                    f"(name the file {case.id}.yaml)",
-                )
-            )
+            message = f"case id {case.id!r} differs from the file name {c.path.name!r} "
+            out.append(doc.problem(case.id, ("id",), message + f"(name the file {case.id}.yaml)"))
         if ids[case.id] > 1:
             out.append(doc.problem(case.id, ("id",), f"duplicate case id {case.id!r}"))
         holder = holders.setdefault(case.number, c)
@@ -120,14 +116,9 @@ def check_case_against_framework(c: ParsedCase, framework: Framework) -> list[Pr
             message = unknown("dimension", key, dims, likely)
             out.append(doc.problem(case.id, ("narratives", key), message))
         if len(text) > MAX_NARRATIVE_CHARS:
-            out.append(
-                doc.problem(
-                    case.id,
-                    ("narratives", key),
-                    f"narrative too long: {len(text):,} characters (the limit is "
-                    f"{MAX_NARRATIVE_CHARS:,}; see data/README.md, Limits)",
-                )
-            )
+            message = f"narrative too long: {len(text):,} characters (the limit is "
+            message += f"{MAX_NARRATIVE_CHARS:,}; see data/README.md, Limits)"
+            out.append(doc.problem(case.id, ("narratives", key), message))
     for f in fields:
         if f not in case.protocol and f not in c.broken:
             out.append(doc.problem(case.id, ("protocol",), f"missing protocol field {f!r}"))
@@ -148,13 +139,8 @@ def check_themes(files: Sequence[ParsedItems[Theme]], framework: Framework | Non
                     f.doc, None, ("themes", i, "dimension"), "dimension", t.dimension, dims
                 )
             if t.id in seen:
-                out.append(
-                    f.doc.problem(
-                        None,
-                        ("themes", i, "id"),
-                        f"duplicate theme id {t.id!r} (also in {seen[t.id]})",
-                    )
-                )
+                message = f"duplicate theme id {t.id!r} (also in {seen[t.id]})"
+                out.append(f.doc.problem(None, ("themes", i, "id"), message))
             seen.setdefault(t.id, f.doc.display)
     return out
 
@@ -302,45 +288,29 @@ def check_theme_basis(
     out: list[Problem] = []
     if basis is None:
         return None, out
+    prefix = f"observation {o.id}: "
     if not o.themes:
-        out.append(
-            f.doc.problem(
-                name,
-                (*loc, "theme_basis"),
-                f"observation {o.id}: theme_basis given, but the observation lists no theme",
-            )
-        )
+        message = prefix + "theme_basis given, but the observation lists no theme"
+        out.append(f.doc.problem(name, (*loc, "theme_basis"), message))
     if isinstance(basis, str):
-        out += reference(
-            f.doc, name, (*loc, "theme_basis"), "theme basis", basis, known, f"observation {o.id}: "
-        )
+        out += reference(f.doc, name, (*loc, "theme_basis"), "theme basis", basis, known, prefix)
         return basis, out
     by_id: dict[str, str] = {}
     for ref, value in basis.items():
         at: Loc = (*loc, "theme_basis", ref)
-        out += reference(f.doc, name, at, "theme basis", value, known, f"observation {o.id}: ")
+        out += reference(f.doc, name, at, "theme basis", value, known, prefix)
         theme = themes.resolve(ref)
         if theme is not None and theme.id in resolved:
             by_id[theme.id] = value
         elif not any(r == ref or (theme and themes.resolve(r) is theme) for r in o.themes):
             # (a theme it lists whose link failed is reported on the link)
-            out.append(
-                f.doc.problem(
-                    name,
-                    at,
-                    f"observation {o.id}: theme_basis names {ref!r}, which is not among its "
-                    f"themes ({', '.join(resolved) or 'none'})",
-                )
-            )
+            listed = ", ".join(resolved) or "none"
+            message = f"theme_basis names {ref!r}, which is not among its themes ({listed})"
+            out.append(f.doc.problem(name, at, prefix + message))
     for t in resolved:
         if t not in by_id:
-            out.append(
-                f.doc.problem(
-                    name,
-                    (*loc, "theme_basis"),
-                    f"observation {o.id}: theme_basis gives no basis for its theme {t!r}",
-                )
-            )
+            message = prefix + f"theme_basis gives no basis for its theme {t!r}"
+            out.append(f.doc.problem(name, (*loc, "theme_basis"), message))
     return by_id, out
 
 
@@ -354,23 +324,11 @@ def check_observation_files(
         if name is None or name in unreadable:
             continue
         if name not in cases:
-            out.append(
-                f.doc.problem(
-                    name,
-                    ("case",),
-                    unknown("case", name, sorted(cases))
-                    + f": no case file {name}.yaml among the cases loaded",
-                )
-            )
+            message = unknown("case", name, sorted(cases)) + f": no case file {name}.yaml among "
+            out.append(f.doc.problem(name, ("case",), message + "the cases loaded"))
         elif f.doc.path.stem != name:
-            out.append(
-                f.doc.problem(
-                    name,
-                    ("case",),
-                    f"observations of case {name!r} are in {f.doc.path.name!r} "
-                    f"(name the file {name}.yaml)",
-                )
-            )
+            message = f"observations of case {name!r} are in {f.doc.path.name!r} "
+            out.append(f.doc.problem(name, ("case",), message + f"(name the file {name}.yaml)"))
     return out
 
 
@@ -390,13 +348,8 @@ def check_observation_ids(files: Sequence[ParsedItems[Observation]]) -> list[Pro
                 for g, j in places
                 if (g, j) != (f, i)
             ]
-            out.append(
-                f.doc.problem(
-                    f.head.get("case"),
-                    ("observations", i, "id"),
-                    f"duplicate observation id {ident!r} (also at {', '.join(others)})",
-                )
-            )
+            message = f"duplicate observation id {ident!r} (also at {', '.join(others)})"
+            out.append(f.doc.problem(f.head.get("case"), ("observations", i, "id"), message))
     return out
 
 
