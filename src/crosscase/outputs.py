@@ -103,12 +103,16 @@ def manifest(paths: Iterable[Path], relative_to: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["file", "bytes", "sha256"])
 
 
-_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+)
 
 
 def in_words(n: int) -> str:
     """A count as a title prints it: "five" (zero to twenty in words, then digits)."""
-    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+    words = _WORDS.split()
+    return words[n] if 0 <= n < len(words) else str(n)
 
 
 def plural(n: int, noun: str) -> str:
