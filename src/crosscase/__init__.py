@@ -12,4 +12,4 @@ Import what you use from its module (``from crosscase.study import load_study``)
 package itself loads nothing, so light commands stay fast.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
