@@ -20,56 +20,8 @@ The modules: ``settings`` (the declared configuration), ``segmentation`` (senten
 measure), ``clustering`` (candidate themes), ``measures`` (agreement, calibration, AUROC, and
 dimension coding measured), ``findings`` (what the measures mean, in sentences), ``figures``
 and ``review`` (the ``suggest``, ``accept``, ``suggest-themes`` and ``agreement`` commands).
-What the notebook of assisted coding calls is imported here, but its figures.
 """
 
-from .clustering import cluster_observations, clustering_table, dendrogram_panels, pooled_rand_index
-from .dimensions import dimension_coding_loco, document_counts, domain_documents
-from .features import normalise_text
-from .findings import findings, reach
-from .measures import (
-    IN_CONTEXT,
-    MAJORITY,
-    SENTENCE,
-    accuracy_coverage_table,
-    agreement,
-    confidence_summary,
-    coverage_curve,
-    dimension_coding_by_case,
-    dimension_coding_summary,
-    evidence_agreement,
-    prediction_set_summary,
-    reliability_table,
-)
 from .settings import DECLARED, Settings
-from .themes import theme_assignment_loco, theme_case_lists, theme_summary
 
-__all__ = [
-    "DECLARED",
-    "IN_CONTEXT",
-    "MAJORITY",
-    "SENTENCE",
-    "Settings",
-    "accuracy_coverage_table",
-    "agreement",
-    "cluster_observations",
-    "clustering_table",
-    "confidence_summary",
-    "coverage_curve",
-    "dendrogram_panels",
-    "dimension_coding_by_case",
-    "dimension_coding_loco",
-    "dimension_coding_summary",
-    "document_counts",
-    "domain_documents",
-    "evidence_agreement",
-    "findings",
-    "normalise_text",
-    "pooled_rand_index",
-    "prediction_set_summary",
-    "reach",
-    "reliability_table",
-    "theme_assignment_loco",
-    "theme_case_lists",
-    "theme_summary",
-]
+__all__ = ["DECLARED", "Settings"]
