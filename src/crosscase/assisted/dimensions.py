@@ -50,17 +50,13 @@ def training_passages(study: Study, segments: pd.DataFrame | None = None) -> pd.
     """Coded passages of a study, each with its case, dimension, text and unit: the narrative
     sentences (``segments``, if the caller has them) and the first-order observations."""
     sentences = narrative_segments(study) if segments is None else segments
-    observations = pd.DataFrame(
-        [(co.case, co.observation.dimension, co.observation.text) for co in study.observations],
-        columns=["case", "dimension", "text"],
-    )
-    return pd.concat(
-        [
-            sentences[["case", "dimension", "text"]].assign(unit="sentence"),
-            observations.assign(unit="observation"),
-        ],
-        ignore_index=True,
-    )
+    sentences = sentences[["case", "dimension", "text"]].assign(unit="sentence")
+    observations = [
+        (co.case, co.observation.dimension, co.observation.text, "observation")
+        for co in study.observations
+    ]
+    observed = pd.DataFrame(observations, columns=sentences.columns)
+    return pd.concat([sentences, observed], ignore_index=True)
 
 
 def reference_ranks(probabilities: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -74,12 +70,9 @@ def candidate_sets(
 ) -> tuple[list[list[str]], list[str]]:
     """Each unit's prediction set (``members``: units x codes), most probable first, and its
     ``unsure`` flag: "yes" unless the set holds the suggestion (the most probable) alone."""
-    candidates = [
-        [codes[j] for j in np.argsort(-proba[i], kind="stable") if members[i, j]]
-        for i in range(len(proba))
-    ]
-    best = proba.argmax(axis=1) if len(proba) else []
-    unsure = ["" if c == [codes[int(b)]] else "yes" for c, b in zip(candidates, best, strict=True)]
+    order = np.argsort(-proba, axis=1, kind="stable")  # order[:, 0] is the suggestion
+    candidates = [[codes[j] for j in row if members[i, j]] for i, row in enumerate(order)]
+    unsure = ["" if c == [codes[o[0]]] else "yes" for c, o in zip(candidates, order, strict=True)]
     return candidates, unsure
 
 
@@ -126,11 +119,11 @@ class DimensionCoder:
     ) -> None:
         self.framework, self.passages, self.settings = framework, passages, settings
         self.codes = [d.id for d in framework.dimensions]
-        docs = documents if documents is not None else pd.DataFrame(columns=["dimension", "text"])
-        texts = np.array([*passages["text"].astype(str), *docs["text"].astype(str)], dtype=object)
-        labels = np.array([*passages["dimension"].astype(str), *docs["dimension"].astype(str)])
-        case = np.array([*passages["case"].astype(str), *[""] * len(docs)], dtype=object)
-        sentence = np.array([*(passages["unit"] == "sentence"), *[False] * len(docs)])
+        data = pd.concat([passages, documents], ignore_index=True)  # documents: no case, no unit
+        texts = data["text"].astype(str).to_numpy(dtype=object)
+        labels = data["dimension"].astype(str).to_numpy(dtype=str)
+        case = data["case"].fillna("").astype(str).to_numpy(dtype=object)
+        sentence = (data["unit"] == "sentence").to_numpy()
         held_out = list(dict.fromkeys(case[sentence]))
         if len(held_out) < 2:
             raise ValueError("calibration needs the narratives of at least two coded cases")
