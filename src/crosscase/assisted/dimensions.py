@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.ndimage import correlate1d
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -231,14 +232,8 @@ def suggest_dimensions(
 def neighbour_context(probabilities: np.ndarray, weights: Sequence[float]) -> np.ndarray:
     """Each row averaged with its neighbours' (weights: previous, own, next; at either end the
     missing neighbour's weight is left out)."""
-    before, own, after = weights
-    out = own * probabilities
-    total = np.full(len(probabilities), own)
-    out[1:] += before * probabilities[:-1]
-    total[1:] += before
-    out[:-1] += after * probabilities[1:]
-    total[:-1] += after
-    return np.asarray(out / total[:, None])
+    total = correlate1d(np.ones(len(probabilities)), weights, mode="constant")
+    return np.asarray(correlate1d(probabilities, weights, axis=0, mode="constant") / total[:, None])
 
 
 @dataclass(frozen=True)
