@@ -7,19 +7,15 @@ dimension is coded with that dimension, and every first-order observation with i
 none). The measures leave each case out in turn: train on the other cases (and the domain
 documents the caller gives), code the case left out. The configuration is :data:`DECLARED`,
 fixed before it was measured (:class:`Settings` says why each setting is what it is).
+Everything is deterministic (seeded randomness only) and built on well-kept libraries (pySBD,
+scikit-learn, scipy, ``krippendorff``); what is computed by hand is vectorised over bootstrap
+resamples or permutations and tested against them, resample by resample.
 
-Everything is deterministic (seeded randomness only) and built on well-kept libraries: pySBD
-for sentences, scikit-learn for TF-IDF, the classifier, its calibration and the reference
-metrics, scipy for hierarchical clustering, ``krippendorff`` for Krippendorff's alpha. What is
-computed by hand is vectorised over bootstrap resamples or permutations, and tested against
-those libraries resample by resample; the cross-conformal prediction sets are tested against
-their definition.
-
-The modules: ``settings`` (the declared configuration), ``segmentation`` (sentences),
-``features`` (TF-IDF), ``dimensions`` (dimension coding), ``themes`` (theme suggestion and its
-measure), ``clustering`` (candidate themes), ``measures`` (agreement, calibration, AUROC, and
-dimension coding measured), ``findings`` (what the measures mean, in sentences), ``figures``
-and ``review`` (the ``suggest``, ``accept``, ``suggest-themes`` and ``agreement`` commands).
+The modules: ``settings``, ``segmentation`` (sentences), ``features`` (TF-IDF), ``dimensions``
+(dimension coding), ``themes`` (theme suggestion, and its measure), ``clustering`` (candidate
+themes), ``measures`` (agreement, calibration, AUROC; dimension coding measured), ``findings``
+(what the measures mean, in sentences), ``figures``, and ``review`` (the ``suggest``,
+``accept``, ``suggest-themes`` and ``agreement`` commands).
 """
 
 from .settings import DECLARED, Settings
