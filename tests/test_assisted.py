@@ -26,8 +26,8 @@ from crosscase.assisted.measures import (
     agreement_statistics,
     auroc,
     bootstrap_agreement,
+    bootstrap_weights,
     calibration_error,
-    resample_weights,
 )
 from crosscase.assisted.segmentation import narrative_segments, segment
 from crosscase.assisted.settings import DECLARED
@@ -287,14 +287,17 @@ def test_the_vectorised_bootstrap_is_the_loop_over_resamples() -> None:
     """Each resample's statistic equals the library's statistic on the resampled units."""
     a, b = _codes(40, 4, 2)
     codes = sorted(set(a) | set(b))
-    weights = resample_weights(len(a), 25, seed=5)
+    weights = bootstrap_weights(len(a), 25, seed=5)
+    assert (weights[0] == 1).all(), "first the units as they are"
+    weights = weights[1:]
     assert weights.shape == (25, len(a)) and (weights.sum(axis=1) == len(a)).all()
     stats = agreement_statistics(a, b, codes, weights)
     for r in range(25):
         units = np.repeat(np.arange(len(a)), weights[r].astype(int))
         ra, rb = [a[i] for i in units], [b[i] for i in units]
-        assert stats["kappa"][r] == pytest.approx(cohen_kappa_score(ra, rb, labels=codes))
-        assert stats["accuracy"][r] == pytest.approx(np.mean(np.array(ra) == np.array(rb)))
+        kappa = cohen_kappa_score(ra, rb, labels=codes)
+        assert stats["Cohen's kappa"][r] == pytest.approx(kappa)
+        assert stats["percent agreement"][r] == pytest.approx(np.mean(np.array(ra) == np.array(rb)))
 
 
 def test_calibration_error_and_coverage_by_their_definitions() -> None:
@@ -338,12 +341,12 @@ def test_auroc_matches_scikit_learn_and_its_bootstrap_the_loop() -> None:
     rng = np.random.default_rng(4)
     positive = rng.random(50) < 0.4
     score = np.round(rng.random(50) + positive * 0.3, 1)  # ties on purpose
-    weights = resample_weights(50, 20, seed=1)
-    got = auroc(score, positive, np.vstack([np.ones(50), weights]))
+    weights = bootstrap_weights(50, 20, seed=1)
+    got = auroc(score, positive, weights)
     assert got[0] == pytest.approx(roc_auc_score(positive, score))
-    for r in range(20):
+    for r in range(1, 21):
         units = np.repeat(np.arange(50), weights[r].astype(int))
-        assert got[r + 1] == pytest.approx(roc_auc_score(positive[units], score[units]))
+        assert got[r] == pytest.approx(roc_auc_score(positive[units], score[units]))
 
 
 def test_the_permutation_null_of_ami_is_scikit_learns_ami_on_the_permutations() -> None:

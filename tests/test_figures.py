@@ -113,11 +113,11 @@ def test_heatmap_says_what_its_colours_and_counts_mean(study: Study, evidence: E
 def test_dendrogram_leaves_are_not_cut_mid_word(study: Study) -> None:
     """Leaf labels name the observation and its theme; a long theme label is shortened at a word
     boundary with an ellipsis, never cut inside a word."""
-    from crosscase import assisted
+    from crosscase.assisted import clustering
 
     labels = {t.label for t in study.themes}
     words = {w for label in labels for w in label.split()}
-    for _, _, leaves in assisted.dendrogram_panels(assisted.cluster_observations(study), study):
+    for _, _, leaves in clustering.dendrogram_panels(clustering.cluster_observations(study), study):
         for leaf in leaves:
             theme = leaf.split(": ", 1)[1]
             if theme in labels:

@@ -1,8 +1,7 @@
-"""Dimension coding: suggest the framework dimension of each sentence, with a calibrated score,
-a conformal prediction set and its evidence (:class:`DimensionCoder`,
-:func:`suggest_dimensions`), trained on a study's coded passages and on domain documents; and
-the leave-one-case-out coding of every narrative sentence that the measures read
-(:func:`dimension_coding_loco`)."""
+"""Dimension coding: the framework dimension of each sentence suggested with a calibrated score, a
+conformal prediction set and its evidence (:class:`DimensionCoder`, :func:`suggest_dimensions`),
+trained on a study's coded passages and on domain documents; and the leave-one-case-out coding
+of every narrative sentence that the measures read (:func:`dimension_coding_loco`)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
+from scipy.ndimage import correlate1d
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -20,11 +19,8 @@ from sklearn.preprocessing import normalize
 
 from ..model import Framework, Study
 from .features import Ngrams, TrainingTfidf, normalise_text
-from .measures import reference_ranks
 from .segmentation import narrative_segments, segment
 from .settings import DECLARED, Settings
-
-_DOCUMENT_COLUMNS = ["dimension", "source", "text"]
 
 
 def domain_documents(study: Study) -> pd.DataFrame:
@@ -32,20 +28,17 @@ def domain_documents(study: Study) -> pd.DataFrame:
     label, aliases and keywords (one document), the sentences of its definition and of its
     interview question; from the comparison with alternatives, each literature
     characteristic. Columns: dimension, source, text."""
-    rows: list[dict[str, str]] = []
+    rows = []
     for d in study.framework.dimensions:
-        terms = " ".join([d.label, *d.aliases, *d.keywords])
-        rows.append({"dimension": d.id, "source": "label, aliases and keywords", "text": terms})
+        rows.append(
+            (d.id, "label, aliases and keywords", " ".join([d.label, *d.aliases, *d.keywords]))
+        )
         for source, text in (("definition", d.definition), ("question", d.question)):
-            rows += [
-                {"dimension": d.id, "source": source, "text": t} for _, _, t in segment(text or "")
-            ]
+            rows += [(d.id, source, t) for _, _, t in segment(text or "")]
     if study.comparison is not None:
-        rows += [
-            {"dimension": c.dimension, "source": "literature characteristic", "text": c.text}
-            for c in study.comparison.characteristics
-        ]
-    return pd.DataFrame(rows, columns=_DOCUMENT_COLUMNS)
+        characteristics = study.comparison.characteristics
+        rows += [(c.dimension, "literature characteristic", c.text) for c in characteristics]
+    return pd.DataFrame(rows, columns=["dimension", "source", "text"])
 
 
 def document_counts(documents: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
@@ -55,24 +48,22 @@ def document_counts(documents: pd.DataFrame, labels: dict[str, str]) -> pd.DataF
 
 
 def training_passages(study: Study, segments: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Coded passages of a study: narrative sentences (unit ``sentence``; ``segments``, if the
-    caller has them, else :func:`narrative_segments`) and first-order observations (unit
-    ``observation``), each with its case and dimension."""
+    """Coded passages of a study, each with its case, dimension, text and unit: the narrative
+    sentences (``segments``, if the caller has them) and the first-order observations."""
     sentences = narrative_segments(study) if segments is None else segments
-    seg = sentences[["case", "dimension", "text"]].assign(unit="sentence")
-    obs = pd.DataFrame(
-        [
-            {
-                "case": co.case,
-                "dimension": co.observation.dimension,
-                "text": co.observation.text,
-                "unit": "observation",
-            }
-            for co in study.observations
-        ],
-        columns=["case", "dimension", "text", "unit"],
-    )
-    return pd.concat([seg, obs], ignore_index=True)
+    sentences = sentences[["case", "dimension", "text"]].assign(unit="sentence")
+    observations = [
+        (co.case, co.observation.dimension, co.observation.text, "observation")
+        for co in study.observations
+    ]
+    observed = pd.DataFrame(observations, columns=sentences.columns)
+    return pd.concat([sentences, observed], ignore_index=True)
+
+
+def reference_ranks(probabilities: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """1-based rank of each reference code (ties: the earlier code first, as argmax)."""
+    order = np.argsort(-probabilities, axis=1, kind="stable")
+    return np.asarray(np.argmax(order == reference[:, None], axis=1) + 1)
 
 
 def candidate_sets(
@@ -80,12 +71,9 @@ def candidate_sets(
 ) -> tuple[list[list[str]], list[str]]:
     """Each unit's prediction set (``members``: units x codes), most probable first, and its
     ``unsure`` flag: "yes" unless the set holds the suggestion (the most probable) alone."""
-    candidates = [
-        [codes[j] for j in np.argsort(-proba[i], kind="stable") if members[i, j]]
-        for i in range(len(proba))
-    ]
-    best = proba.argmax(axis=1) if len(proba) else []
-    unsure = ["" if c == [codes[int(b)]] else "yes" for c, b in zip(candidates, best, strict=True)]
+    order = np.argsort(-proba, axis=1, kind="stable")  # order[:, 0] is the suggestion
+    candidates = [[codes[j] for j in row if members[i, j]] for i, row in enumerate(order)]
+    unsure = ["" if c == [codes[o[0]]] else "yes" for c, o in zip(candidates, order, strict=True)]
     return candidates, unsure
 
 
@@ -107,34 +95,18 @@ def conformal_sets(
     return np.asarray(below < coverage * (n + 1))
 
 
-def _classifier(split: int, settings: Settings) -> Pipeline:
-    """TF-IDF of the training rows and logistic regression, as :class:`Settings` declares."""
-    return make_pipeline(
-        TrainingTfidf(split),
-        LogisticRegression(
-            C=settings.c,
-            class_weight=settings.class_weight,
-            solver=settings.solver,
-            max_iter=5000,
-        ),
-    )
-
-
 class DimensionCoder:
     """Suggest the framework dimension of text segments, with a calibrated score.
 
-    Trained on coded passages (:func:`training_passages`) and the ``documents`` given (e.g.
-    :func:`domain_documents`) as :class:`Settings` declares. Calibrated inside the passages'
-    cases: for each case with narrative sentences, a classifier trained without that case is
-    calibrated on its sentences (temperature scaling, ``CalibratedClassifierCV`` on the frozen
-    classifier), and the score is the mean of these calibrated classifiers' probabilities,
-    which is what ``CalibratedClassifierCV(..., cv=<those splits>, ensemble=True)`` computes.
-    At least two cases with narrative sentences are needed. Each suggestion carries its
-    evidence: the keywords of that dimension found in the segment, and the most similar coded
-    passage.
-
-    ``ngrams`` (counts of a corpus that holds the passages and documents) and ``cache`` (fitted
-    classifiers by training data) let repeated coders share work; they change no result.
+    Trained on coded passages (:func:`training_passages`) and ``documents`` (e.g.
+    :func:`domain_documents`) as :class:`Settings` declares. For each case with narrative
+    sentences (at least two), a classifier trained without the case is calibrated on its
+    sentences (temperature scaling of the frozen classifier); the score is the mean of these
+    calibrated classifiers' probabilities, which is what ``CalibratedClassifierCV(...,
+    cv=<those splits>, ensemble=True)`` computes, and what they gave the held-out sentences'
+    codes calibrates the conformal sets. ``ngrams`` (counts of a corpus that holds the passages
+    and documents) and ``cache`` (fitted classifiers by training data) let repeated coders share
+    work; they change no result.
     """
 
     def __init__(
@@ -147,102 +119,100 @@ class DimensionCoder:
         cache: dict[tuple[tuple[str, ...], tuple[str, ...]], Pipeline] | None = None,
     ) -> None:
         self.framework, self.passages, self.settings = framework, passages, settings
-        docs = documents if documents is not None else pd.DataFrame(columns=_DOCUMENT_COLUMNS)
-        texts = np.array([*passages["text"].astype(str), *docs["text"].astype(str)], dtype=object)
-        labels = np.array([*passages["dimension"].astype(str), *docs["dimension"].astype(str)])
-        case = np.array([*passages["case"].astype(str), *[""] * len(docs)], dtype=object)
-        sentence = np.array([*(passages["unit"] == "sentence"), *[False] * len(docs)])
+        self.codes = [d.id for d in framework.dimensions]
+        data = pd.concat([passages, documents], ignore_index=True)  # documents: no case, no unit
+        texts = data["text"].astype(str).to_numpy(dtype=object)
+        labels = data["dimension"].astype(str).to_numpy(dtype=str)
+        case = data["case"].fillna("").astype(str).to_numpy(dtype=object)
+        sentence = (data["unit"] == "sentence").to_numpy()
         held_out = list(dict.fromkeys(case[sentence]))
         if len(held_out) < 2:
             raise ValueError("calibration needs the narratives of at least two coded cases")
         self._ngrams = ngrams if ngrams is not None else Ngrams(texts.tolist(), settings)
         cache = {} if cache is None else cache
         x = self._ngrams.counts(texts.tolist())
-        self.codes = [d.id for d in framework.dimensions]
         index = {c: i for i, c in enumerate(self.codes)}
-        self._pairs: list[CalibratedClassifierCV] = []
+        self._folds: list[CalibratedClassifierCV] = []
         self._calibration: list[np.ndarray] = []
         for c in held_out:
             train = np.flatnonzero(case != c)
             test = np.flatnonzero((case == c) & sentence)
             key = (tuple(texts[train]), tuple(labels[train]))
             if key not in cache:
-                cache[key] = _classifier(self._ngrams.split, settings).fit(x[train], labels[train])
+                cache[key] = make_pipeline(
+                    TrainingTfidf(self._ngrams.split),
+                    LogisticRegression(
+                        C=settings.c,
+                        class_weight=settings.class_weight,
+                        solver=settings.solver,
+                        max_iter=5000,
+                    ),
+                ).fit(x[train], labels[train])
             everything = np.arange(len(test))  # one split: the frozen model is never refitted
-            pair = CalibratedClassifierCV(
+            fold = CalibratedClassifierCV(
                 FrozenEstimator(cache[key]),
                 method=settings.calibration,
                 cv=[(everything, everything)],
             ).fit(x[test], labels[test])
-            self._pairs.append(pair)
-            p = self._ordered(pair.predict_proba(x[test]), pair.classes_)
-            self._calibration.append(p[np.arange(len(test)), [index[y] for y in labels[test]]])
-        self._keywords = {
-            d.id: [(k, normalise_text(k)) for k in d.keywords] for d in framework.dimensions
-        }
-        self._neighbours: tuple[TrainingTfidf, csr_matrix] | None = None
+            self._folds.append(fold)
+            p = self._probabilities(fold, x[test])
+            self._calibration.append(p[everything, [index[y] for y in labels[test]]])
 
-    def _ordered(self, probabilities: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    def _probabilities(self, model: CalibratedClassifierCV, x: object) -> np.ndarray:
         """Columns in framework order (a code the training data lack has probability 0)."""
-        names = [str(c) for c in classes]
-        out = np.zeros((probabilities.shape[0], len(self.codes)))
-        for j, code in enumerate(self.codes):
-            if code in names:
-                out[:, j] = probabilities[:, names.index(code)]
-        return out
-
-    def fold_probabilities(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Each calibrated fold classifier's probabilities (units x codes, framework order)."""
-        x = self._ngrams.counts(list(texts))
-        return [self._ordered(pair.predict_proba(x), pair.classes_) for pair in self._pairs]
+        p = pd.DataFrame(model.predict_proba(x), columns=[str(c) for c in model.classes_])
+        return p.reindex(columns=self.codes, fill_value=0.0).to_numpy()
 
     def predict(
         self, texts: Sequence[str], coverages: Sequence[float] = ()
     ) -> tuple[np.ndarray, dict[float, np.ndarray]]:
-        """Calibrated probabilities (the mean over the calibrated fold classifiers) and the
-        prediction set at each coverage (:func:`conformal_sets`)."""
-        folds = self.fold_probabilities(texts)
+        """Calibrated probabilities (units x codes; the mean over the calibrated fold
+        classifiers) and the prediction set at each coverage (:func:`conformal_sets`)."""
+        x = self._ngrams.counts(list(texts))
+        folds = [self._probabilities(fold, x) for fold in self._folds]
         sets = {c: conformal_sets(self._calibration, folds, c) for c in coverages}
         return np.mean(folds, axis=0), sets
 
     def suggest(self, texts: Sequence[str]) -> pd.DataFrame:
         """For each text: suggested dimension, calibrated score, ``unsure`` ("yes" unless the
         prediction set at the declared coverage holds the suggestion alone), ``candidates``
-        (that set, most probable first), matching keywords, nearest coded passage."""
-        columns = ["text", "dimension", "score", "unsure", "candidates", "keywords"]
-        columns += ["neighbour_case", "neighbour"]
+        (that set, most probable first), the dimension's keywords it holds, and the most similar
+        coded passage of the dimension."""
         if not len(texts):
-            return pd.DataFrame(columns=columns)
+            columns = ["text", "dimension", "score", "unsure", "candidates", "keywords"]
+            return pd.DataFrame(columns=[*columns, "neighbour_case", "neighbour"])
         coverage = self.settings.unsure_coverage
         proba, sets = self.predict(texts, [coverage])
-        if self._neighbours is None:
-            counts = self._ngrams.counts(self.passages["text"].astype(str).tolist())
-            tfidf = TrainingTfidf(self._ngrams.split).fit(counts)
-            self._neighbours = (tfidf, normalize(tfidf.transform(counts)))
-        tfidf, train = self._neighbours
-        sims = (normalize(tfidf.transform(self._ngrams.counts(list(texts)))) @ train.T).toarray()
-        dims = self.passages["dimension"].to_numpy()
         candidates, unsure = candidate_sets(proba, sets[coverage], self.codes)
-        rows = []
-        for i, text in enumerate(texts):
-            best = int(np.argmax(proba[i]))
-            dim = self.codes[best]
-            norm = normalise_text(text)
-            same = np.flatnonzero(dims == dim)
-            j = int(same[int(np.argmax(sims[i, same]))]) if len(same) else -1
-            rows.append(
-                {
-                    "text": text,
-                    "dimension": dim,
-                    "score": round(float(proba[i, best]), 3),
-                    "unsure": unsure[i],
-                    "candidates": "; ".join(candidates[i]),
-                    "keywords": "; ".join(k for k, nk in self._keywords.get(dim, []) if nk in norm),
-                    "neighbour_case": str(self.passages["case"].iloc[j]) if j >= 0 else "",
-                    "neighbour": str(self.passages["text"].iloc[j]) if j >= 0 else "",
-                }
-            )
-        return pd.DataFrame(rows, columns=columns)
+        suggested = [self.codes[i] for i in proba.argmax(axis=1)]
+        keywords = {d.id: d.keywords for d in self.framework.dimensions}
+        counts = self._ngrams.counts(self.passages["text"].astype(str).tolist())
+        tfidf = TrainingTfidf(self._ngrams.split).fit(counts)
+        x = normalize(tfidf.transform(self._ngrams.counts(list(texts))))
+        sims = (x @ normalize(tfidf.transform(counts)).T).toarray()
+        same = self.passages["dimension"].to_numpy()[None, :] == np.array(suggested)[:, None]
+        nearest = np.where(same, sims, -np.inf).argmax(axis=1)
+        found = same.any(axis=1)
+
+        def neighbour(column: str) -> list[str]:
+            values = self.passages[column]
+            return [str(values.iloc[j]) if ok else "" for j, ok in zip(nearest, found, strict=True)]
+
+        return pd.DataFrame(
+            {
+                "text": list(texts),
+                "dimension": suggested,
+                "score": [round(float(s), 3) for s in proba.max(axis=1)],
+                "unsure": unsure,
+                "candidates": ["; ".join(c) for c in candidates],
+                "keywords": [
+                    "; ".join(k for k in keywords[d] if normalise_text(k) in normalise_text(t))
+                    for t, d in zip(texts, suggested, strict=True)
+                ],
+                "neighbour_case": neighbour("case"),
+                "neighbour": neighbour("text"),
+            }
+        )
 
 
 def suggest_dimensions(
@@ -262,14 +232,8 @@ def suggest_dimensions(
 def neighbour_context(probabilities: np.ndarray, weights: Sequence[float]) -> np.ndarray:
     """Each row averaged with its neighbours' (weights: previous, own, next; at either end the
     missing neighbour's weight is left out)."""
-    before, own, after = weights
-    out = own * probabilities
-    total = np.full(len(probabilities), own)
-    out[1:] += before * probabilities[:-1]
-    total[1:] += before
-    out[:-1] += after * probabilities[1:]
-    total[:-1] += after
-    return np.asarray(out / total[:, None])
+    total = correlate1d(np.ones(len(probabilities)), weights, mode="constant")
+    return np.asarray(correlate1d(probabilities, weights, axis=0, mode="constant") / total[:, None])
 
 
 @dataclass(frozen=True)
@@ -291,6 +255,20 @@ class DimensionCoding:
     sets: dict[float, np.ndarray]
     majority: np.ndarray
 
+    @property
+    def reference(self) -> np.ndarray:
+        """Each unit's reference code, as its index in ``codes``."""
+        return self.units["reference"].map({c: i for i, c in enumerate(self.codes)}).to_numpy()
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """Each unit's calibrated score (the probability of the suggestion)."""
+        return np.asarray(self.probabilities.max(axis=1))
+
+    @property
+    def correct(self) -> np.ndarray:
+        return (self.units["suggested"] == self.units["reference"]).to_numpy()
+
 
 def dimension_coding_loco(
     study: Study,
@@ -301,11 +279,10 @@ def dimension_coding_loco(
     """Leave-one-case-out dimension coding of every narrative sentence (of the cases in
     ``only``, if given): for each case, train on the other cases' coding and the ``documents``,
     code the case's sentences."""
-    codes = [d.id for d in study.framework.dimensions]
     segments = narrative_segments(study)
     passages = training_passages(study, segments)
-    docs = documents if documents is not None else pd.DataFrame(columns=_DOCUMENT_COLUMNS)
-    ngrams = Ngrams([*passages["text"], *docs["text"]], settings)
+    texts = [*passages["text"], *([] if documents is None else documents["text"])]
+    ngrams = Ngrams(texts, settings)
     cache: dict[tuple[tuple[str, ...], tuple[str, ...]], Pipeline] = {}
     coverages = sorted({*settings.set_coverages, settings.unsure_coverage})
     parts = []
@@ -314,14 +291,11 @@ def dimension_coding_loco(
         if test.empty or (only is not None and case.id not in only):
             continue
         train = passages[passages["case"] != case.id]
-        coder = DimensionCoder(study.framework, train, docs, settings, ngrams, cache)
-        parts.append(_held_out(coder, test, train, settings, coverages))
-    units = pd.concat([part.units for part in parts], ignore_index=True)
-    columns = ["case_number", "segment", "reference", "suggested", "score", "rank"]
-    units = units[[*columns, "candidates", "unsure", "in_context", "text"]]
+        coder = DimensionCoder(study.framework, train, documents, settings, ngrams, cache)
+        parts.append(_held_out(coder, test, train, coverages))
     return DimensionCoding(
-        codes=codes,
-        units=units,
+        codes=[d.id for d in study.framework.dimensions],
+        units=pd.concat([part.units for part in parts], ignore_index=True),
         probabilities=np.vstack([part.probabilities for part in parts]),
         context=np.vstack([part.context for part in parts]),
         sets={c: np.vstack([part.sets[c] for part in parts]) for c in coverages},
@@ -330,28 +304,28 @@ def dimension_coding_loco(
 
 
 def _held_out(
-    coder: DimensionCoder,
-    test: pd.DataFrame,
-    train: pd.DataFrame,
-    settings: Settings,
-    coverages: Sequence[float],
+    coder: DimensionCoder, test: pd.DataFrame, train: pd.DataFrame, coverages: Sequence[float]
 ) -> DimensionCoding:
     """The coding of one case's sentences (``test``) by a coder trained without the case."""
-    codes = coder.codes
+    codes, settings = coder.codes, coder.settings
     p, sets = coder.predict(test["text"].tolist(), coverages)
     context = neighbour_context(p, settings.context_weights)
+    reference = test["dimension"].map({c: i for i, c in enumerate(codes)}).to_numpy()
+    candidates, unsure = candidate_sets(p, sets[settings.unsure_coverage], codes)
+    units = pd.DataFrame(
+        {
+            "case_number": test["case_number"].to_numpy(),
+            "segment": test["segment"].to_numpy(),
+            "reference": test["dimension"].to_numpy(),
+            "suggested": [codes[i] for i in p.argmax(axis=1)],
+            "score": p.max(axis=1).round(3),
+            "rank": reference_ranks(p, reference),
+            "candidates": ["; ".join(c) for c in candidates],
+            "unsure": unsure,
+            "in_context": [codes[i] for i in context.argmax(axis=1)],
+            "text": test["text"].to_numpy(),
+        }
+    )
     counts = train[train["unit"] == "sentence"]["dimension"].value_counts()
     order = np.argsort([-counts.get(c, 0) for c in codes], kind="stable")
-    frame = test[["case_number", "segment", "dimension", "text"]].reset_index(drop=True)
-    frame = frame.rename(columns={"dimension": "reference"})
-    reference = frame["reference"].map({c: i for i, c in enumerate(codes)}).to_numpy()
-    best = p.argmax(axis=1)
-    frame["suggested"] = [codes[i] for i in best]
-    frame["score"] = p.max(axis=1).round(3)
-    frame["rank"] = reference_ranks(p, reference)
-    candidates, unsure = candidate_sets(p, sets[settings.unsure_coverage], codes)
-    frame["candidates"] = ["; ".join(c) for c in candidates]
-    frame["unsure"] = unsure
-    frame["in_context"] = [codes[i] for i in context.argmax(axis=1)]
-    majority = np.tile(order, (len(p), 1))
-    return DimensionCoding(codes, frame, p, context, sets, majority)
+    return DimensionCoding(codes, units, p, context, sets, np.tile(order, (len(p), 1)))

@@ -26,31 +26,28 @@ def normalise_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def _vectorizer_settings(settings: Settings) -> tuple[dict[str, object], dict[str, object]]:
-    word: dict[str, object] = {
-        "preprocessor": normalise_text,
-        "ngram_range": settings.word_ngrams,
-        "stop_words": "english",
-        "token_pattern": r"(?u)\b[\w/]*[a-z][\w/-]*\b",
+def _vectorizers(settings: Settings) -> dict[str, dict[str, object]]:
+    """The word and the character vectorizers' arguments (:class:`Settings`)."""
+    return {
+        "word": {
+            "preprocessor": normalise_text,
+            "ngram_range": settings.word_ngrams,
+            "stop_words": "english",
+            "token_pattern": r"(?u)\b[\w/]*[a-z][\w/-]*\b",
+        },
+        "char": {
+            "preprocessor": normalise_text,
+            "analyzer": "char_wb",
+            "ngram_range": settings.char_ngrams,
+        },
     }
-    char: dict[str, object] = {
-        "preprocessor": normalise_text,
-        "analyzer": "char_wb",
-        "ngram_range": settings.char_ngrams,
-    }
-    return word, char
 
 
 def features(settings: Settings = DECLARED) -> FeatureUnion:
     """Word and character TF-IDF features, joined (:class:`Settings`): the definition that
     :class:`Ngrams` and :class:`TrainingTfidf` compute faster."""
-    word, char = _vectorizer_settings(settings)
-    return FeatureUnion(
-        [
-            ("word", TfidfVectorizer(sublinear_tf=True, **word)),
-            ("char", TfidfVectorizer(sublinear_tf=True, **char)),
-        ]
-    )
+    vectorizers = _vectorizers(settings).items()
+    return FeatureUnion([(n, TfidfVectorizer(sublinear_tf=True, **kw)) for n, kw in vectorizers])
 
 
 class Ngrams:
@@ -63,20 +60,18 @@ class Ngrams:
 
     def __init__(self, texts: Sequence[str], settings: Settings = DECLARED) -> None:
         unique = list(dict.fromkeys(str(t) for t in texts))
-        self.interval_row = {t: i for i, t in enumerate(unique)}
-        word, char = _vectorizer_settings(settings)
-        self._word = CountVectorizer(**word)
-        self._char = CountVectorizer(**char)
-        counts = [self._word.fit_transform(unique), self._char.fit_transform(unique)]
+        self._row = {t: i for i, t in enumerate(unique)}
+        self._vectorizers = [CountVectorizer(**kw) for kw in _vectorizers(settings).values()]
+        counts = [v.fit_transform(unique) for v in self._vectorizers]
         self.split = int(counts[0].shape[1])  # the word columns come first
         self._counts = hstack(counts).tocsr()
 
     def counts(self, texts: Sequence[str]) -> csr_matrix:
         """The n-gram counts of ``texts`` (n-grams of the counted texts only)."""
         texts = [str(t) for t in texts]
-        if all(t in self.interval_row for t in texts):
-            return self._counts[[self.interval_row[t] for t in texts]]
-        return hstack([self._word.transform(texts), self._char.transform(texts)]).tocsr()
+        if all(t in self._row for t in texts):
+            return self._counts[[self._row[t] for t in texts]]
+        return hstack([v.transform(texts) for v in self._vectorizers]).tocsr()
 
 
 class TrainingTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]

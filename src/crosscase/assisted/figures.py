@@ -9,27 +9,10 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..figures import style
 from ..palette import BLUE, GREY, PERSPECTIVE_EDGES, VERMILLION
-
-
-def _counts(data: pd.DataFrame, ax: Axes, vmax: int | None = None) -> None:
-    """A heatmap of counts, annotated, in the compendium's blues."""
-    sns.heatmap(
-        data,
-        annot=True,
-        fmt="d",
-        cmap="Blues",
-        cbar=False,
-        linewidths=0.5,
-        linecolor="white",
-        ax=ax,
-        vmin=0,
-        vmax=vmax,
-    )
 
 
 def confusion_figure(
@@ -41,15 +24,12 @@ def confusion_figure(
     """Heatmap of a confusion matrix (rows: the ``reference`` coding, columns: suggested)."""
     with style():
         fig, ax = plt.subplots(figsize=(2.5 + 0.9 * len(labels), 1.5 + 0.6 * len(labels)))
-        data = confusion.copy()
-        data.index = pd.Index(labels)
-        data.columns = pd.Index(labels)
-        _counts(data, ax)
-        ax.set_xlabel("Suggested")
-        ax.set_ylabel(reference)
+        data = pd.DataFrame(confusion.to_numpy(), index=labels, columns=labels)
+        kw = {"linewidths": 0.5, "linecolor": "white", "vmin": 0}
+        sns.heatmap(data, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax, **kw)
+        ax.set(xlabel="Suggested", ylabel=reference)
         ax.tick_params(axis="x", rotation=30)
-        for tick in ax.get_xticklabels():
-            tick.set_horizontalalignment("right")
+        plt.setp(ax.get_xticklabels(), horizontalalignment="right")
         if title:
             ax.set_title(title)
     return fig
@@ -116,11 +96,9 @@ def confidence_figure(
                 xytext=(7, -3),
                 fontsize=8,
             )
-        left.set_xlim(0, 1)
-        left.set_ylim(0, 1.05)
-        left.set_xlabel("Calibrated score of the suggestion")
-        left.set_ylabel("Share of suggestions that are right")
-        left.set_title("Reliability")
+        left.set(xlim=(0, 1), ylim=(0, 1.05), title="Reliability")
+        left.set(xlabel="Calibrated score of the suggestion")
+        left.set(ylabel="Share of suggestions that are right")
         left.legend(loc="upper left", frameon=False)
         right.plot(
             curve["coverage"],
@@ -137,11 +115,9 @@ def confidence_figure(
             capsize=3,
             label="declared coverages (95% interval)",
         )
-        right.set_xlim(0, 1.02)
-        right.set_ylim(0, 1.05)
-        right.set_xlabel("Coverage (share of sentences given a suggestion)")
-        right.set_ylabel("Accuracy of those suggestions")
-        right.set_title("Accuracy against coverage")
+        right.set(xlim=(0, 1.02), ylim=(0, 1.05), title="Accuracy against coverage")
+        right.set(xlabel="Coverage (share of sentences given a suggestion)")
+        right.set(ylabel="Accuracy of those suggestions")
         right.legend(loc="lower left", frameon=False)
         if title:
             fig.suptitle(title)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ..model import Study
-from .dimension_measures import IN_CONTEXT, MAJORITY, SENTENCE
 from .dimensions import DimensionCoding
 from .features import normalise_text
+from .measures import IN_CONTEXT, MAJORITY, SENTENCE
 
 
 def ci(table: pd.DataFrame, statistic: str, coder: str | None = None) -> str:

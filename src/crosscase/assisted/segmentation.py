@@ -62,21 +62,11 @@ def segment(text: str) -> list[tuple[int, int, str]]:
 def narrative_segments(study: Study) -> pd.DataFrame:
     """The reference units of dimension coding: every sentence of every narrative, coded with the
     narrative's dimension, in text order (cases by number, narratives in framework order)."""
-    rows = []
-    for case in study.cases:
-        for dim in study.framework.dimensions:
-            for i, (start, end, text) in enumerate(segment(case.narratives.get(dim.id, ""))):
-                rows.append(
-                    {
-                        "case": case.id,
-                        "case_number": case.number,
-                        "dimension": dim.id,
-                        "segment": f"{case.number}-{dim.id}-{i + 1}",
-                        "start": start,
-                        "end": end,
-                        "text": text,
-                    }
-                )
-    return pd.DataFrame(
-        rows, columns=["case", "case_number", "dimension", "segment", "start", "end", "text"]
-    )
+    rows = [
+        (case.id, case.number, dim.id, f"{case.number}-{dim.id}-{i + 1}", start, end, text)
+        for case in study.cases
+        for dim in study.framework.dimensions
+        for i, (start, end, text) in enumerate(segment(case.narratives.get(dim.id, "")))
+    ]
+    columns = ["case", "case_number", "dimension", "segment", "start", "end", "text"]
+    return pd.DataFrame(rows, columns=columns)
