@@ -201,7 +201,7 @@ def _read_variables(plan: _Plan, project: QdaProject, study: Study, log: Problem
     ]
     plan.variables = len(own) + len(from_sources)
     for var, value in [*own, *from_sources]:
-        name, _ = project.variables[var]
+        name = project.variables[var]
         if is_number_variable(name):
             plan.number = plan.number or _case_number(value, draft, log)
         elif is_id_variable(name):

@@ -65,7 +65,7 @@ def _structure(imported: Imported) -> list[_Row]:
         p.codes[g].name for g, r in imported.roles.items() if r.role in ("other", "misplaced")
     ]
     kinds = (("case number", is_number_variable), ("case id", is_id_variable))
-    special = {k: {g for g, (name, _) in p.variables.items() if is_(name)} for k, is_ in kinds}
+    special = {k: {g for g, name in p.variables.items() if is_(name)} for k, is_ in kinds}
     fields = len(p.variables) - len(imported.ignored_variables) - sum(map(len, special.values()))
     shown = [k for k, _ in kinds if special[k] or k == "case number"]  # an id only when given
     held = [(len(special[k]), k) for k in shown]
@@ -101,7 +101,7 @@ def _structure(imported: Imported) -> list[_Row]:
         ),
         (
             "variable values",
-            p.variable_values,
+            sum(len(c.values) for c in p.cases),
             ", ".join(
                 plural(n, k) for n, k in ((imported.protocol_values, "protocol value"), *given)
             ),
@@ -112,6 +112,7 @@ def _structure(imported: Imported) -> list[_Row]:
 def _content(imported: Imported) -> list[_Row]:
     """Coded selections, notes, users and the archive's files."""
     p, cases = imported.project, imported.cases
+    texts = (*p.sources, *p.notes.values())
     located = sum(1 for c in cases for o in c.observations if o.evidence)
     unlocated = sum(1 for c in cases for o in c.observations if not o.evidence)
     memo_less = sum(c.memo_less for c in cases)
@@ -131,7 +132,7 @@ def _content(imported: Imported) -> list[_Row]:
             + _also(sel.get("none", 0), "with none of the study's codes (ignored)")
             + _also(in_notes, "in notes")
             + _also(elsewhere, "in sources without the study's codes (ignored)")
-            + f"; {plural(p.codings, 'coding')}",
+            + f"; {plural(sum(len(s.codes) for t in texts for s in t.selections), 'coding')}",
         ),
         (
             "notes",
