@@ -28,7 +28,7 @@ from ..model import Framework, Study, Theme
 from ..study.checks import ThemeIndex
 from ..study.passages import normalise_space
 from .errors import ProblemLog
-from .format import key, readable_slug, theme_mark
+from .format import free_id, key, readable_slug, theme_mark
 from .project import CaseItem, CodeItem, QdaProject, TextItem
 
 Role = Literal["dimension", "theme", "new-theme", "case", "misplaced", "other"]
@@ -96,11 +96,7 @@ class CodeMeanings:
             base = theme_mark(code.description) or ""
             if not base or base in taken:
                 base = readable_slug(label) or f"{dimension}-theme"
-            ident, n = base, 1
-            while ident in taken:
-                n += 1
-                ident = f"{base}-{n}"
-            self.new[k] = Theme(id=ident, dimension=dimension, label=label)
+            self.new[k] = Theme(id=free_id(base, taken), dimension=dimension, label=label)
         return self.new[k].id
 
     def study_codes(self, codes: Iterable[str]) -> list[str]:

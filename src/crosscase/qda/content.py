@@ -69,111 +69,93 @@ class ContentReader:
     ) -> None:
         self.project, self.framework, self.codes, self.log = project, framework, codes, log
         self.selections: Counter[str] = Counter()
+        self.label, self.memo_less = "", 0  # of the case being read
 
     def content(
         self, draft: Draft, known: Mapping[str, Observation], label: str
     ) -> CaseContent | None:
         """A case's content (``label`` in problems); ``known`` are the observations of the
         study's case that rest on no passage, by id. None when there is a problem (recorded)."""
+        self.label, self.memo_less, problems = label, 0, len(self.log.problems)
         narrative: dict[str, list[Span]] = defaultdict(list)
-        raw: list[RawObservation] = []
-        ok, memo_less = self._passages(draft.sources, label, narrative, raw)
-        ok &= self._notes(draft.notes, known, label, raw)
+        raw = self._passages(draft.sources, narrative) + self._notes(draft.notes, known)
         covered = _merge(x for s in narrative.values() for x in s)
         for o in raw:
             if o.span and not any(
                 i == o.span[0] and a <= o.span[1] and o.span[2] <= b for i, a, b in covered
             ):
                 narrative[o.dimension].append(o.span)
-        narratives = self._narratives(draft, narrative, label)
-        return CaseContent(narratives, raw, memo_less) if ok and narratives is not None else None
+        narratives = self._narratives(draft, narrative)
+        if narratives is None or len(self.log.problems) > problems:
+            return None
+        return CaseContent(narratives, raw, self.memo_less)
 
     def _passages(
-        self,
-        sources: Sequence[int],
-        label: str,
-        narrative: dict[str, list[Span]],
-        raw: list[RawObservation],
-    ) -> tuple[bool, int]:
+        self, sources: Sequence[int], narrative: dict[str, list[Span]]
+    ) -> list[RawObservation]:
         """Each span of the sources (its selections together, in the order of their first):
-        narrative passages and observations. Whether all went well, and how many observations
-        had no memo."""
+        its narrative passages (added to ``narrative``) and observations."""
         groups: dict[Span, list[Selection]] = {}
         for i in sources:
             for sel in self.project.sources[i].selections:
                 groups.setdefault((i, sel.start, sel.end), []).append(sel)
-        ok, memo_less = True, 0
+        raw = []
         for span, selections in groups.items():
             i, start, end = span
             source, line = self.project.sources[i], selections[0].line
             what = f"{source.describe()}, selection {start}-{end}"
-            ok &= self.codes.meaning((c for s in selections for c in s.codes), what, label, line)[2]
+            self.codes.meaning((c for s in selections for c in s.codes), what, self.label, line)
             passage = normalise_space(source.text[start:end])
             for dims, themes, memo in self._of_span(selections):
                 if not themes and not memo:
                     for dim in dims:
                         narrative[dim].append(span)
-                    continue
-                dimension = self._dimension(dims, themes, what, label, line)
-                if dimension is None:
-                    ok = False
-                    continue
-                memo_less += not memo
-                names, text = _unmarked([s.name for s in selections], memo)
-                raw.append(
-                    RawObservation(names, dimension, text or passage, themes, passage, span, line)
-                )
-        return ok, memo_less
+                elif dimension := self._dimension(dims, themes, what, line):
+                    self.memo_less += not memo
+                    names, text = _unmarked([s.name for s in selections], memo)
+                    observation = (dimension, text or passage, themes, passage, span, line)
+                    raw.append(RawObservation(names, *observation))
+        return raw
 
     def _notes(
-        self,
-        notes: Sequence[TextItem],
-        known: Mapping[str, Observation],
-        label: str,
-        raw: list[RawObservation],
-    ) -> bool:
+        self, notes: Sequence[TextItem], known: Mapping[str, Observation]
+    ) -> list[RawObservation]:
         """The observations that rest on no passage: one a note."""
-        ok = True
+        raw = []
         for note in notes:
             codes = [c for sel in note.selections for c in sel.codes]
-            what, stem = note.describe(), note_stem(note.name)
-            if not self.codes.study_codes(codes):  # named by the id of an observation
-                if stem not in known:
-                    continue
+            what, stem, text = note.describe(), note_stem(note.name), normalise_space(note.text)
+            if self.codes.study_codes(codes):
+                dims, themes, _ = self.codes.meaning(codes, what, self.label, note.line)
+            elif stem in known:  # named by the id of an observation
                 dims, themes = {known[stem].dimension}, list(known[stem].themes)
             else:
-                dims, themes, good = self.codes.meaning(codes, what, label, note.line)
-                ok &= good
-            dimension = self._dimension(dims, themes, what, label, note.line)
-            text = normalise_space(note.text)
-            if not text:
-                self.log.add(f"{what}: the note has no text", label, note.line)
-            if dimension is None or not text:
-                ok = False
                 continue
-            names, text = _unmarked([*(s.name for s in note.selections), stem], text)
-            raw.append(RawObservation(names, dimension, text, themes, None, None, note.line))
-        return ok
+            dimension = self._dimension(dims, themes, what, note.line)
+            if not text:
+                self.log.add(f"{what}: the note has no text", self.label, note.line)
+            elif dimension:
+                names, text = _unmarked([*(s.name for s in note.selections), stem], text)
+                raw.append(RawObservation(names, dimension, text, themes, None, None, note.line))
+        return raw
 
-    def _narratives(
-        self, draft: Draft, narrative: dict[str, list[Span]], label: str
-    ) -> dict[str, str] | None:
+    def _narratives(self, draft: Draft, narrative: dict[str, list[Span]]) -> dict[str, str] | None:
         """Each dimension's passages merged, in text order (None, the problem recorded, when a
         dimension has none)."""
         narratives: dict[str, str] = {}
         for d in self.framework.dimensions:
             spans = _merge(narrative.get(d.id, []))
-            if not spans:
-                self.log.add(
-                    f"case {draft.name!r} has no passage coded with dimension {d.label!r}: every "
-                    "dimension needs a narrative"
-                    + ("" if any(narrative.values()) else " (the case has no text coded at all)"),
-                    label,
-                    draft.line,
-                )
+            texts = [self.project.sources[i].text[a:b] for i, a, b in spans]
+            if texts:
+                narratives[d.id] = normalise_space(" ".join(texts))
                 continue
-            texts = (self.project.sources[i].text[a:b] for i, a, b in spans)
-            narratives[d.id] = normalise_space(" ".join(texts))
+            self.log.add(
+                f"case {draft.name!r} has no passage coded with dimension {d.label!r}: every "
+                "dimension needs a narrative"
+                + ("" if any(narrative.values()) else " (the case has no text coded at all)"),
+                self.label,
+                draft.line,
+            )
         return narratives if len(narratives) == len(self.framework.dimensions) else None
 
     def _memo(self, sel: Selection) -> str:
@@ -240,7 +222,7 @@ class ContentReader:
         return "observation" if themes or memo or not dims <= in_narrative else "narrative"
 
     def _dimension(
-        self, dims: set[str], themes: list[str], what: str, case: str, line: int | None
+        self, dims: set[str], themes: list[str], what: str, line: int | None
     ) -> str | None:
         """The one dimension of an observation's codes (None, the problem recorded)."""
         together = {self.codes.dimension_of[t] for t in themes} | dims
@@ -251,7 +233,7 @@ class ContentReader:
             "dimension and evidences themes of that dimension only"
             if together
             else f"{what}: a memo but no dimension or theme code",
-            case,
+            self.label,
             line,
         )
         return None

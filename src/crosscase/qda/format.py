@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Collection
 
 from ..study.passages import normalise_space
 
@@ -87,6 +88,15 @@ def readable_slug(name: str) -> str:
     name in another script, whose slug would keep only some of it (or nothing)."""
     spelt = name.lower().translate(_SPELT)
     return "" if any(c.isalnum() and not slug(c) for c in spelt) else slug(spelt)
+
+
+def free_id(base: str, taken: Collection[str]) -> str:
+    """``base``, else the first of ``base-2``, ``base-3``, ... not ``taken``."""
+    ident, n = base, 1
+    while ident in taken:
+        n += 1
+        ident = f"{base}-{n}"
+    return ident
 
 
 def is_number_variable(variable: str) -> bool:

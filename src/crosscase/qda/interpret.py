@@ -25,8 +25,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import count
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..model import DEFAULT_LINK_BASIS, SLUG_PATTERN, Case, Observation, Study, Theme
 from ..outputs import plural
@@ -38,6 +40,7 @@ from .format import (
     ID_VARIABLE,
     NUMBER_VARIABLE,
     case_mark,
+    free_id,
     is_id_variable,
     is_number_variable,
     key,
@@ -45,6 +48,7 @@ from .format import (
 )
 from .project import QdaProject
 
+M = TypeVar("M", bound=BaseModel)
 _OBSERVATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -268,28 +272,23 @@ class _Cases:
             number = plan.known.number if plan.known else max(self.owner, default=0) + 1
         ident = plan.given
         if ident is None:
-            base = readable_slug(plan.draft.name) or f"case-{number}"
-            ident, n = base, 1
-            while ident in self.taken:
-                n += 1
-                ident = f"{base}-{n}"
+            ident = free_id(readable_slug(plan.draft.name) or f"case-{number}", self.taken)
             self.taken.add(ident)
         self.owner.setdefault(number, ident)
+        name, line = plan.draft.name, plan.draft.line
+        fields: dict[str, Any] = dict(id=ident, number=number, name=name, protocol=plan.protocol)
+        fields["narratives"] = plan.content.narratives
+        return self._valid(Case, fields, f"case {name!r}", None, line)
+
+    def _valid(
+        self, model: type[M], fields: dict[str, Any], what: str, case: str | None, line: int | None
+    ) -> M | None:
+        """The ``model`` of ``fields``, or None with each problem its validation finds."""
         try:
-            narratives = plan.content.narratives
-            return Case(
-                id=ident,
-                number=number,
-                name=plan.draft.name,
-                protocol=plan.protocol,
-                narratives=narratives,
-            )
+            return model(**fields)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
-                where = ".".join(map(str, err["loc"]))
-                self.log.add(
-                    f"case {plan.draft.name!r}: {where}: {err['msg']}", line=plan.draft.line
-                )
+                self.log.add(f"{what}: {'.'.join(map(str, err['loc']))}: {err['msg']}", case, line)
             return None
 
     def _imported(self, plan: _Plan, case: Case) -> ImportedCase:
@@ -314,22 +313,12 @@ class _Cases:
             kept = (
                 {"source": same.source, "note": same.note} if same else {"source": self.origin_note}
             )
-            try:
-                out.append(
-                    Observation(
-                        id=ident,
-                        dimension=o.dimension,
-                        text=o.text,
-                        themes=o.themes,
-                        evidence=o.evidence,
-                        theme_basis=_basis(same, o.themes),
-                        **kept,
-                    )
-                )
-            except ValidationError as exc:
-                for err in exc.errors(include_url=False):
-                    where = ".".join(map(str, err["loc"]))
-                    self.log.add(f"observation {ident}: {where}: {err['msg']}", case.id, o.line)
+            fields: dict[str, Any] = dict(
+                id=ident, dimension=o.dimension, text=o.text, themes=o.themes, **kept
+            )
+            fields |= dict(evidence=o.evidence, theme_basis=_basis(same, o.themes))
+            if made := self._valid(Observation, fields, f"observation {ident}", case.id, o.line):
+                out.append(made)
         self.used_ids |= ids.mine
         return _ordered(self.study, out, known)
 
@@ -394,10 +383,7 @@ class _Ids:
         if ident is None and match is not None and self.free(match.id):
             ident = match.id
         if ident is None:
-            k = 1
-            while not self.free(f"c{number}-{k}"):
-                k += 1
-            ident = f"c{number}-{k}"
+            ident = next(f"c{number}-{k}" for k in count(1) if self.free(f"c{number}-{k}"))
         self.mine.add(ident)
         return ident, match
 
