@@ -163,17 +163,11 @@ class _Extractor:
 
     def project(self, document: str) -> QdaProject:
         root = self.root
-        cases = [
-            CaseItem(
-                c.get("guid"),
-                c.get("name"),
-                self._values(c),
-                tuple(r.get("targetGUID") for r in c.iterchildren(f"{Q}SourceRef")),
-                c.sourceline,
-                _description(c),
-            )
-            for c in root.iterfind(f"{Q}Cases/{Q}Case")
-        ]
+        cases = []
+        for c in root.iterfind(f"{Q}Cases/{Q}Case"):
+            refs = tuple(r.get("targetGUID") for r in c.iterchildren(f"{Q}SourceRef"))
+            values, line, about = self._values(c), c.sourceline, _description(c)
+            cases.append(CaseItem(c.get("guid"), c.get("name"), values, refs, line, about))
         sources = root.findall(f"{Q}Sources/*")
         texts = [self._text_item(el) for el in sources if el.tag == f"{Q}TextSource"]
         notes = [self._text_item(el) for el in root.iterfind(f"{Q}Notes/{Q}Note")]
