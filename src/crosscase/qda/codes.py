@@ -108,23 +108,20 @@ class CodeMeanings:
 
     def meaning(
         self, codes: Iterable[str], what: str = "", case: str | None = None, line: int | None = None
-    ) -> tuple[set[str], list[str], bool]:
-        """The dimensions and themes (ids) of some codes, and whether they are all the study's;
-        the codes that are not are reported when told ``what`` holds them."""
+    ) -> tuple[set[str], list[str]]:
+        """The dimensions and themes (ids) of some codes; with ``what`` (what holds them), each
+        code that is neither is reported."""
         dims: set[str] = set()
         themes: list[str] = []
-        ok = True
         for c in codes:
             role = self.roles[c]
             if role.role == "dimension":
                 dims.add(role.ref)
             elif role.role in ("theme", "new-theme"):
                 themes.append(role.ref)
-            elif role.role == "misplaced" or (role.role == "other" and what):
-                ok = False
-                if what:
-                    self.log.add(f"{what}: {role.ref or self._neither(c)}", case, line)
-        return dims, list(dict.fromkeys(themes)), ok
+            elif what and role.role in ("misplaced", "other"):
+                self.log.add(f"{what}: {role.ref or self._neither(c)}", case, line)
+        return dims, list(dict.fromkeys(themes))
 
     def _neither(self, code: str) -> str:
         return (
@@ -161,43 +158,29 @@ class Draft:
     notes: tuple[TextItem, ...] = ()
 
 
-class _SourceIndex:
-    """The project's text sources by GUID, by name, and by the case codes coding them."""
-
-    def __init__(self, project: QdaProject, codes: CodeMeanings) -> None:
-        self.project = project
-        self.index = {s.guid: i for i, s in enumerate(project.sources)}
-        self.by_name: dict[str, list[int]] = defaultdict(list)
-        self.coded_by_case: dict[str, set[int]] = defaultdict(set)  # case key -> sources it codes
-        for i, s in enumerate(project.sources):
-            self.by_name[name_key(s.name)].append(i)
-            for g in (g for sel in s.selections for g in sel.codes if codes.is_case_code(g)):
-                self.coded_by_case[name_key(project.codes[g].name)].add(i)
-                self.coded_by_case[g].add(i)
-
-    def of_case(self, c: CaseItem) -> tuple[str, list[int]]:
-        """A case's name (its own, or its one source's) and its sources: those it refers to and
-        those its case code codes, or else those of its name."""
-        linked = [self.index[r] for r in c.sources if r in self.index]
-        name = c.name or (self.project.sources[linked[0]].name if len(linked) == 1 else "")
-        codes = self.coded_by_case
-        linked += sorted(codes.get(c.guid, set()) | codes.get(name_key(name), set()))
-        return name, list(dict.fromkeys(linked or self.by_name.get(name_key(name), [])))
-
-
 def drafts(
     project: QdaProject, codes: CodeMeanings, log: ProblemLog
 ) -> tuple[list[Draft], list[str]]:
     """Which sources make which case; the names of the sources that make none."""
-    sources = _SourceIndex(project, codes)
+    index = {s.guid: i for i, s in enumerate(project.sources)}
+    by_name: dict[str, list[int]] = defaultdict(list)
+    coded: dict[str, set[int]] = defaultdict(set)  # by the GUIDs and names of case codes
+    for i, s in enumerate(project.sources):
+        by_name[name_key(s.name)].append(i)
+        for g in (g for sel in s.selections for g in sel.codes if codes.is_case_code(g)):
+            coded[name_key(project.codes[g].name)].add(i)
+            coded[g].add(i)
     out: list[Draft] = []
     claimed: dict[int, str] = {}
     names: Counter[str] = Counter()
-    for c in project.cases:
-        name, linked = sources.of_case(c)
+    for c in project.cases:  # its sources: those it refers to and its code codes, or of its name
+        linked = [index[r] for r in c.sources if r in index]
+        name = c.name or (project.sources[linked[0]].name if len(linked) == 1 else "")
         if not name:
             log.add(f"Case {c.guid} has no name and no single source", line=c.line)
             continue
+        linked += sorted(coded.get(c.guid, set()) | coded.get(name_key(name), set()))
+        linked = list(dict.fromkeys(linked or by_name.get(name_key(name), [])))
         names[name_key(name)] += 1
         for i in linked:
             if claimed.setdefault(i, name) != name:

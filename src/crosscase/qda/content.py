@@ -126,7 +126,7 @@ class ContentReader:
             codes = [c for sel in note.selections for c in sel.codes]
             what, stem, text = note.describe(), note_stem(note.name), normalise_space(note.text)
             if self.codes.study_codes(codes):
-                dims, themes, _ = self.codes.meaning(codes, what, self.label, note.line)
+                dims, themes = self.codes.meaning(codes, what, self.label, note.line)
             elif stem in known:  # named by the id of an observation
                 dims, themes = {known[stem].dimension}, list(known[stem].themes)
             else:
@@ -163,12 +163,9 @@ class ContentReader:
         itself an observation."""
         if sel.memo:
             return sel.memo
-        for n in sel.notes:
-            note = self.project.notes.get(n)
-            if (
-                note is not None
-                and note.text.strip()
-                and not any(self.codes.study_codes(s.codes) for s in note.selections)
+        for note in filter(None, map(self.project.notes.get, sel.notes)):
+            if note.text.strip() and not any(
+                self.codes.study_codes(s.codes) for s in note.selections
             ):
                 return normalise_space(note.text)
         return ""
@@ -200,9 +197,9 @@ class ContentReader:
                     memos[m].append(code)
                 if not targets:
                     left[dim].append(code)
-        out = [(*self.codes.meaning(codes)[:2], memo) for memo, codes in memos.items()]
+        out = [(*self.codes.meaning(codes), memo) for memo, codes in memos.items()]
         out = [m for m in out if m[0] or m[1]]
-        out += [(*self.codes.meaning(codes)[:2], "") for codes in left.values()]
+        out += [(*self.codes.meaning(codes), "") for codes in left.values()]
         in_narrative = {d for dims, themes, memo in out if not themes and not memo for d in dims}
         observed = {m for _, _, m in out if m}
         for sel in selections:
@@ -218,7 +215,7 @@ class ContentReader:
         ours = self.codes.study_codes(sel.codes)
         if not ours:  # a case's link to its text, or not the study's
             return "case" if any(self.codes.is_case_code(c) for c in sel.codes) else "none"
-        dims, themes, _ = self.codes.meaning(ours)
+        dims, themes = self.codes.meaning(ours)
         return "observation" if themes or memo or not dims <= in_narrative else "narrative"
 
     def _dimension(

@@ -218,19 +218,13 @@ class _Extractor:
             other = el.get(attr) or ""
             if other.startswith(_INTERNAL) and (m := self.archive.member(other[len(_INTERNAL) :])):
                 self.archive.read_names.add(m)
-        selections = [
-            selection
-            for sel in el.iterchildren(f"{Q}PlainTextSelection")
-            if (selection := self._selection(sel, el, kind, text)) is not None
-        ]
-        whole = [  # codings of the item itself code its whole text
-            target
-            for coding in el.iterchildren(f"{Q}Coding")
-            if (target := coding.find(f"{Q}CodeRef").get("targetGUID")) in self.codes
-        ]
-        if whole and text:
-            codes, line = tuple(whole), el.sourceline
-            selections.append(Selection(el.get("guid"), "", 0, len(text), "", codes, (), line))
+        sels = el.iterchildren(f"{Q}PlainTextSelection")
+        selections = [s for sel in sels if (s := self._selection(sel, el, kind, text))]
+        refs = [c.find(f"{Q}CodeRef").get("targetGUID") for c in el.iterchildren(f"{Q}Coding")]
+        if (whole := tuple(r for r in refs if r in self.codes)) and text:  # the whole text's codes
+            selections.append(
+                Selection(el.get("guid"), "", 0, len(text), "", whole, (), el.sourceline)
+            )
         own_notes = tuple(n.get("targetGUID") for n in el.iterchildren(f"{Q}NoteRef"))
         g, name, values = el.get("guid"), el.get("name") or "", self._values(el)
         return TextItem(kind, g, name, text, tuple(selections), own_notes, el.sourceline, values)
@@ -275,17 +269,14 @@ class _Extractor:
                 else f"empty selection ({start}-{end}) in {_describe(el)}",
             )
             return None
-        refs = []
-        for coding in sel.iterchildren(f"{Q}Coding"):
-            target = coding.find(f"{Q}CodeRef").get("targetGUID")
-            if target in self.codes:
-                refs.append(target)
-            else:
-                self._problem(
-                    sel, f"a Coding refers to no code of the codebook (targetGUID {target})"
-                )
+        refs = [c.find(f"{Q}CodeRef").get("targetGUID") for c in sel.iterchildren(f"{Q}Coding")]
+        for target in (r for r in refs if r not in self.codes):
+            self._problem(sel, f"a Coding refers to no code of the codebook (targetGUID {target})")
         notes = tuple(n.get("targetGUID") for n in sel.iter(f"{Q}NoteRef"))  # its codings' too
-        memo, codes = normalise_space(_description(sel)), tuple(dict.fromkeys(refs))
+        memo, codes = (
+            normalise_space(_description(sel)),
+            tuple(dict.fromkeys(r for r in refs if r in self.codes)),
+        )
         return Selection(
             sel.get("guid"), sel.get("name") or "", start, end, memo, codes, notes, sel.sourceline
         )
