@@ -103,6 +103,10 @@ class CodeMeanings:
         """The codes that are the study's: dimensions and themes (known, new or misplaced)."""
         return [c for c in codes if self.roles[c].role not in ("case", "other")]
 
+    def carried(self, item: TextItem) -> bool:
+        """Whether a selection of a source or note carries the study's codes."""
+        return any(self.study_codes(sel.codes) for sel in item.selections)
+
     def is_case_code(self, code: str) -> bool:
         return self.roles[code].role == "case"
 
@@ -195,7 +199,7 @@ def drafts(
     for i, s in enumerate(project.sources):  # a source with the study's codes and no case
         if i in claimed:
             continue
-        if not any(codes.study_codes(sel.codes) for sel in s.selections):
+        if not codes.carried(s):
             ignored.append(s.name)
         elif name_key(s.name) in names:  # a case of that name exists, linked elsewhere
             log.add(
@@ -221,8 +225,7 @@ def tie_notes(
     notes = {
         g: n
         for g, n in project.notes.items()
-        if any(codes.study_codes(sel.codes) for sel in n.selections)
-        or note_stem(n.name) in passage_less
+        if codes.carried(n) or note_stem(n.name) in passage_less
     }
     owner: dict[str, int] = {}
     for d, draft in enumerate(cases):
@@ -238,16 +241,15 @@ def tie_notes(
             # parentheses itself ("... therapy (CATBT)"), so it is matched whole, the longest.
             name = key(note.name)
             found = max((k for k in by_name if name.endswith(f"({k})")), key=len, default=None)
-            if found is None and not any(codes.study_codes(s.codes) for s in note.selections):
-                continue  # named like an observation of the study, but of no case here
-            if found is None:
+            if found is not None:
+                owner[g] = by_name[found]
+            elif codes.carried(note):  # (not when named like an observation of no case here)
                 log.add(
                     f"{note.describe()} carries the study's codes but belongs to no case: refer "
                     "to it (NoteRef) from its case's source, or end its name with '(<case name>)'",
                     line=note.line,
                 )
-                continue
-            owner[g] = by_name[found]
-        tied[owner[g]].append(note)
+        if g in owner:
+            tied[owner[g]].append(note)
     for d, draft in enumerate(cases):
         draft.notes = tuple(tied.get(d, ()))

@@ -54,10 +54,6 @@ class CaseContent:
     observations: list[RawObservation]
     memo_less: int  # observations with no memo (their text is their passage)
 
-    @property
-    def from_notes(self) -> int:
-        return sum(o.span is None for o in self.observations)
-
 
 class ContentReader:
     """Reads the content of cases; counts the selections of their sources in ``selections`` by
@@ -164,9 +160,7 @@ class ContentReader:
         if sel.memo:
             return sel.memo
         for note in filter(None, map(self.project.notes.get, sel.notes)):
-            if note.text.strip() and not any(
-                self.codes.study_codes(s.codes) for s in note.selections
-            ):
+            if note.text.strip() and not self.codes.carried(note):
                 return normalise_space(note.text)
         return ""
 

@@ -49,7 +49,7 @@ from .format import (
 from .project import QdaProject
 
 M = TypeVar("M", bound=BaseModel)
-_OBSERVATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_OBSERVATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def interpret(
     built = _Cases(study, origin_note, log).build(plans)
     log.check()
     used = {t for c in built for o in c.observations for t in o.themes}
-    note_observations = sum(p.content.from_notes for p in plans)
+    note_observations = sum(o.span is None for p in plans for o in p.content.observations)
     return Imported(
         project=project,
         cases=tuple(built),
@@ -366,20 +366,11 @@ class _Ids:
 
     def choose(self, o: RawObservation, number: int) -> tuple[str, Observation | None]:
         """The observation's id, and the study's observation it matches (by id or content)."""
-        ident = next(
-            (
-                n
-                for n in o.names
-                if _OBSERVATION_ID.fullmatch(n)
-                and len(n) <= 100
-                and not _is_passage(n, o.evidence or o.text)
-                and self.free(n)
-            ),
-            None,
-        )
-        match = self.by_id.get(ident or "") or self.by_content.get(
-            (o.dimension, o.evidence if o.evidence else key(o.text))
-        )
+        passage = o.evidence or o.text
+        names = [n for n in o.names if _OBSERVATION_ID.fullmatch(n) and not _is_passage(n, passage)]
+        ident = next((n for n in names if self.free(n)), None)
+        content = (o.dimension, o.evidence or key(o.text))
+        match = self.by_id.get(ident or "") or self.by_content.get(content)
         if ident is None and match is not None and self.free(match.id):
             ident = match.id
         if ident is None:
