@@ -69,8 +69,8 @@ def _structure(imported: Imported) -> list[_Row]:
     shown = [k for k, _ in kinds if special[k] or k == "case number"]  # an id only when given
     fields = len(p.variables) - len(ignored) - sum(map(len, special.values()))
     held = [(fields, "protocol field"), *((len(special[k]), k) for k in shown)]
-    given = [(sum(v in special[k] for c in p.cases for v, _ in c.values), k) for k in shown]
-    given.insert(0, (imported.protocol_values, "protocol value"))
+    values = [sum(v in special[k] for c in p.cases for v, _ in c.values) for k in shown]
+    given = [(imported.protocol_values, "protocol value"), *zip(values, shown, strict=True)]
     sources = f"the text of {plural(len(cases), 'case')}"
     sources += _also(len(imported.ignored_sources), "without the study's codes (ignored)")
     sources += _also(p.other_sources, "not text (ignored)")
@@ -80,16 +80,13 @@ def _structure(imported: Imported) -> list[_Row]:
     new, same, changed = len(imported.new), len(imported.unchanged), len(imported.changed)
     described = f"{plural(len(cases), 'case')}: {new} new, {same} as in the study, "
     variables = ", ".join(plural(n, k) for n, k in held) + _also(len(ignored), "other (ignored)")
+    values_in = sum(len(c.values) for c in p.cases)
     return [
         ("sources", len(p.sources) + p.other_sources, sources),
         ("codes", len(p.codes), codes + (f": {_named(unused)}" if unused else "")),
         ("cases", len(p.cases), f"{described}{changed} changed"),
         ("variables", len(p.variables), variables),
-        (
-            "variable values",
-            sum(len(c.values) for c in p.cases),
-            ", ".join(plural(*g) for g in given),
-        ),
+        ("variable values", values_in, ", ".join(plural(n, k) for n, k in given)),
     ]
 
 
