@@ -124,20 +124,18 @@ class CodeMeanings:
             elif role.role in ("theme", "new-theme"):
                 themes.append(role.ref)
             elif what and role.role in ("misplaced", "other"):
-                self.log.add(f"{what}: {role.ref or self._neither(c)}", case, line)
+                neither = (
+                    f"code {self.project.codes[c].name!r} is neither a dimension nor a theme (a "
+                    "code directly under a dimension); known dimensions: "
+                    + ", ".join(self.labels.values())
+                )
+                self.log.add(f"{what}: {role.ref or neither}", case, line)
         return dims, list(dict.fromkeys(themes))
-
-    def _neither(self, code: str) -> str:
-        return (
-            f"code {self.project.codes[code].name!r} is neither a dimension nor a theme (a code "
-            f"directly under a dimension); known dimensions: {', '.join(self.labels.values())}"
-        )
 
     def dimensions_of(self, codes: Iterable[str]) -> set[str]:
         """The dimensions of some codes: theirs, or their themes'."""
-        roles = [self.roles[c] for c in codes]
-        ours = [r for r in roles if r.role in ("dimension", "theme", "new-theme")]
-        return {r.ref if r.role == "dimension" else self.dimension_of[r.ref] for r in ours}
+        dims, themes = self.meaning(codes)
+        return dims | {self.dimension_of[t] for t in themes}
 
 
 def name_key(name: str) -> str:
