@@ -2,16 +2,15 @@
 its sources and the notes tied to it:
 
 - a passage coded with a dimension is part of that dimension's narrative;
-- a passage coded with a second-order theme (a code under a dimension), or carrying a memo
-  (``Description``, or a note it refers to), is a first-order observation: the passage is its
-  evidence, the memo its text (the passage itself when there is no memo; an id in brackets in
-  front of the memo, as the export writes it, is a name for the observation, not its text), the
-  themes its themes. One observation may arrive as several selections over the same span (tools
-  keep one code a selection): they are one observation. An observation's passage outside every
-  narrative passage joins the narrative of its dimension;
-- a note coded with the study's codes is an observation that rests on no passage; so is a note
-  without them named by the id of such an observation of the case (its dimension and themes are
-  then that observation's).
+- a passage coded with a second-order theme, or carrying a memo (``Description``, or a note it
+  refers to), is a first-order observation: the passage its evidence, the memo its text (the
+  passage itself when there is no memo; an id in brackets in front of the memo, as the export
+  writes it, names the observation), the themes its themes. Tools keeping one code a selection
+  turn one observation into several selections over the same span: they are one observation.
+  An observation's passage outside every narrative passage joins its dimension's narrative;
+- a note coded with the study's codes is an observation resting on no passage; so is a note
+  without them named by the id of such an observation of the case (whose dimension and themes
+  it then has).
 
 Observations come in the order of the project document: the sources' passages, then the notes.
 """
@@ -24,11 +23,10 @@ from dataclasses import dataclass
 
 from ..model import Framework, Observation
 from ..study.passages import normalise_space
-from .codes import CodeMeanings
+from .codes import CodeMeanings, Draft, note_stem
 from .errors import ProblemLog
 from .format import unmark
 from .project import QdaProject, Selection, TextItem
-from .sources import Draft, note_stem
 
 #: A passage: (index of its source in the project, start, end).
 Span = tuple[int, int, int]
@@ -52,58 +50,133 @@ class RawObservation:
 
 @dataclass(frozen=True)
 class CaseContent:
-    """A case's narratives (by dimension id), its raw observations, and how many observations
-    had no memo (their text is their passage)."""
-
-    narratives: dict[str, str]
+    narratives: dict[str, str]  # by dimension id
     observations: list[RawObservation]
-    memo_less: int
-
-    @property
-    def from_notes(self) -> int:
-        return sum(o.span is None for o in self.observations)
+    memo_less: int  # observations with no memo (their text is their passage)
 
 
-class _Meanings:
-    """What the codes and memos of a span's selections say; counts the selections of the cases'
-    sources in ``selections`` by what each became: ``narrative`` (part of a narrative),
-    ``observation`` (a first-order observation, or one of its selections), ``case`` (a case's
-    link to its text) or ``none`` (none of the study's codes)."""
+class ContentReader:
+    """Reads the content of cases; counts the selections of their sources in ``selections`` by
+    what each became: ``narrative``, ``observation`` (one, or one of its selections), ``case``
+    (a case's link to its text) or ``none`` (none of the study's codes)."""
 
-    def __init__(self, project: QdaProject, codes: CodeMeanings, log: ProblemLog) -> None:
-        self.project = project
-        self.codes = codes
-        self.log = log
+    def __init__(
+        self, project: QdaProject, framework: Framework, codes: CodeMeanings, log: ProblemLog
+    ) -> None:
+        self.project, self.framework, self.codes, self.log = project, framework, codes, log
         self.selections: Counter[str] = Counter()
+        self.label, self.memo_less = "", 0  # of the case being read
 
-    def memo(self, sel: Selection) -> str:
+    def content(
+        self, draft: Draft, known: Mapping[str, Observation], label: str
+    ) -> CaseContent | None:
+        """A case's content (``label`` in problems); ``known`` are the observations of the
+        study's case that rest on no passage, by id. None when there is a problem (recorded)."""
+        self.label, self.memo_less, problems = label, 0, len(self.log.problems)
+        narrative: dict[str, list[Span]] = defaultdict(list)
+        raw = self._passages(draft.sources, narrative) + self._notes(draft.notes, known)
+        covered = _merge(x for s in narrative.values() for x in s)
+        for o in raw:
+            if o.span and not any(
+                i == o.span[0] and a <= o.span[1] and o.span[2] <= b for i, a, b in covered
+            ):
+                narrative[o.dimension].append(o.span)
+        narratives = self._narratives(draft, narrative)
+        if narratives is None or len(self.log.problems) > problems:
+            return None
+        return CaseContent(narratives, raw, self.memo_less)
+
+    def _passages(
+        self, sources: Sequence[int], narrative: dict[str, list[Span]]
+    ) -> list[RawObservation]:
+        """Each span of the sources (its selections together, in the order of their first):
+        its narrative passages (added to ``narrative``) and observations."""
+        groups: dict[Span, list[Selection]] = {}
+        for i in sources:
+            for sel in self.project.sources[i].selections:
+                groups.setdefault((i, sel.start, sel.end), []).append(sel)
+        raw = []
+        for span, selections in groups.items():
+            i, start, end = span
+            source, line = self.project.sources[i], selections[0].line
+            what = f"{source.describe()}, selection {start}-{end}"
+            self.codes.meaning((c for s in selections for c in s.codes), what, self.label, line)
+            passage = normalise_space(source.text[start:end])
+            for dims, themes, memo in self._of_span(selections):
+                if not themes and not memo:
+                    for dim in dims:
+                        narrative[dim].append(span)
+                elif dimension := self._dimension(dims, themes, what, line):
+                    self.memo_less += not memo
+                    names, text = _unmarked([s.name for s in selections], memo)
+                    observation = (dimension, text or passage, themes, passage, span, line)
+                    raw.append(RawObservation(names, *observation))
+        return raw
+
+    def _notes(
+        self, notes: Sequence[TextItem], known: Mapping[str, Observation]
+    ) -> list[RawObservation]:
+        """The observations that rest on no passage: one a note."""
+        raw = []
+        for note in notes:
+            codes = [c for sel in note.selections for c in sel.codes]
+            what, stem, text = note.describe(), note_stem(note.name), normalise_space(note.text)
+            if self.codes.study_codes(codes):
+                dims, themes = self.codes.meaning(codes, what, self.label, note.line)
+            elif stem in known:  # named by the id of an observation
+                dims, themes = {known[stem].dimension}, list(known[stem].themes)
+            else:
+                continue
+            dimension = self._dimension(dims, themes, what, note.line)
+            if not text:
+                self.log.add(f"{what}: the note has no text", self.label, note.line)
+            elif dimension:
+                names, text = _unmarked([*(s.name for s in note.selections), stem], text)
+                raw.append(RawObservation(names, dimension, text, themes, None, None, note.line))
+        return raw
+
+    def _narratives(self, draft: Draft, narrative: dict[str, list[Span]]) -> dict[str, str] | None:
+        """Each dimension's passages merged, in text order (None, the problem recorded, when a
+        dimension has none)."""
+        narratives: dict[str, str] = {}
+        for d in self.framework.dimensions:
+            spans = _merge(narrative.get(d.id, []))
+            texts = [self.project.sources[i].text[a:b] for i, a, b in spans]
+            if texts:
+                narratives[d.id] = normalise_space(" ".join(texts))
+                continue
+            self.log.add(
+                f"case {draft.name!r} has no passage coded with dimension {d.label!r}: every "
+                "dimension needs a narrative"
+                + ("" if any(narrative.values()) else " (the case has no text coded at all)"),
+                self.label,
+                draft.line,
+            )
+        return narratives if len(narratives) == len(self.framework.dimensions) else None
+
+    def _memo(self, sel: Selection) -> str:
         """A selection's memo: its description, or the text of a note it refers to that is not
         itself an observation."""
         if sel.memo:
             return sel.memo
-        for n in sel.notes:
-            note = self.project.notes.get(n)
-            if (
-                note is not None
-                and note.text.strip()
-                and not any(self.codes.study_codes(s.codes) for s in note.selections)
-            ):
+        for note in filter(None, map(self.project.notes.get, sel.notes)):
+            if note.text.strip() and not self.codes.carried(note):
                 return normalise_space(note.text)
         return ""
 
-    def of_span(self, selections: Sequence[Selection]) -> list[Meaning]:
+    def _of_span(self, selections: Sequence[Selection]) -> list[Meaning]:
         """What the selections of one span say, each selection counted.
 
-        Each distinct memo is one observation (two observations may rest on the same passage).
-        A code of a selection with no memo joins the memo of its dimension (a tool keeping one
-        code a selection splits one observation into several), or a memo with no code at all;
+        Each distinct memo is one observation (two may rest on the same passage). A code of a
+        selection with no memo joins the memo of its dimension (a tool keeping one code a
+        selection splits one observation into several), or a memo with no code at all;
         otherwise its dimension's codes without a memo are one more observation when they
         include a theme, and a narrative passage when they do not.
         """
         memos: dict[str, list[str]] = {}
         pool: list[str] = []
         for sel in selections:
-            memo = self.memo(sel)
+            memo = self._memo(sel)
             if memo:
                 memos.setdefault(memo, []).extend(sel.codes)
             else:
@@ -112,38 +185,37 @@ class _Meanings:
         left: dict[str, list[str]] = defaultdict(list)
         for code in pool:
             for dim in self.codes.dimensions_of([code]):
-                targets = [m for m, d in own.items() if dim in d] or [
-                    m for m, d in own.items() if not d
-                ][:1]
+                targets = [m for m, d in own.items() if dim in d]
+                targets = targets or [m for m, d in own.items() if not d][:1]
                 for m in targets:
                     memos[m].append(code)
                 if not targets:
                     left[dim].append(code)
-        out = [(*self.codes.meaning(codes)[:2], memo) for memo, codes in memos.items()]
+        out = [(*self.codes.meaning(codes), memo) for memo, codes in memos.items()]
         out = [m for m in out if m[0] or m[1]]
-        out += [(*self.codes.meaning(codes)[:2], "") for codes in left.values()]
+        out += [(*self.codes.meaning(codes), "") for codes in left.values()]
         in_narrative = {d for dims, themes, memo in out if not themes and not memo for d in dims}
+        observed = {m for _, _, m in out if m}
         for sel in selections:
-            self.selections[self._role(sel, in_narrative, {m for _, _, m in out if m})] += 1
+            self.selections[self._role(sel, in_narrative, observed)] += 1
         return out
 
     def _role(self, sel: Selection, in_narrative: set[str], memos: set[str]) -> str:
-        """What a selection of a span became, given the dimensions whose narrative the span
-        joined and the memos of the observations it holds (see :attr:`selections`)."""
-        memo = self.memo(sel)
+        """What a selection of a span became (see the class), given the dimensions whose
+        narrative the span joined and the memos of the observations it holds."""
+        memo = self._memo(sel)
         if memo in memos:
             return "observation"
         ours = self.codes.study_codes(sel.codes)
         if not ours:  # a case's link to its text, or not the study's
             return "case" if any(self.codes.is_case_code(c) for c in sel.codes) else "none"
-        dims, themes, _ = self.codes.meaning(ours)
+        dims, themes = self.codes.meaning(ours)
         return "observation" if themes or memo or not dims <= in_narrative else "narrative"
 
-    def dimension(
-        self, dims: set[str], themes: list[str], what: str, case: str, line: int | None
+    def _dimension(
+        self, dims: set[str], themes: list[str], what: str, line: int | None
     ) -> str | None:
-        """The one dimension of an observation's codes (None, the problem recorded, unless
-        there is exactly one)."""
+        """The one dimension of an observation's codes (None, the problem recorded)."""
         together = {self.codes.dimension_of[t] for t in themes} | dims
         if len(together) == 1:
             return next(iter(together))
@@ -152,146 +224,16 @@ class _Meanings:
             "dimension and evidences themes of that dimension only"
             if together
             else f"{what}: a memo but no dimension or theme code",
-            case,
+            self.label,
             line,
         )
         return None
 
 
 def _unmarked(names: list[str], memo: str) -> tuple[list[str], str]:
-    """An observation's names with the id in front of its memo (:func:`.format.mark`), and its
-    memo without it."""
+    """An observation's names with the id in front of its memo, and its memo without it."""
     ident, text = unmark(memo)
     return ([*names, ident] if ident else names), text
-
-
-class ContentReader:
-    """Reads the content of cases (see the module); counts what the selections of their sources
-    became in :attr:`selections`."""
-
-    def __init__(
-        self, project: QdaProject, framework: Framework, codes: CodeMeanings, log: ProblemLog
-    ) -> None:
-        self.project = project
-        self.framework = framework
-        self.codes = codes
-        self.log = log
-        self.meanings = _Meanings(project, codes, log)
-
-    @property
-    def selections(self) -> Counter[str]:
-        return self.meanings.selections
-
-    def content(
-        self, draft: Draft, known: Mapping[str, Observation], label: str
-    ) -> CaseContent | None:
-        """Narratives and raw observations of a case (``label`` in problems) from its sources
-        and notes; ``known`` are the observations of the study's case that rest on no passage,
-        by id. None when there is a problem (recorded)."""
-        narrative: dict[str, list[Span]] = defaultdict(list)
-        raw: list[RawObservation] = []
-        ok, memo_less = self._passages(draft.sources, label, narrative, raw)
-        ok &= self._notes(draft.notes, known, label, raw)
-        # An observation's passage outside every narrative passage joins its dimension's narrative
-        covered = _merge(x for s in narrative.values() for x in s)
-        for o in raw:
-            if o.span and not any(
-                i == o.span[0] and a <= o.span[1] and o.span[2] <= b for i, a, b in covered
-            ):
-                narrative[o.dimension].append(o.span)
-        narratives = self._narratives(draft, narrative, label)
-        if not ok or narratives is None:
-            return None
-        return CaseContent(narratives, raw, memo_less)
-
-    def _passages(
-        self,
-        sources: Sequence[int],
-        label: str,
-        narrative: dict[str, list[Span]],
-        raw: list[RawObservation],
-    ) -> tuple[bool, int]:
-        """Each span of the sources (its selections together, in the order of their first):
-        narrative passages and observations. Whether all went well, and how many observations
-        had no memo."""
-        groups: dict[Span, list[Selection]] = {}
-        for i in sources:
-            for sel in self.project.sources[i].selections:
-                groups.setdefault((i, sel.start, sel.end), []).append(sel)
-        ok, memo_less = True, 0
-        for span, selections in groups.items():
-            i, start, end = span
-            source, line = self.project.sources[i], selections[0].line
-            what = f"{source.describe()}, selection {start}-{end}"
-            ok &= self.codes.meaning((c for s in selections for c in s.codes), what, label, line)[2]
-            passage = normalise_space(source.text[start:end])
-            for dims, themes, memo in self.meanings.of_span(selections):
-                if not themes and not memo:
-                    for dim in dims:
-                        narrative[dim].append(span)
-                    continue
-                dimension = self.meanings.dimension(dims, themes, what, label, line)
-                if dimension is None:
-                    ok = False
-                    continue
-                memo_less += not memo
-                names, text = _unmarked([s.name for s in selections], memo)
-                raw.append(
-                    RawObservation(names, dimension, text or passage, themes, passage, span, line)
-                )
-        return ok, memo_less
-
-    def _notes(
-        self,
-        notes: Sequence[TextItem],
-        known: Mapping[str, Observation],
-        label: str,
-        raw: list[RawObservation],
-    ) -> bool:
-        """The observations that rest on no passage: one a note."""
-        ok = True
-        for note in notes:
-            codes = [c for sel in note.selections for c in sel.codes]
-            what, stem = note.describe(), note_stem(note.name)
-            if not self.codes.study_codes(codes):  # named by the id of an observation
-                if stem not in known:
-                    continue
-                dims, themes = {known[stem].dimension}, list(known[stem].themes)
-            else:
-                dims, themes, good = self.codes.meaning(codes, what, label, note.line)
-                ok &= good
-            dimension = self.meanings.dimension(dims, themes, what, label, note.line)
-            text = normalise_space(note.text)
-            if not text:
-                self.log.add(f"{what}: the note has no text", label, note.line)
-            if dimension is None or not text:
-                ok = False
-                continue
-            names, text = _unmarked([*(s.name for s in note.selections), stem], text)
-            raw.append(RawObservation(names, dimension, text, themes, None, None, note.line))
-        return ok
-
-    def _narratives(
-        self, draft: Draft, narrative: dict[str, list[Span]], label: str
-    ) -> dict[str, str] | None:
-        """Each dimension's narrative: its passages merged, in text order (None, the problem
-        recorded, when a dimension has none)."""
-        narratives: dict[str, str] = {}
-        for d in self.framework.dimensions:
-            spans = _merge(narrative.get(d.id, []))
-            if not spans:
-                self.log.add(
-                    f"case {draft.name!r} has no passage coded with dimension {d.label!r}: every "
-                    "dimension needs a narrative"
-                    + ("" if any(narrative.values()) else " (the case has no text coded at all)"),
-                    label,
-                    draft.line,
-                )
-                continue
-            narratives[d.id] = normalise_space(
-                " ".join(self.project.sources[i].text[a:b] for i, a, b in spans)
-            )
-        return narratives if len(narratives) == len(self.framework.dimensions) else None
 
 
 def _merge(spans: Iterable[Span]) -> list[Span]:

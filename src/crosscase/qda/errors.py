@@ -1,5 +1,4 @@
-"""Problems of a REFI-QDA import (``crosscase import-qdpx``): every one found is collected and
-reported at once, and nothing is written when there is one."""
+"""Problems of a REFI-QDA import: every one found is reported at once, nothing is written."""
 
 from __future__ import annotations
 
@@ -13,18 +12,17 @@ class QdpxError(StudyDataError):
     """Problems in a REFI-QDA project to import (every one found, nothing written)."""
 
     def __init__(self, source: str, problems: Iterable[Problem]) -> None:
-        self.source = source
         self.subject = f"importing {source}"
         super().__init__(problems)
 
 
 def fail(where: str, message: str, line: int | None = None) -> NoReturn:
-    """Stop with one problem of ``where`` (nothing has been written)."""
+    """Stop with one problem of ``where``."""
     raise QdpxError(where, [Problem(where, None, None, message, line)])
 
 
 class ProblemLog:
-    """The problems found interpreting a project, all of ``display`` (the project document)."""
+    """The problems found interpreting a project document (``display``, ``<archive>:<qde>``)."""
 
     def __init__(self, display: str) -> None:
         self.display = display
@@ -34,6 +32,6 @@ class ProblemLog:
         self.problems.append(Problem(self.display, case, None, message, line))
 
     def check(self) -> None:
-        """Stop with every problem found, if there is one (reported as the archive's)."""
+        """Stop with every problem found, if any (reported as the archive's)."""
         if self.problems:
             raise QdpxError(self.display.rsplit(":", 1)[0], self.problems)

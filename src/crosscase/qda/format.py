@@ -1,21 +1,19 @@
-"""The REFI-QDA format (QDA-XML 1.0) as this compendium writes and reads it, shared by the export
-(:mod:`.export`) and the import (:mod:`.project` and the modules after it): the namespaces,
-stable GUIDs, who and when every element was made, the case variables holding a case's number
-and id, the code grouping the cases' own codes, the marks of ids the export leaves where tools
-keep them, and how names are compared and turned into ids."""
+"""The REFI-QDA format (QDA-XML 1.0) as the export writes it and the import reads it: namespaces,
+stable GUIDs, who and when made every element, the case variables and the code that carry the
+study's cases, the marks of ids left where tools keep them, and how names are compared."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 import uuid
+from collections.abc import Collection
 
 from ..study.passages import normalise_space
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
-#: A project element's qualified name is f"{Q}<name>".
-Q = f"{{{PROJECT_NS}}}"
+Q = f"{{{PROJECT_NS}}}"  # a project element's qualified name is f"{Q}<name>"
 _NAMESPACE = uuid.UUID("5b0f6b4e-2d1c-4c55-9a55-63726f737363")  # crosscase's UUID namespace
 
 
@@ -37,34 +35,33 @@ ID_VARIABLE = "Case id"
 #: The (not codable) code grouping one code per case, each with its case's GUID: QualCoder links
 #: a case to text through a code of the case's GUID coding that text (NVivo's convention).
 CASES_CODE = "Cases"
-
-#: Where the export writes ids besides the variable: a case's Description ends with its id in
-#: parentheses, a theme's code Description is "Second-order theme (<id>)", an observation's
-#: memo (its selection's Description) starts with its id in brackets.
+#: Ids where tools keep them: a case's Description ends with its id in parentheses, a theme's
+#: code Description is "Second-order theme (<id>)", an observation's memo starts with its id in
+#: brackets (QualCoder names selections by their text, NVivo leaves them unnamed).
 CASE_DESCRIPTION = "Case {number} ({id})"
 THEME_DESCRIPTION = "Second-order theme ({id})"
 _CASE_MARK = re.compile(r"\(([a-z0-9][a-z0-9-]*)\)\s*$")
 _THEME_MARK = re.compile(r"^\s*Second-order theme \(([a-z0-9][a-z0-9-]*)\)")
 _MEMO_MARK = re.compile(r"^\s*\[([A-Za-z0-9][A-Za-z0-9._-]{0,99})\]\s*(.*)$", re.DOTALL)
 #: Letters NFKD does not take apart into ASCII, spelt as they usually are in ASCII.
-_SPELT = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "ð": "d"})
-_SPELT |= str.maketrans({"þ": "th", "\u0131": "i"})  # and the dotless i
+_SPELT = str.maketrans("øłđð\u0131", "olddi") | str.maketrans(
+    {"æ": "ae", "œ": "oe", "ß": "ss", "þ": "th"}
+)
 
 
 def case_mark(description: str) -> str | None:
-    """The case id a case's Description ends with, in parentheses (``Case 6 (my-case)``)."""
+    """The case id a case's Description ends with (``Case 6 (my-case)``)."""
     m = _CASE_MARK.search(description)
     return m.group(1) if m else None
 
 
 def theme_mark(description: str) -> str | None:
-    """The theme id of a code's Description ``Second-order theme (<id>)``."""
     m = _THEME_MARK.match(description)
     return m.group(1) if m else None
 
 
 def mark(ident: str, memo: str) -> str:
-    """An observation's memo with its id in front, in brackets: ``[c6-sns-1] text``."""
+    """An observation's memo with its id in front: ``[c6-sns-1] text``."""
     return f"[{ident}] {memo}"
 
 
@@ -80,28 +77,31 @@ def key(name: str) -> str:
     return normalise_space(name).casefold()
 
 
-def slug(text: str, limit: int = 80) -> str:
-    """A safe identifier from a name: ASCII lowercase letters, digits and single hyphens."""
+def slug(text: str) -> str:
+    """A safe identifier: ASCII lowercase letters, digits and single hyphens."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    out = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return out[:limit].rstrip("-")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].rstrip("-")
 
 
 def readable_slug(name: str) -> str:
-    """:func:`slug` of a name whose every letter and digit has an ASCII spelling (accents
-    dropped, ``ø`` as ``o``); empty for a name in another script, whose slug would keep only
-    some of it (or nothing)."""
+    """:func:`slug` of a name whose every letter and digit has an ASCII spelling; empty for a
+    name in another script, whose slug would keep only some of it (or nothing)."""
     spelt = name.lower().translate(_SPELT)
-    if any(c.isalnum() and not slug(c) for c in spelt):
-        return ""
-    return slug(spelt)
+    return "" if any(c.isalnum() and not slug(c) for c in spelt) else slug(spelt)
+
+
+def free_id(base: str, taken: Collection[str]) -> str:
+    """``base``, else the first of ``base-2``, ``base-3``, ... not ``taken``."""
+    ident, n = base, 1
+    while ident in taken:
+        n += 1
+        ident = f"{base}-{n}"
+    return ident
 
 
 def is_number_variable(variable: str) -> bool:
-    """Whether a case variable is the case's number (:data:`NUMBER_VARIABLE` or ``number``)."""
     return key(variable) in (key(NUMBER_VARIABLE), "number")
 
 
 def is_id_variable(variable: str) -> bool:
-    """Whether a case variable is the case's id (:data:`ID_VARIABLE` or ``id``)."""
     return key(variable) in (key(ID_VARIABLE), "id")

@@ -1,8 +1,7 @@
-"""The import of a QDA tool's REFI-QDA project as a case set, from file to written files
-(``crosscase import-qdpx``): the project read (:mod:`.project`), mapped onto the study
-(:mod:`.interpret`), what each element became said (:mod:`.summary`), how the study's own cases
-in it differ, and the case set written (:mod:`.write`). Every step says what it did as it goes
-(``say``), so that the differences are shown before a refusal to overwrite names them."""
+"""The import of a QDA tool's REFI-QDA project as a case set (``crosscase import-qdpx``): the
+project read (:mod:`.project`) and mapped onto the study (:mod:`.interpret`), what each element
+became (:mod:`.summary`) and how the study's cases in it differ said as it goes (``say``), and
+the case set written (:mod:`.write`)."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ from ..paths import Layout
 from ..study.casesets import find_case_files
 from ..study.load import load_study
 from ..study.problems import StudyDataError
-from .interpret import Imported, interpret
+from .interpret import interpret
 from .project import read_qdpx
 from .summary import summary
 from .write import Written, existing_themes, write_case_set
@@ -41,26 +40,6 @@ def study_and_set(layout: Layout, into: Path) -> tuple[Study, frozenset[str]]:
     return load_study(layout), frozenset()
 
 
-def _differences(
-    imported: Imported,
-    layout: Layout,
-    into: Path,
-    set_ids: frozenset[str],
-    which: Which,
-    say: Callable[[str], None],
-) -> None:
-    """How each of the study's (or the set's) cases in the project differs from its file."""
-    for c in imported.changed:
-        where = f"its file in {layout.relative(into)}" if c.case.id in set_ids else "the study"
-        say(f"Case {c.case.id} differs from {where} ({plural(len(c.differences), 'difference')}):")
-        for d in c.differences:
-            say(f"  {d}")
-        if c.case.id not in set_ids and which == "new":
-            say("  (not written: add --with-changed to write it into the case set)")
-    for t in imported.new_themes:
-        say(f"New candidate theme {t.id} ({t.dimension}): {t.label}")
-
-
 def import_project(
     layout: Layout,
     path: Path,
@@ -70,7 +49,7 @@ def import_project(
     say: Callable[[str], None] = print,
 ) -> Written:
     """Import the project at ``path`` into the case set folder ``into``; raise
-    :class:`~crosscase.qda.errors.QdpxError` with every problem (nothing written)."""
+    :class:`~.errors.QdpxError` with every problem (nothing written)."""
     started = time.perf_counter()
     shown = layout.relative(path) if path.is_absolute() else path.as_posix()
     study, set_ids = study_and_set(layout, into)
@@ -82,7 +61,15 @@ def import_project(
     say(f"Read {shown} ({project.origin or 'unknown origin'}): each element and what it became")
     for line in summary(imported):
         say(line)
-    _differences(imported, layout, into, set_ids, which, say)
+    for c in imported.changed:  # shown before a refusal to overwrite names their files
+        where = f"its file in {layout.relative(into)}" if c.case.id in set_ids else "the study"
+        say(f"Case {c.case.id} differs from {where} ({plural(len(c.differences), 'difference')}):")
+        for d in c.differences:
+            say(f"  {d}")
+        if c.case.id not in set_ids and which == "new":
+            say("  (not written: add --with-changed to write it into the case set)")
+    for t in imported.new_themes:
+        say(f"New candidate theme {t.id} ({t.dimension}): {t.label}")
     files = write_case_set(
         layout,
         imported,

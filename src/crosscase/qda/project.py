@@ -1,10 +1,8 @@
-"""What a REFI-QDA project holds, as far as a case set needs it (:class:`QdaProject`), read from
-a ``.qdpx`` archive (:func:`read_qdpx`): the codebook's codes and their hierarchy, the variables,
-the cases with their variable values and sources, the text sources and notes with their text
-and coded selections (their spans, memos, codes and note references). Text comes from the
-element itself or from a file of the archive's ``sources/`` folder (read by
-:mod:`crosscase.qda.archive`); pictures, PDFs, audio and video are counted, not read. Every
-problem is collected and reported at once."""
+"""What a REFI-QDA project holds, as far as a case set needs it (:class:`QdaProject`), read from a
+``.qdpx`` archive (:func:`read_qdpx`): the codes and their hierarchy, the variables, the cases
+with their variable values and sources, the text sources and notes with their text (the
+element's own, or a file of the archive's ``sources/`` folder) and coded selections. Pictures,
+PDFs, audio and video are counted, not read. Every problem is collected and reported at once."""
 
 from __future__ import annotations
 
@@ -17,7 +15,7 @@ from lxml import etree
 
 from ..study.passages import normalise_space
 from ..study.problems import Problem
-from .archive import Archive, check_bounds, decode_text, open_archive, parse_document
+from .archive import Archive, open_archive, parse_document
 from .errors import QdpxError
 from .format import Q
 
@@ -61,7 +59,6 @@ class CodeItem:
     guid: str
     name: str
     parent: str | None
-    line: int | None
     description: str = ""
 
 
@@ -77,12 +74,10 @@ class CaseItem:
 
 @dataclass(frozen=True)
 class QdaProject:
-    """What a REFI-QDA project holds, as far as a case set needs it."""
-
     origin: str
     users: int
     codes: dict[str, CodeItem]
-    variables: dict[str, tuple[str, str]]  # GUID -> (name, typeOfVariable)
+    variables: dict[str, str]  # GUID -> name
     cases: tuple[CaseItem, ...]
     sources: tuple[TextItem, ...]
     notes: dict[str, TextItem]
@@ -95,42 +90,29 @@ class QdaProject:
     def selections(self) -> int:
         return sum(len(s.selections) for s in (*self.sources, *self.notes.values()))
 
-    @property
-    def codings(self) -> int:
-        return sum(
-            len(sel.codes) for s in (*self.sources, *self.notes.values()) for sel in s.selections
-        )
-
-    @property
-    def variable_values(self) -> int:
-        return sum(len(c.values) for c in self.cases)
-
 
 def read_qdpx(path: Path, schema: Path, display: str | None = None) -> QdaProject:
     """Read and check a ``.qdpx`` archive: bounded, safely parsed, valid against ``schema``
     (the official ``Project.xsd``); raise :class:`QdpxError` with every problem found."""
     display = display or path.as_posix()
-    problems: list[Problem] = []
     with open_archive(path, display) as zf:
-        check_bounds(zf, display)
-        archive = Archive(zf, display, problems)
+        archive = Archive(zf, display)
         qde = archive.document()
         where = f"{display}:{qde}"
         data = archive.read(qde, "project document")
         if data is None:
-            raise QdpxError(display, problems)
+            raise QdpxError(display, archive.problems)
         root = parse_document(data, where, schema)
         _unique_guids(root, where)
-        project = _Extractor(root, archive, where, problems).project(qde)
-    if problems:
-        raise QdpxError(display, problems)
+        project = _Extractor(root, archive, where).project(qde)
+    if archive.problems:
+        raise QdpxError(display, archive.problems)
     return project
 
 
 def _describe(el: Any) -> str:
     name = el.get("name")
-    kind = etree.QName(el).localname
-    return f"{kind} {name!r}" if name else f"{kind} {el.get('guid')}"
+    return f"{etree.QName(el).localname} {repr(name) if name else el.get('guid')}"
 
 
 def _description(el: Any) -> str:
@@ -138,8 +120,8 @@ def _description(el: Any) -> str:
     return str(found.text or "") if found is not None else ""
 
 
-#: The elements other elements refer to by GUID, each kind with GUIDs of its own (a case's code
-#: has its case's GUID, NVivo's convention).
+#: The elements others refer to by GUID, each kind with GUIDs of its own (a case's code has its
+#: case's GUID, NVivo's convention).
 _REFERRED = {
     "code": f"{Q}CodeBook//{Q}Code",
     "variable": f"{Q}Variables/{Q}Variable",
@@ -150,8 +132,8 @@ _REFERRED = {
 
 
 def _unique_guids(root: Any, where: str) -> None:
-    """Stop when two elements that others refer to share a GUID: one problem each, naming the
-    elements (a reference to that GUID cannot say which it means, so nothing after is read)."""
+    """Stop when two elements others refer to share a GUID, one problem each (a reference to it
+    cannot say which it means, so nothing after is read)."""
     problems = []
     for kind, path in _REFERRED.items():
         holders: dict[str, list[Any]] = {}
@@ -171,28 +153,21 @@ def _unique_guids(root: Any, where: str) -> None:
 class _Extractor:
     """The items of a parsed project document (``where``), each problem recorded."""
 
-    def __init__(self, root: Any, archive: Archive, where: str, problems: list[Problem]) -> None:
-        self.root = root
-        self.archive = archive
-        self.where = where
-        self.problems = problems
+    def __init__(self, root: Any, archive: Archive, where: str) -> None:
+        self.root, self.archive, self.where = root, archive, where
         self.codes: dict[str, CodeItem] = {}
         for codes in root.iterfind(f"{Q}CodeBook/{Q}Codes"):
             self._walk(codes, None)
-        self.variables = {
-            v.get("guid"): (v.get("name"), v.get("typeOfVariable"))
-            for v in root.iterfind(f"{Q}Variables/{Q}Variable")
-        }
+        variables = root.iterfind(f"{Q}Variables/{Q}Variable")
+        self.variables = {v.get("guid"): v.get("name") for v in variables}
 
     def project(self, document: str) -> QdaProject:
-        """The project: its cases, then its sources and notes (each read from the archive)."""
-        root, cases = self.root, []
+        root = self.root
+        cases = []
         for c in root.iterfind(f"{Q}Cases/{Q}Case"):
             refs = tuple(r.get("targetGUID") for r in c.iterchildren(f"{Q}SourceRef"))
-            values, description = self._values(c), _description(c)
-            cases.append(
-                CaseItem(c.get("guid"), c.get("name"), values, refs, c.sourceline, description)
-            )
+            values, line, about = self._values(c), c.sourceline, _description(c)
+            cases.append(CaseItem(c.get("guid"), c.get("name"), values, refs, line, about))
         sources = root.findall(f"{Q}Sources/*")
         texts = [self._text_item(el) for el in sources if el.tag == f"{Q}TextSource"]
         notes = [self._text_item(el) for el in root.iterfind(f"{Q}Notes/{Q}Note")]
@@ -211,14 +186,14 @@ class _Extractor:
         )
 
     def _problem(self, el: Any, message: str) -> None:
-        where, line = self.where, el.sourceline
-        self.problems.append(Problem(where, None, None, f"{_describe(el)}: {message}", line))
+        problem = Problem(self.where, None, None, f"{_describe(el)}: {message}", el.sourceline)
+        self.archive.problems.append(problem)
 
     def _walk(self, el: Any, parent: str | None) -> None:
         """The codes under ``el``, parents before their children."""
         for code in el.iterchildren(f"{Q}Code"):
-            g, line = code.get("guid"), code.sourceline
-            self.codes[g] = CodeItem(g, code.get("name"), parent, line, _description(code))
+            g = code.get("guid")
+            self.codes[g] = CodeItem(g, code.get("name"), parent, _description(code))
             self._walk(code, g)
 
     def _values(self, el: Any) -> tuple[tuple[str, str], ...]:
@@ -243,57 +218,43 @@ class _Extractor:
             other = el.get(attr) or ""
             if other.startswith(_INTERNAL) and (m := self.archive.member(other[len(_INTERNAL) :])):
                 self.archive.read_names.add(m)
-        selections = [
-            selection
-            for sel in el.iterchildren(f"{Q}PlainTextSelection")
-            if (selection := self._selection(sel, el, kind, text)) is not None
-        ]
-        whole = [  # codings of the item itself code its whole text
-            target
-            for coding in el.iterchildren(f"{Q}Coding")
-            if (target := coding.find(f"{Q}CodeRef").get("targetGUID")) in self.codes
-        ]
-        if whole and text:
-            codes, line = tuple(whole), el.sourceline
-            selections.append(Selection(el.get("guid"), "", 0, len(text), "", codes, (), line))
+        sels = el.iterchildren(f"{Q}PlainTextSelection")
+        selections = [s for sel in sels if (s := self._selection(sel, el, kind, text))]
+        refs = [c.find(f"{Q}CodeRef").get("targetGUID") for c in el.iterchildren(f"{Q}Coding")]
+        if (whole := tuple(r for r in refs if r in self.codes)) and text:  # the whole text's codes
+            selections.append(
+                Selection(el.get("guid"), "", 0, len(text), "", whole, (), el.sourceline)
+            )
         own_notes = tuple(n.get("targetGUID") for n in el.iterchildren(f"{Q}NoteRef"))
         g, name, values = el.get("guid"), el.get("name") or "", self._values(el)
         return TextItem(kind, g, name, text, tuple(selections), own_notes, el.sourceline, values)
 
     def _text(self, el: Any, kind: str) -> str | None:
-        """An item's text: its ``PlainTextContent``, or the archive's file its
-        ``plainTextPath`` names (None, the problem recorded, when it has none)."""
-        content = el.find(f"{Q}PlainTextContent")
+        """An item's text: its ``PlainTextContent``, or the file its ``plainTextPath`` names in
+        the archive's ``sources/`` folder, and nowhere else (None, the problem recorded)."""
+        content, path = el.find(f"{Q}PlainTextContent"), el.get("plainTextPath") or ""
         if content is not None:
             return str(content.text or "")
-        if el.get("plainTextPath"):
-            return self._file_text(el, el.get("plainTextPath"))
-        if kind == "TextSource":
+        name = path.removeprefix(_INTERNAL)
+        safe = re.fullmatch(r"[^/\\]+", name) and name not in {".", ".."}
+        member = self.archive.member(name) if safe else None
+        if not path and kind != "TextSource":
+            return ""
+        if not path:
             self._problem(el, "has neither PlainTextContent nor plainTextPath: no text")
-            return None
-        return ""
-
-    def _file_text(self, el: Any, path: str) -> str | None:
-        """The text of an ``internal://`` file, in the archive's ``sources/`` folder only."""
-        if not path.startswith(_INTERNAL):
+        elif not path.startswith(_INTERNAL):
             self._problem(
                 el,
                 f"plainTextPath {path!r} is outside the project: export the project with "
                 "its sources inside (internal://)",
             )
-            return None
-        name = path[len(_INTERNAL) :]
-        safe = re.fullmatch(r"[^/\\]+", name) and name not in {".", ".."}
-        member = self.archive.member(name) if safe else None
-        if member is None:
+        elif member is None:
             self._problem(
                 el, f"plainTextPath {path!r}: no such file in the archive's sources/ folder"
             )
-            return None
-        data = self.archive.read(member, f"{_describe(el)}: text file")
-        if data is None:
-            return None
-        return decode_text(data, f"{_describe(el)}: {member}", self.where, self.problems)
+        else:
+            return self.archive.text(member, _describe(el), self.where)
+        return None
 
     def _selection(self, sel: Any, el: Any, kind: str, text: str) -> Selection | None:
         """A selection of an item's text with the codes of the codebook it refers to (None,
@@ -308,17 +269,14 @@ class _Extractor:
                 else f"empty selection ({start}-{end}) in {_describe(el)}",
             )
             return None
-        refs = []
-        for coding in sel.iterchildren(f"{Q}Coding"):
-            target = coding.find(f"{Q}CodeRef").get("targetGUID")
-            if target in self.codes:
-                refs.append(target)
-            else:
-                self._problem(
-                    sel, f"a Coding refers to no code of the codebook (targetGUID {target})"
-                )
+        refs = [c.find(f"{Q}CodeRef").get("targetGUID") for c in sel.iterchildren(f"{Q}Coding")]
+        for target in (r for r in refs if r not in self.codes):
+            self._problem(sel, f"a Coding refers to no code of the codebook (targetGUID {target})")
         notes = tuple(n.get("targetGUID") for n in sel.iter(f"{Q}NoteRef"))  # its codings' too
-        memo, codes = normalise_space(_description(sel)), tuple(dict.fromkeys(refs))
+        memo, codes = (
+            normalise_space(_description(sel)),
+            tuple(dict.fromkeys(r for r in refs if r in self.codes)),
+        )
         return Selection(
             sel.get("guid"), sel.get("name") or "", start, end, memo, codes, notes, sel.sourceline
         )

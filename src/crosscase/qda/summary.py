@@ -59,91 +59,60 @@ def summary(imported: Imported) -> list[str]:
 
 def _structure(imported: Imported) -> list[_Row]:
     """Sources, codes, cases, variables and their values."""
-    p, cases = imported.project, imported.cases
+    p, cases, ignored = imported.project, imported.cases, imported.ignored_variables
     roles = Counter(r.role for r in imported.roles.values())
     unused = [
         p.codes[g].name for g, r in imported.roles.items() if r.role in ("other", "misplaced")
     ]
     kinds = (("case number", is_number_variable), ("case id", is_id_variable))
-    special = {k: {g for g, (name, _) in p.variables.items() if is_(name)} for k, is_ in kinds}
-    fields = len(p.variables) - len(imported.ignored_variables) - sum(map(len, special.values()))
+    special = {k: {g for g, name in p.variables.items() if is_(name)} for k, is_ in kinds}
     shown = [k for k, _ in kinds if special[k] or k == "case number"]  # an id only when given
-    held = [(len(special[k]), k) for k in shown]
-    given = [(sum(v in special[k] for c in p.cases for v, _ in c.values), k) for k in shown]
+    fields = len(p.variables) - len(ignored) - sum(map(len, special.values()))
+    held = [(fields, "protocol field"), *((len(special[k]), k) for k in shown)]
+    values = [sum(v in special[k] for c in p.cases for v, _ in c.values) for k in shown]
+    given = [(imported.protocol_values, "protocol value"), *zip(values, shown, strict=True)]
+    sources = f"the text of {plural(len(cases), 'case')}"
+    sources += _also(len(imported.ignored_sources), "without the study's codes (ignored)")
+    sources += _also(p.other_sources, "not text (ignored)")
+    codes = f"{plural(roles['dimension'], 'dimension')}, {plural(roles['theme'], 'theme')}, "
+    codes += f"{plural(roles['new-theme'], 'new theme')} ({len(imported.new_themes)} used), "
+    codes += plural(roles["case"], "case code") + _also(len(unused), "other (unused)")
+    new, same, changed = len(imported.new), len(imported.unchanged), len(imported.changed)
+    described = f"{plural(len(cases), 'case')}: {new} new, {same} as in the study, "
+    variables = ", ".join(plural(n, k) for n, k in held) + _also(len(ignored), "other (ignored)")
+    values_in = sum(len(c.values) for c in p.cases)
     return [
-        (
-            "sources",
-            len(p.sources) + p.other_sources,
-            f"the text of {plural(len(cases), 'case')}"
-            + _also(len(imported.ignored_sources), "without the study's codes (ignored)")
-            + _also(p.other_sources, "not text (ignored)"),
-        ),
-        (
-            "codes",
-            len(p.codes),
-            f"{plural(roles['dimension'], 'dimension')}, {plural(roles['theme'], 'theme')}, "
-            f"{plural(roles['new-theme'], 'new theme')} ({len(imported.new_themes)} used), "
-            f"{plural(roles['case'], 'case code')}"
-            + _also(len(unused), "other (unused)")
-            + (f": {_named(unused)}" if unused else ""),
-        ),
-        (
-            "cases",
-            len(p.cases),
-            f"{plural(len(cases), 'case')}: {len(imported.new)} new, "
-            f"{len(imported.unchanged)} as in the study, {len(imported.changed)} changed",
-        ),
-        (
-            "variables",
-            len(p.variables),
-            ", ".join(plural(n, k) for n, k in [(fields, "protocol field"), *held])
-            + _also(len(imported.ignored_variables), "other (ignored)"),
-        ),
-        (
-            "variable values",
-            p.variable_values,
-            ", ".join(
-                plural(n, k) for n, k in ((imported.protocol_values, "protocol value"), *given)
-            ),
-        ),
+        ("sources", len(p.sources) + p.other_sources, sources),
+        ("codes", len(p.codes), codes + (f": {_named(unused)}" if unused else "")),
+        ("cases", len(p.cases), f"{described}{changed} changed"),
+        ("variables", len(p.variables), variables),
+        ("variable values", values_in, ", ".join(plural(n, k) for n, k in given)),
     ]
 
 
 def _content(imported: Imported) -> list[_Row]:
     """Coded selections, notes, users and the archive's files."""
-    p, cases = imported.project, imported.cases
+    p, cases, sel = imported.project, imported.cases, imported.selections
     located = sum(1 for c in cases for o in c.observations if o.evidence)
     unlocated = sum(1 for c in cases for o in c.observations if not o.evidence)
     memo_less = sum(c.memo_less for c in cases)
-    sel = imported.selections
     in_notes = sum(len(n.selections) for n in p.notes.values())
     elsewhere = p.selections - in_notes - sum(sel.values())  # in the sources no case takes
+    codings = sum(len(s.codes) for t in (*p.sources, *p.notes.values()) for s in t.selections)
     observations = plural(located, "first-order observation")
     if sel.get("observation", 0) != located:  # a tool keeping one code a selection
         observations = f"{sel.get('observation', 0)} for {observations}"
+    selections = f"{plural(sel.get('narrative', 0), 'narrative passage')}, {observations}"
+    selections += f" ({memo_less} with no memo: their text is the passage)" if memo_less else ""
+    selections += _also(sel.get("case", 0), "case links")
+    selections += _also(sel.get("none", 0), "with none of the study's codes (ignored)")
+    selections += _also(in_notes, "in notes")
+    selections += _also(elsewhere, "in sources without the study's codes (ignored)")
+    notes = f"{plural(unlocated, 'first-order observation')} with no passage"
+    files = f"{p.members - len(p.extra_files)} read"
     return [
-        (
-            "coded selections",
-            p.selections,
-            f"{plural(sel.get('narrative', 0), 'narrative passage')}, {observations}"
-            + (f" ({memo_less} with no memo: their text is the passage)" if memo_less else "")
-            + _also(sel.get("case", 0), "case links")
-            + _also(sel.get("none", 0), "with none of the study's codes (ignored)")
-            + _also(in_notes, "in notes")
-            + _also(elsewhere, "in sources without the study's codes (ignored)")
-            + f"; {plural(p.codings, 'coding')}",
-        ),
-        (
-            "notes",
-            len(p.notes),
-            f"{plural(unlocated, 'first-order observation')} with no passage"
-            + _also(imported.ignored_notes, "other (ignored)"),
-        ),
+        ("coded selections", p.selections, f"{selections}; {plural(codings, 'coding')}"),
+        ("notes", len(p.notes), notes + _also(imported.ignored_notes, "other (ignored)")),
         ("users", p.users, "not imported"),
-        (
-            "files",
-            p.members,
-            f"{p.members - len(p.extra_files)} read"
-            + _also(len(p.extra_files), "unreferenced (ignored)"),
-        ),
+        ("files", p.members, files + _also(len(p.extra_files), "unreferenced (ignored)")),
     ]

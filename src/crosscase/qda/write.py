@@ -1,11 +1,10 @@
-"""Write an imported case set (:class:`~crosscase.qda.interpret.Imported`) into its folder: one
-case file and one observation file per case, and the new candidate themes (written with
-:mod:`crosscase.study.casefiles`). A file the case set already has is edited, not rewritten: only
+"""Write an imported case set (:class:`~.interpret.Imported`) into its folder: a case file and an
+observation file per case, and the new candidate themes (written with
+:mod:`crosscase.study.casefiles`). A file the set already has is edited, not rewritten: only
 what the project changed is replaced, and its opening comment, order, layout and the fields the
-project does not carry stay as they are; a file whose content the project leaves as it is, is
-not written at all. The result is first checked as a run would load it (the study's cases not
-replaced, plus the set's); nothing is written when a check fails or a file would be overwritten
-unasked."""
+project does not carry stay as they are; a file the project leaves as it is is not written. The
+result is first loaded as a run would load it (the study's cases not replaced, plus the set's);
+nothing is written when that fails or a file would be overwritten unasked."""
 
 from __future__ import annotations
 
@@ -56,17 +55,16 @@ def _load(text: str) -> Any:
     return yaml.load(text)
 
 
-def planned_files(
+def _planned_files(
     imported: Imported,
     into: Path,
     existing_themes: Sequence[Theme],
     source: str,
     cases: str,
-    set_ids: frozenset[str] = frozenset(),
+    set_ids: frozenset[str],
 ) -> dict[Path, str]:
-    """Path -> content of every file the import writes (``cases``: new, changed or all of the
-    study's; a case already in the set, ``set_ids``, is planned when its content changed, and
-    then replaced only when asked), each file of the set's only when it changes."""
+    """Path -> content of every file the import writes: ``cases`` new, changed or all of the
+    study's, and those of the set (``set_ids``) that changed."""
     chosen = [
         c
         for c in imported.cases
@@ -78,49 +76,45 @@ def planned_files(
     for c in chosen:
         files.update(_case_files(c, into, source, c.case.id in set_ids))
     used = {t for c in chosen for o in c.observations for t in o.themes}
-    new = [t for t in imported.new_themes if t.id in used and t not in existing_themes]
+    new = [
+        {"id": t.id, "dimension": t.dimension, "label": t.label}
+        for t in imported.new_themes
+        if t.id in used and t not in existing_themes
+    ]
     path = into / "themes.yaml"
-    if new:
-        entries = [{"id": t.id, "dimension": t.dimension, "label": t.label} for t in new]
-        if path.is_file():
-            doc = _load(path.read_text(encoding="utf-8"))
-            doc["themes"].extend(_load(themes_text(entries, ""))["themes"])
-            files[path] = dump(doc)
-        else:
-            header = _header("New candidate second-order themes", source)
-            files[path] = themes_text(entries, header)
+    if new and path.is_file():
+        doc = _load(path.read_text(encoding="utf-8"))
+        doc["themes"].extend(_load(themes_text(new, ""))["themes"])
+        files[path] = dump(doc)
+    elif new:
+        files[path] = themes_text(new, _header("New candidate second-order themes", source))
     return files
 
 
 def _case_files(c: ImportedCase, into: Path, source: str, in_set: bool) -> dict[Path, str]:
     """A case's file and its observation file: those of a case of the set edited where they
     change, the others written whole."""
-    case = c.case
-    files: dict[Path, str] = {}
-    case_file = into / "cases" / f"{case.id}.yaml"
-    obs_file = into / "observations" / f"{case.id}.yaml"
+    case, files = c.case, {}
+    case_file, obs_file = (into / sub / f"{case.id}.yaml" for sub in ("cases", "observations"))
     fields = (case.id, case.number, case.name, case.protocol, case.narratives)
-    if in_set and case_file.is_file():
-        if c.own_differences:
-            doc = _load(case_file.read_text(encoding="utf-8"))
-            _update(doc, case_document(*fields), ("number", "name", "protocol", "narratives"))
-            files[case_file] = dump(doc)
-    else:
+    if not (in_set and case_file.is_file()):
         header = _header(f"Case {case.number} ({case.name})", source)
         files[case_file] = case_text(*fields, header=header)
+    elif c.own_differences:
+        doc = _load(case_file.read_text(encoding="utf-8"))
+        _update(doc, case_document(*fields), ("number", "name", "protocol", "narratives"))
+        files[case_file] = dump(doc)
     entries = [_entry(o) for o in c.observations]
-    if in_set and obs_file.is_file():
-        if len(c.differences) > c.own_differences:
-            files[obs_file] = _edited_observations(obs_file, c, entries)
-    else:
+    if not (in_set and obs_file.is_file()):
         header = _header(f"First-order observations of case {case.number} ({case.name})", source)
         files[obs_file] = observations_text(case.id, entries, header=header)
+    elif len(c.differences) > c.own_differences:
+        files[obs_file] = _edited_observations(obs_file, c, entries)
     return files
 
 
 def _entry(o: Observation) -> dict[str, Any]:
-    """An observation as its file has it (``themes`` written even when empty, as the study's
-    files do)."""
+    """An observation as its file has it (``themes`` even when empty, as the study's files)."""
     data = o.model_dump(exclude_defaults=True) | {"themes": list(o.themes)}
     return {k: data[k] for k in _OBSERVATION_FIELDS if k in data}
 
@@ -138,29 +132,26 @@ def _update(doc: Any, fresh: Any, keys: Sequence[str]) -> None:
 
 
 def _edited_observations(path: Path, c: ImportedCase, entries: list[dict[str, Any]]) -> str:
-    """A case set's observation file with the project's observations: those it has edited in
-    place (a field the project left as the study's case has it stays as written, by label or
-    id), in its order; the others after the one before them in the project's order."""
+    """A set's observation file with the project's observations: those it has edited in place
+    (a field the project left as the study's case has it stays as written), in its order; the
+    others after the one before them in the project's order."""
     doc = _load(path.read_text(encoding="utf-8"))
     fresh = {e["id"]: e for e in _load(observations_text(c.case.id, entries))["observations"]}
-    known = {o.id: o for o in c.known_observations}
-    ours = {o.id: o for o in c.observations}
+    known = {o.id: _entry(o) for o in c.known_observations}
+    ours = {o.id: _entry(o) for o in c.observations}
     kept = []
     for entry in doc["observations"]:
-        ident = entry.get("id")
-        if ident in ours:
-            was, now = (_entry(known[ident]) if ident in known else {}), _entry(ours[ident])
+        if (ident := entry.get("id")) in ours:
+            was, now = known.get(ident, {}), ours[ident]
             _update(
                 entry, fresh[ident], [k for k in _OBSERVATION_FIELDS if was.get(k) != now.get(k)]
             )
             kept.append(entry)
-    at = {e["id"]: n for n, e in enumerate(kept)}
     order = list(ours)
     for n, ident in enumerate(order):
-        if ident not in at:
-            place = at[order[n - 1]] + 1 if n else 0
-            kept.insert(place, fresh[ident])
-            at = {e["id"]: i for i, e in enumerate(kept)}
+        ids = [e["id"] for e in kept]
+        if ident not in ids:
+            kept.insert(ids.index(order[n - 1]) + 1 if n else 0, fresh[ident])
     seq = doc["observations"]
     del seq[:]
     seq.extend(kept)
@@ -193,9 +184,8 @@ def write_case_set(
     themes: Sequence[Theme] = (),
     set_ids: frozenset[str] = frozenset(),
 ) -> Written:
-    """Write the imported cases into the case set ``into`` after checking the result as a run
-    would load it (the study's cases not replaced, plus the set's); nothing is written when a
-    check fails or a file would be overwritten without ``overwrite``."""
+    """Write the imported cases into the case set ``into`` once the result loads as a run would
+    load it; nothing is written when it does not or a file would be overwritten unasked."""
     display = layout.relative(into)
     if into.resolve().is_relative_to(layout.raw.resolve()):
         fail(
@@ -203,34 +193,30 @@ def write_case_set(
             f"is inside the study's own data ({layout.relative(layout.raw)}): import into "
             "a case set folder of your own, e.g. data/extensions/<set>",
         )
-    files = planned_files(imported, into, themes, source, cases, set_ids)
-    message = (
-        "exists with other content: not overwritten (the differences are listed above; add "
-        "OVERWRITE=1 to make import-qdpx, or --overwrite, to replace it)"
-    )
-    clashes = [
-        Problem(layout.relative(p), p.stem if p.parent.name != into.name else None, None, message)
-        for p, text in files.items()
-        if p.is_file() and p.read_text(encoding="utf-8") != text and not overwrite
-    ]
-    if clashes:
-        raise QdpxError(display, clashes)
+    files = _planned_files(imported, into, themes, source, cases, set_ids)
+    same = [p for p, text in files.items() if p.is_file() and p.read_text(encoding="utf-8") == text]
+    if not overwrite and (clashes := [p for p in files if p.is_file() and p not in same]):
+        message = (
+            "exists with other content: not overwritten (the differences are listed above; add "
+            "OVERWRITE=1 to make import-qdpx, or --overwrite, to replace it)"
+        )
+        problems = [
+            Problem(
+                layout.relative(p), p.stem if p.parent.name != into.name else None, None, message
+            )
+            for p in clashes
+        ]
+        raise QdpxError(display, problems)
     study_files, kept = _check_as_a_run(layout, into, files, display)
-    written, same = [], []
-    for p, text in files.items():
-        if p.is_file() and p.read_text(encoding="utf-8") == text:
-            same.append(p)
-        else:
-            written.append(atomic_write(p, text))
+    written = [atomic_write(p, text) for p, text in files.items() if p not in same]
     for c in imported.cases:  # the set's files left as they are: their content is the project's
         if c.case.id in set_ids:
             mine = [into / sub / f"{c.case.id}.yaml" for sub in ("cases", "observations")]
             same += [p for p in mine if p.is_file() and p not in files]
+    study = [layout.relative(f) for f in kept]
     if len(kept) == len(study_files):
-        option: tuple[str, ...] = (layout.relative(layout.cases_dir), f"{display}/cases")
-    else:
-        option = (*(layout.relative(f) for f in kept), f"{display}/cases")
-    return Written(tuple(written), tuple(same), option)
+        study = [layout.relative(layout.cases_dir)]
+    return Written(tuple(written), tuple(same), (*study, f"{display}/cases"))
 
 
 def _check_as_a_run(
