@@ -96,8 +96,9 @@ def measure(repeat: int, test: bool) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory(prefix="crosscase-workflow-bench-") as tmp:
         folders = {v: project(Path(tmp), v) for v in VARIANTS}
-        for folder in folders.values():  # warm the file cache and the kernel spec lookup once
-            time_make(folder)
+        if repeat > 1:  # warm the file cache and the kernel spec lookup once
+            for folder in folders.values():
+                time_make(folder)
         for i in range(repeat):
             for v in variants:
                 times[v].append(time_test() if v == "make test" else time_make(folders[v]))
