@@ -31,10 +31,8 @@ class Problem:
 
     def __str__(self) -> str:
         parts = [f"{self.file}:{self.line}" if self.line else self.file]
-        if self.case:
-            parts.append(f"case {self.case}")
-        if self.field:
-            parts.append(f"field {self.field}")
+        parts += [f"case {self.case}"] if self.case else []
+        parts += [f"field {self.field}"] if self.field else []
         return ": ".join([*parts, self.message])
 
 
@@ -54,13 +52,11 @@ class StudyDataError(ValueError):
 
 
 def closest(value: str, known: Sequence[str]) -> str | None:
-    """The known name ``value`` is most likely a misspelling of, if any."""
+    """The known name ``value`` is most likely a misspelling of, if any: a close spelling, else
+    one with other separators ("supply_chain" for "supply-chain")."""
     close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
-    if close:
-        return close[0]
-    # a spelling with other separators ("supply_chain" for "supply-chain")
     folded = {re.sub(r"[\W_]+", "", k.lower()): k for k in known}
-    return folded.get(re.sub(r"[\W_]+", "", value.lower()))
+    return close[0] if close else folded.get(re.sub(r"[\W_]+", "", value.lower()))
 
 
 def unknown(
@@ -74,7 +70,7 @@ def unknown(
     ``likely`` one, else the closest of ``candidates`` (by default of ``known``)."""
     close = likely or closest(value, known if candidates is None else candidates)
     hint = f"did you mean {close!r}? " if close else ""
-    listed = ", ".join(known) if len(known) <= 30 else ", ".join(known[:30]) + ", ..."
+    listed = ", ".join(known[:30]) + (", ..." if len(known) > 30 else "")
     return f"unknown {kind} {value!r} ({hint}known: {listed})"
 
 
@@ -94,8 +90,5 @@ def format_loc(loc: Loc) -> str:
     """``("observations", 3, "evidence")`` -> ``"observations[3].evidence"``."""
     out = ""
     for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
     return out
