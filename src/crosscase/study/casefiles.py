@@ -198,26 +198,15 @@ def new_case(
         if p.exists():
             raise FileExistsError(f"{p} exists: not overwritten")
     hints = {f.id: f.label for f in framework.case_protocol}
-    hints.update(
-        {
-            d.id: f"{d.label}." + (f" {d.question}" if d.question else "")
-            for d in framework.dimensions
-        }
-    )
-    case = case_document(
-        case_id,
-        number,
-        name,
-        {f.id: "" for f in framework.case_protocol},
-        {d.id: "" for d in framework.dimensions},
-        hints,
-    )
+    for d in framework.dimensions:
+        hints[d.id] = f"{d.label}." + (f" {d.question}" if d.question else "")
+    protocol = {f.id: "" for f in framework.case_protocol}
+    narratives = {d.id: "" for d in framework.dimensions}
+    case = case_document(case_id, number, name, protocol, narratives, hints)
+    guide = coding_guide(framework, themes, case_id, number)
     return [
         atomic_write(case_file, dump(case, CASE_HEADER)),
-        atomic_write(
-            obs_file,
-            observations_text(case_id, [], coding_guide(framework, themes, case_id, number)),
-        ),
+        atomic_write(obs_file, observations_text(case_id, [], guide)),
     ]
 
 

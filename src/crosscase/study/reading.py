@@ -216,37 +216,26 @@ class Reader:
         return ParsedCase(case, doc, path, frozenset(k for _, k in broken))
 
 
-def _members(tp: Any) -> list[Any]:
-    """The types a field annotation allows: ``Annotated`` unwrapped, unions split."""
-    origin = typing.get_origin(tp)
+def field_names(tp: Any, loc: Loc) -> list[str] | None:
+    """The fields of the model found at ``loc`` inside the annotation ``tp`` (through model
+    fields, list items and mapping values; ``Annotated`` unwrapped, a union's types tried in
+    turn), or None when ``loc`` is not a model."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is typing.Annotated:
-        return _members(typing.get_args(tp)[0])
+        return field_names(args[0], loc)
     if origin is typing.Union or origin is types.UnionType:
-        return [m for arg in typing.get_args(tp) for m in _members(arg)]
-    return [tp]
-
-
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def field_names(model: Any, loc: Loc) -> list[str] | None:
-    """The fields of the model found at ``loc`` inside ``model`` (through its fields, list items
-    and mapping values), or None when ``loc`` is not a model."""
-    at: list[Any] = [model]
-    for part in loc:
-        step: list[Any] = []
-        for tp in (m for a in at for m in _members(a)):
-            origin, args = typing.get_origin(tp), typing.get_args(tp)
-            if isinstance(part, str) and _is_model(tp) and part in tp.model_fields:
-                step.append(tp.model_fields[part].annotation)
-            elif isinstance(part, int) and origin in (list, tuple) and args:
-                step.append(args[0])
-            elif isinstance(part, str) and origin is dict and len(args) == 2:
-                step.append(args[1])
-        at = step
-    models = [m for a in at for m in _members(a) if _is_model(m)]
-    return list(models[0].model_fields) if models else None
+        return next((found for a in args if (found := field_names(a, loc)) is not None), None)
+    model = isinstance(tp, type) and issubclass(tp, BaseModel)
+    if not loc:
+        return list(tp.model_fields) if model else None
+    part, rest = loc[0], loc[1:]
+    if isinstance(part, str) and model and part in tp.model_fields:
+        return field_names(tp.model_fields[part].annotation, rest)
+    if isinstance(part, int) and origin in (list, tuple) and args:
+        return field_names(args[0], rest)
+    if isinstance(part, str) and origin is dict and len(args) == 2:
+        return field_names(args[1], rest)
+    return None
 
 
 def _data_at(data: Any, loc: Loc) -> Any:
