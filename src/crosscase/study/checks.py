@@ -263,9 +263,8 @@ def check_theme_basis(
         return None, []
     out = []
     if not o.themes:
-        out.append(
-            e.problem(("theme_basis",), "theme_basis given, but the observation lists no theme")
-        )
+        message = "theme_basis given, but the observation lists no theme"
+        out.append(e.problem(("theme_basis",), message))
     if isinstance(basis, str):
         return basis, out + e.reference(("theme_basis",), "theme basis", basis, known)
     by_id: dict[str, str] = {}
@@ -281,9 +280,8 @@ def check_theme_basis(
             out.append(e.problem(("theme_basis", ref), message))
     for t in resolved:
         if t not in by_id:
-            out.append(
-                e.problem(("theme_basis",), f"theme_basis gives no basis for its theme {t!r}")
-            )
+            message = f"theme_basis gives no basis for its theme {t!r}"
+            out.append(e.problem(("theme_basis",), message))
     return by_id, out
 
 
