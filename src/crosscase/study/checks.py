@@ -76,8 +76,8 @@ def check_case_identity(cases: Sequence[ParsedCase]) -> list[Problem]:
     free = max((c.case.number for c in cases), default=0) + 1
     for c in cases:
         case, e = c.case, Entry(c.doc, c.case.id)
-        if c.path.stem != case.id:
-            message = f"case id {case.id!r} differs from the file name {c.path.name!r} "
+        if c.doc.path.stem != case.id:
+            message = f"case id {case.id!r} differs from the file name {c.doc.path.name!r} "
             out.append(e.problem(("id",), message + f"(name the file {case.id}.yaml)"))
         if ids[case.id] > 1:
             out.append(e.problem(("id",), f"duplicate case id {case.id!r}"))

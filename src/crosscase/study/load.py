@@ -1,13 +1,7 @@
-"""Load and cross-check the data of a multiple-case study.
-
-:func:`load_study` reads the study's description, the framework, the case files (one per
-case), their first-order coding (one observation file per case), the second-order themes and,
-where present, the comparison with alternatives and the propositions (:mod:`.reading`). It runs
-every cross-check that the readable parts allow (:mod:`.checks`) and raises one
-:class:`~crosscase.study.problems.StudyDataError` listing every problem, each with file and line.
-
-Where the files of a case set are: :mod:`.casesets`.
-"""
+"""Load and cross-check the data of a multiple-case study (:func:`load_study`): every file of the
+study and of the case set is read (:mod:`.reading`, :mod:`.casesets`), every cross-check that the
+readable parts allow is run (:mod:`.checks`), and one :class:`~.problems.StudyDataError` lists
+every problem, each with file and line."""
 
 from __future__ import annotations
 
@@ -39,7 +33,7 @@ from .reading import Parsed, ParsedCase, ParsedItems, Reader
 def _observation_files(sources: Sequence[Path], cases: Sequence[ParsedCase]) -> list[Path]:
     """The observation file of each case, and every observation file of a given case folder
     (which must then name a loaded case)."""
-    found = [obs for c in cases if (obs := observation_file_for(c.path)).exists()]
+    found = [obs for c in cases if (obs := observation_file_for(c.doc.path)).exists()]
     for folder in observation_folders(sources):  # (an absent folder globs to nothing)
         found += [p for p in sorted(folder.glob("*.yaml")) if not p.name.startswith(("_", "."))]
     return list(dict.fromkeys(p.resolve() for p in found))

@@ -44,7 +44,6 @@ class ParsedCase:
 
     case: Case
     doc: YamlDocument
-    path: Path
     #: narrative or protocol keys whose value failed validation (already reported)
     broken: frozenset[str] = frozenset()
 
@@ -118,7 +117,7 @@ class Reader:
     def document(self, path: Path) -> YamlDocument | None:
         return read_yaml(path, self.display(path), self.problems)
 
-    def whole(self, path: Path, model: type[M], case: str | None = None) -> Parsed[M] | None:
+    def whole(self, path: Path, model: type[M]) -> Parsed[M] | None:
         """A file validated as one model (framework, comparison, description)."""
         doc = self.document(path)
         if doc is None:
@@ -126,7 +125,7 @@ class Reader:
         try:
             return Parsed(model.model_validate(doc.data), doc)
         except ValidationError as exc:
-            self.problems += schema_problems(doc, case, exc, model=model)
+            self.problems += schema_problems(doc, None, exc, model=model)
             return None
 
     def items(
@@ -195,7 +194,7 @@ class Reader:
                 data[key] = {k: _fold(v) for k, v in data[key].items()}
         name = data["id"] if isinstance(data.get("id"), str) else path.stem
         try:
-            return ParsedCase(Case.model_validate(data), doc, path)
+            return ParsedCase(Case.model_validate(data), doc)
         except ValidationError as exc:
             self.problems += schema_problems(doc, name, exc, model=Case)
             broken = {
@@ -213,7 +212,7 @@ class Reader:
             case = salvage(Case, data, exc)
         if case is None:
             return None
-        return ParsedCase(case, doc, path, frozenset(k for _, k in broken))
+        return ParsedCase(case, doc, frozenset(k for _, k in broken))
 
 
 def field_names(tp: Any, loc: Loc) -> list[str] | None:
