@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..outputs import plural
@@ -74,11 +74,12 @@ def unknown(
     return f"unknown {kind} {value!r} ({hint}known: {listed})"
 
 
-def unknown_field(name: str, known: Sequence[str], present: object, likely: str | None) -> str:
+def unknown_field(
+    name: str, known: Sequence[str], written: Container[str], likely: str | None
+) -> str:
     """``unknown field 'theme' (did you mean 'themes'? known: ...)``: the likely one among the
-    known fields not already written (``present``: the mapping the field is in)."""
-    absent = [k for k in known if not (isinstance(present, dict) and k in present)]
-    return unknown("field", name, known, likely, absent)
+    known fields not already ``written`` beside it."""
+    return unknown("field", name, known, likely, [k for k in known if k not in written])
 
 
 def misspelt_fields(unknowns: Sequence[str], missing: Sequence[str]) -> str | None:

@@ -237,17 +237,6 @@ def field_names(tp: Any, loc: Loc) -> list[str] | None:
     return None
 
 
-def _data_at(data: Any, loc: Loc) -> Any:
-    """The value at ``loc`` in parsed YAML, or None."""
-    for part in loc:
-        found = isinstance(data, dict) and part in data
-        found |= isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
-        if not found:
-            return None
-        data = data[part]
-    return data
-
-
 #: pydantic's messages in the compendium's words, by error type
 _MESSAGES = {"string_too_short": "empty text", "missing": "required field is missing"}
 _UNSAFE = (
@@ -279,7 +268,7 @@ def schema_problems(
         elif kind == "extra_forbidden":
             message = "unknown field"
             if fields is not None and err["loc"]:
-                present = _data_at(doc.data, (*prefix, *parent))
-                message = unknown_field(str(err["loc"][-1]), fields, present, likely)
+                written = [k for k in fields if (*prefix, *parent, k) in doc.lines]
+                message = unknown_field(str(err["loc"][-1]), fields, written, likely)
         out.append(doc.problem(case, (*prefix, *err["loc"]), message))
     return out
