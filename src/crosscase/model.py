@@ -1,20 +1,11 @@
-"""What a multiple-case study is: the schemas of its files, and the study once loaded.
+"""What a multiple-case study is: the schemas of its files (pydantic), and the study once loaded
+(:class:`Study`, which :func:`crosscase.study.load_study` returns).
 
-The file schemas (pydantic) are generic: a framework of perspectives and dimensions, cases with
-a protocol (the fields the framework declares) and one narrative per dimension, first-order
-observations coded from the narratives, second-order themes, an optional comparison of the
-studied phenomenon with alternatives (with the discriminators that emerge from the cases), the
-propositions drawn from it, and a description of the study (its citation, its rule, the headers
-its tables print). Every model forbids unknown fields, so a misspelt field is reported rather
-than silently ignored. Each file is described by a ``*File`` model: the loader validates a file
-that holds a list item by item, so that one broken entry hides none of the others.
-
+Every model forbids unknown fields, so that a misspelt field is reported rather than ignored.
 Fields that *define* an identifier are safe slugs (they become file names and URLs); fields that
-*refer* to one (a dimension, a theme) are plain text, checked against what is defined by the
-loader, which can then name the known alternatives.
-
-:class:`Study` is what :func:`crosscase.study.load_study` returns: the validated files, with
-each observation's evidence passage located in its case's narratives (:class:`CodedObservation`).
+*refer* to one (a dimension, a theme) are plain text, checked by the loader against what is
+defined, so that it can name the known ones. A file that holds a list has a ``*File`` model,
+which the loader validates item by item: one broken entry hides none of the others.
 """
 
 from __future__ import annotations
@@ -35,8 +26,7 @@ ObservationId = Annotated[
 ]
 #: Non-empty text; surrounding white space is stripped.
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-#: A reference to something defined elsewhere (a dimension, a theme, an alternative): checked by
-#: the loader against what is defined.
+#: A reference to something defined elsewhere (a dimension, a theme, an alternative).
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
@@ -131,13 +121,9 @@ RECONSTRUCTED = "reconstructed"
 
 
 class Observation(_Model):
-    """A first-order thematic observation: a reduction of a case narrative for one dimension.
-
-    ``evidence`` is the passage of the case's narratives the observation rests on (where there is
-    one); ``themes`` the second-order themes it evidences (none, one, or several), by id or label;
-    ``theme_basis`` where each of those links comes from (one basis for all, or one per theme; the
-    researcher's own coding when absent).
-    """
+    """A first-order thematic observation: a reduction of a case narrative for one dimension,
+    resting on a passage of it (``evidence``), evidencing second-order ``themes`` (by id or label),
+    each link with its basis (one for all, or one per theme; the researcher's coding if none)."""
 
     id: ObservationId
     dimension: Ref
@@ -192,11 +178,8 @@ class Characteristic(_Model):
 
 
 class Discriminator(_Model):
-    """A discriminator of the comparison's last column.
-
-    It restates one or more second-order ``themes``; one with no theme rests on the ``basis`` given
-    (such a discriminator is asserted, not computed from the cases).
-    """
+    """A discriminator of the comparison's last column: it restates second-order ``themes``; one
+    with no theme rests on the ``basis`` given (it is asserted, not computed from the cases)."""
 
     id: Slug
     dimension: Ref
@@ -229,10 +212,8 @@ class PropositionFile(_Model):
 
 
 class Headers(_Model):
-    """Headers and labels of the study's tables, as the publication prints them.
-
-    ``alternative_column`` is a format string with ``{number}``, ``{label}`` and ``{basis}``.
-    """
+    """Headers and labels of the study's tables, as the publication prints them
+    (``alternative_column``: a format string with ``{number}``, ``{label}`` and ``{basis}``)."""
 
     themes_column: Text = "Second-order themes (cases)"
     discriminators_column: Text = "Discriminators"
@@ -267,9 +248,7 @@ class StudyDescription(_Model):
 @dataclass(frozen=True)
 class CodedObservation:
     """A first-order observation with its case and its evidence passage located in the case's
-    narratives (``evidence_dimension``, ``start``, ``end``; None when it has none or it is not
-    found). ``observation.themes`` holds theme ids (labels in the file are resolved on loading).
-    """
+    narratives (None when it has none or it is not found); its ``themes`` are theme ids."""
 
     case: str
     observation: Observation
@@ -311,7 +290,6 @@ class Study:
 
     @property
     def case_numbers(self) -> dict[str, int]:
-        """Case id -> case number."""
         return {c.id: c.number for c in self.cases}
 
     @property

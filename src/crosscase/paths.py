@@ -37,28 +37,20 @@ def _is_root(folder: Path) -> bool:
 
 
 def _search_up(start: Path) -> Path | None:
-    for folder in (start, *start.parents):
-        if _is_root(folder):
-            return folder
-    return None
+    return next((folder for folder in (start, *start.parents) if _is_root(folder)), None)
 
 
 def project_root() -> Path:
     """Return the compendium's root folder (see the module docstring for the rules)."""
-    env = os.environ.get(ROOT_ENV)
-    if env:
-        root = Path(env).resolve()
-        if not _is_root(root):
-            raise FileNotFoundError(
-                f"{ROOT_ENV}={env} has no pyproject.toml with a {_MARKER} table"
-            )
+    if env := os.environ.get(ROOT_ENV):
+        if not _is_root(root := Path(env).resolve()):
+            message = f"{ROOT_ENV}={env} has no pyproject.toml with a {_MARKER} table"
+            raise FileNotFoundError(message)
         return root
     found = _search_up(Path.cwd().resolve()) or _search_up(Path(__file__).resolve().parent)
     if found is None:
-        raise FileNotFoundError(
-            f"no project root: no pyproject.toml with a {_MARKER} table above {Path.cwd()}; "
-            f"set {ROOT_ENV}"
-        )
+        where = f"no pyproject.toml with a {_MARKER} table above {Path.cwd()}"
+        raise FileNotFoundError(f"no project root: {where}; set {ROOT_ENV}")
     return found
 
 
@@ -97,7 +89,6 @@ class Layout:
 
     @property
     def study_file(self) -> Path:
-        """The study's description: title, citation, rule, reproduction run, table headers."""
         return self.raw / "study.yaml"
 
     @property
@@ -149,19 +140,15 @@ class Layout:
     # Outputs of one run -----------------------------------------------------------------------
 
     def tables_dir(self, run: str) -> Path:
-        """Folder of the tables (CSV and Markdown) of one run."""
         return self.output_root / "data" / "processed" / check_run_name(run)
 
     def figures_dir(self, run: str) -> Path:
-        """Folder of the figures (PNG and SVG) of one run."""
         return self.output_root / "figures" / check_run_name(run)
 
     def executed_dir(self, run: str) -> Path:
-        """Folder of the executed copies of the notebooks of one run."""
         return self.output_root / "build" / check_run_name(run)
 
     def report_dir(self, run: str) -> Path:
-        """Folder of the HTML report of one run."""
         return self.executed_dir(run) / "report"
 
     def run_record(self, run: str) -> Path:
@@ -188,8 +175,6 @@ class Layout:
 def check_run_name(run: str) -> str:
     """Reject run names that are not a single safe path segment (no ``/``, no ``..``)."""
     if not RUN_NAME.match(run) or run in {".", ".."}:
-        raise ValueError(
-            f"run name {run!r} is not safe as a folder name: use letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
+        use = "use letters, digits, '.', '_' or '-', starting with a letter or digit"
+        raise ValueError(f"run name {run!r} is not safe as a folder name: {use}")
     return run

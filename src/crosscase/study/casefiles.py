@@ -94,10 +94,7 @@ def case_document(
     hints: Mapping[str, str] | None = None,
 ) -> CommentedMap:
     """A case file's content; ``hints`` are end-of-line comments by protocol field or dimension."""
-    doc = CommentedMap()
-    doc["id"] = case_id
-    doc["number"] = number
-    doc["name"] = DoubleQuotedScalarString(name)
+    doc = CommentedMap(id=case_id, number=number, name=DoubleQuotedScalarString(name))
     for key, values in (("protocol", protocol), ("narratives", narratives)):
         section = CommentedMap()
         for k, v in values.items():
@@ -124,9 +121,8 @@ def observations_text(
     case_id: str, observations: Sequence[Mapping[str, Any]], header: str = OBSERVATIONS_HEADER
 ) -> str:
     """An observation file: ``observations`` are mappings of the Observation fields."""
-    doc = CommentedMap()
-    doc["case"] = case_id
     items = CommentedSeq()
+    doc = CommentedMap(case=case_id, observations=items)
     for o in observations:
         entry = CommentedMap()
         for key, value in o.items():
@@ -141,17 +137,13 @@ def observations_text(
             else:
                 entry[key] = _text(str(value))
         items.append(entry)
-    doc["observations"] = items
     return dump(doc, header)
 
 
 def themes_text(themes: Sequence[Mapping[str, str]], header: str) -> str:
     """A themes file (``id``, ``dimension``, ``label`` per theme)."""
-    doc = CommentedMap()
-    doc["themes"] = CommentedSeq(
-        [CommentedMap((k, _text(v)) for k, v in t.items()) for t in themes]
-    )
-    return dump(doc, header)
+    items = CommentedSeq([CommentedMap((k, _text(v)) for k, v in t.items()) for t in themes])
+    return dump(CommentedMap(themes=items), header)
 
 
 def coding_guide(framework: Framework, themes: Sequence[Theme], case_id: str, number: int) -> str:
@@ -198,26 +190,15 @@ def new_case(
         if p.exists():
             raise FileExistsError(f"{p} exists: not overwritten")
     hints = {f.id: f.label for f in framework.case_protocol}
-    hints.update(
-        {
-            d.id: f"{d.label}." + (f" {d.question}" if d.question else "")
-            for d in framework.dimensions
-        }
-    )
-    case = case_document(
-        case_id,
-        number,
-        name,
-        {f.id: "" for f in framework.case_protocol},
-        {d.id: "" for d in framework.dimensions},
-        hints,
-    )
+    for d in framework.dimensions:
+        hints[d.id] = f"{d.label}." + (f" {d.question}" if d.question else "")
+    protocol = {f.id: "" for f in framework.case_protocol}
+    narratives = {d.id: "" for d in framework.dimensions}
+    case = case_document(case_id, number, name, protocol, narratives, hints)
+    guide = coding_guide(framework, themes, case_id, number)
     return [
         atomic_write(case_file, dump(case, CASE_HEADER)),
-        atomic_write(
-            obs_file,
-            observations_text(case_id, [], coding_guide(framework, themes, case_id, number)),
-        ),
+        atomic_write(obs_file, observations_text(case_id, [], guide)),
     ]
 
 

@@ -62,14 +62,8 @@ def extra_theme_files(layout: Layout, sources: Sequence[Path]) -> list[Path]:
 def study_files(layout: Layout) -> list[Path]:
     """The study-wide input files that exist (description, framework, themes, comparison,
     propositions)."""
-    candidates = [
-        layout.study_file,
-        layout.framework_file,
-        layout.themes_file,
-        layout.comparison_file,
-        layout.propositions_file,
-    ]
-    return [p for p in candidates if p.exists()]
+    files = (layout.study_file, layout.framework_file, layout.themes_file)
+    return [p for p in (*files, layout.comparison_file, layout.propositions_file) if p.exists()]
 
 
 def case_set_files(layout: Layout, cases: Sequence[str | Path]) -> list[Path]:
@@ -79,9 +73,8 @@ def case_set_files(layout: Layout, cases: Sequence[str | Path]) -> list[Path]:
     case_files, _ = find_case_files(sources)
     out = study_files(layout)
     for case_file in case_files:
-        out.append(case_file)
-        if observation_file_for(case_file).is_file():
-            out.append(observation_file_for(case_file))
+        obs = observation_file_for(case_file)
+        out += [case_file, obs] if obs.is_file() else [case_file]
     for folder in observation_folders(sources):
         out += sorted(p for p in folder.glob("*.yaml") if p not in out)
     return list(dict.fromkeys(out + extra_theme_files(layout, sources)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from ..model import (
     LINK_BASES,
@@ -32,37 +33,34 @@ MAX_NARRATIVE_CHARS = 1_000_000
 LONG_OBSERVATION_CHARS = 500
 
 
-def reference(
-    doc: YamlDocument,
-    case: str | None,
-    loc: Loc,
-    kind: str,
-    value: str,
-    known: Sequence[str],
-    prefix: str = "",
-) -> list[Problem]:
-    """No problem when ``value`` is among ``known``; otherwise one naming the known ones."""
-    if value in known:
-        return []
-    return [doc.problem(case, loc, prefix + unknown(kind, value, known))]
+@dataclass(frozen=True)
+class Entry:
+    """Where the problems of one entry go: its file, its case, where it is in the file, and what
+    each message starts with (``observation c1-sns-1: ``)."""
+
+    doc: YamlDocument
+    case: str | None
+    loc: Loc = ()
+    prefix: str = ""
+
+    def problem(self, at: Loc, message: str) -> Problem:
+        return self.doc.problem(self.case, (*self.loc, *at), self.prefix + message)
+
+    def reference(self, at: Loc, kind: str, value: str, known: Sequence[str]) -> list[Problem]:
+        """No problem when ``value`` is among ``known``; otherwise one naming the known ones."""
+        return [] if value in known else [self.problem(at, unknown(kind, value, known))]
 
 
 def check_framework(fw: Parsed[Framework]) -> list[Problem]:
     """Dimensions name a known perspective; perspective and dimension ids are unique."""
     framework, doc = fw.model, fw.doc
     persp = [p.id for p in framework.perspectives]
-    out = [
-        p
-        for i, d in enumerate(framework.dimensions)
-        for p in reference(
-            doc, None, ("dimensions", i, "perspective"), "perspective", d.perspective, persp
-        )
-    ]
-    for kind, items in (
-        ("perspective", framework.perspectives),
-        ("dimension", framework.dimensions),
-    ):
-        for ident, n in Counter(x.id for x in items).items():
+    out = []
+    for i, d in enumerate(framework.dimensions):
+        e = Entry(doc, None, ("dimensions", i))
+        out += e.reference(("perspective",), "perspective", d.perspective, persp)
+    for kind, ids in (("perspective", persp), ("dimension", [d.id for d in framework.dimensions])):
+        for ident, n in Counter(ids).items():
             if n > 1:
                 out.append(doc.problem(None, (f"{kind}s",), f"duplicate {kind} id {ident!r}"))
     return out
@@ -77,20 +75,17 @@ def check_case_identity(cases: Sequence[ParsedCase]) -> list[Problem]:
     holders: dict[int, ParsedCase] = {}
     free = max((c.case.number for c in cases), default=0) + 1
     for c in cases:
-        case, doc = c.case, c.doc
-        if c.path.stem != case.id:
-            message = f"case id {case.id!r} differs from the file name {c.path.name!r} "
-            out.append(doc.problem(case.id, ("id",), message + f"(name the file {case.id}.yaml)"))
+        case, e = c.case, Entry(c.doc, c.case.id)
+        if c.doc.path.stem != case.id:
+            message = f"case id {case.id!r} differs from the file name {c.doc.path.name!r} "
+            out.append(e.problem(("id",), message + f"(name the file {case.id}.yaml)"))
         if ids[case.id] > 1:
-            out.append(doc.problem(case.id, ("id",), f"duplicate case id {case.id!r}"))
+            out.append(e.problem(("id",), f"duplicate case id {case.id!r}"))
         holder = holders.setdefault(case.number, c)
         if holder is not c:
             where = f"{holder.doc.display}:{holder.doc.line(('number',))}"
-            message = (
-                f"duplicate case number {case.number} (also case {holder.case.id}, {where}); "
-                f"next free number: {free}"
-            )
-            out.append(doc.problem(case.id, ("number",), message))
+            message = f"duplicate case number {case.number} (also case {holder.case.id}, {where})"
+            out.append(e.problem(("number",), f"{message}; next free number: {free}"))
             free += 1
     return out
 
@@ -98,7 +93,7 @@ def check_case_identity(cases: Sequence[ParsedCase]) -> list[Problem]:
 def check_case_against_framework(c: ParsedCase, framework: Framework) -> list[Problem]:
     """One narrative per dimension of the framework, no other; the protocol's fields exactly;
     narratives within the stated limit."""
-    case, doc = c.case, c.doc
+    case, e = c.case, Entry(c.doc, c.case.id)
     dims = [d.id for d in framework.dimensions]
     fields = [f.id for f in framework.case_protocol]
     out = []
@@ -107,23 +102,22 @@ def check_case_against_framework(c: ParsedCase, framework: Framework) -> list[Pr
     # One unknown key and one dimension without a narrative: a misspelling of it, reported once
     # (as the unknown key, naming the dimension it most likely is).
     likely = misspelt_fields(strays, missing)
-    for d in missing:
-        if d != likely:
-            message = f"missing narrative for dimension {d!r}"
-            out.append(doc.problem(case.id, ("narratives",), message))
+    if likely is None:
+        out += [
+            e.problem(("narratives",), f"missing narrative for dimension {d!r}") for d in missing
+        ]
     for key, text in case.narratives.items():
         if key in strays:
-            message = unknown("dimension", key, dims, likely)
-            out.append(doc.problem(case.id, ("narratives", key), message))
+            out.append(e.problem(("narratives", key), unknown("dimension", key, dims, likely)))
         if len(text) > MAX_NARRATIVE_CHARS:
             message = f"narrative too long: {len(text):,} characters (the limit is "
             message += f"{MAX_NARRATIVE_CHARS:,}; see data/README.md, Limits)"
-            out.append(doc.problem(case.id, ("narratives", key), message))
+            out.append(e.problem(("narratives", key), message))
     for f in fields:
         if f not in case.protocol and f not in c.broken:
-            out.append(doc.problem(case.id, ("protocol",), f"missing protocol field {f!r}"))
+            out.append(e.problem(("protocol",), f"missing protocol field {f!r}"))
     for key in case.protocol:
-        out += reference(doc, case.id, ("protocol", key), "protocol field", key, fields)
+        out += e.reference(("protocol", key), "protocol field", key, fields)
     return out
 
 
@@ -134,13 +128,12 @@ def check_themes(files: Sequence[ParsedItems[Theme]], framework: Framework | Non
     seen: dict[str, str] = {}
     for f in files:
         for i, t in f.items:
-            if dims:
-                out += reference(
-                    f.doc, None, ("themes", i, "dimension"), "dimension", t.dimension, dims
-                )
+            e = Entry(f.doc, None, ("themes", i))
+            out += e.reference(("dimension",), "dimension", t.dimension, dims) if dims else []
             if t.id in seen:
-                message = f"duplicate theme id {t.id!r} (also in {seen[t.id]})"
-                out.append(f.doc.problem(None, ("themes", i, "id"), message))
+                out.append(
+                    e.problem(("id",), f"duplicate theme id {t.id!r} (also in {seen[t.id]})")
+                )
             seen.setdefault(t.id, f.doc.display)
     return out
 
@@ -155,6 +148,18 @@ class ThemeIndex:
         #: ids and labels of the themes whose entry failed its schema (reported there)
         self.rejected = {normalise_space(r).casefold() for r in rejected}
 
+    @classmethod
+    def of(cls, files: Sequence[ParsedItems[Theme]]) -> ThemeIndex:
+        """The themes of the theme files, and the ids and labels of their entries left out for
+        failing their schema."""
+        rejected: list[str] = []
+        for f in files:
+            kept = {i for i, _ in f.items}
+            for i, entry in f.rejected():
+                if i not in kept:
+                    rejected += [v for k in ("id", "label") if isinstance(v := entry.get(k), str)]
+        return cls([t for f in files for _, t in f.items], rejected)
+
     def resolve(self, ref: str) -> Theme | None:
         return self.by_id.get(ref) or self.by_label.get(normalise_space(ref).casefold())
 
@@ -166,32 +171,15 @@ class ThemeIndex:
 
     def meant(self, ref: str, dimension: str | None = None) -> str | None:
         """The theme ``ref`` names, or else the one an unknown-theme problem suggests for it."""
-        theme = self.resolve(ref)
-        if theme is not None:
+        if (theme := self.resolve(ref)) is not None:
             return theme.id
         if self.is_rejected(ref):
             return None
         return closest(ref, self.known(dimension) if dimension else list(self.by_id))
 
 
-def rejected_themes(files: Sequence[ParsedItems[Theme]]) -> list[str]:
-    """The ids and labels of the theme entries left out for failing their schema."""
-    out: list[str] = []
-    for f in files:
-        kept = {i for i, _ in f.items}
-        for i, entry in f.rejected():
-            if i not in kept:
-                out += [v for k in ("id", "label") if isinstance(v := entry.get(k), str)]
-    return out
-
-
 def _resolve_themes(
-    f: ParsedItems[Observation],
-    name: str | None,
-    loc: Loc,
-    o: Observation,
-    themes: ThemeIndex,
-    dims: Sequence[str],
+    e: Entry, o: Observation, themes: ThemeIndex, dims: Sequence[str]
 ) -> tuple[list[str], list[Problem]]:
     """An observation's themes as ids (each named by id or label): known, and of its dimension."""
     resolved: list[str] = []
@@ -201,8 +189,7 @@ def _resolve_themes(
         if theme is None and themes.is_rejected(ref):
             continue  # the theme's own entry is reported
         if theme is None:
-            known = themes.known(o.dimension)
-            message = f"observation {o.id}: " + unknown("theme", ref, known)
+            message = f"observation {o.id}: " + unknown("theme", ref, themes.known(o.dimension))
         elif theme.dimension != o.dimension and (
             not dims or {o.dimension, theme.dimension} <= set(dims)
         ):  # (an unknown dimension, of either, is reported where it is written)
@@ -213,7 +200,7 @@ def _resolve_themes(
         else:
             resolved.append(theme.id)
             continue
-        out.append(f.doc.problem(name, (*loc, "themes", j), message))
+        out.append(e.doc.problem(e.case, (*e.loc, "themes", j), message))
     return resolved, out
 
 
@@ -228,77 +215,61 @@ def check_observations(
     located observations (themes as ids)."""
     out: list[Problem] = []
     located: list[CodedObservation] = []
-    name = f.head.get("case")
     dims = [d.id for d in framework.dimensions] if framework else []
     if case is None:
         return located, out
     for i, o in f.items:
-        loc: Loc = ("observations", i)
-        prefix = f"observation {o.id}: "
-        if dims:
-            out += reference(
-                f.doc, name, (*loc, "dimension"), "dimension", o.dimension, dims, prefix
-            )
-        resolved, found = _resolve_themes(f, name, loc, o, themes, dims)
-        basis, found_basis = check_theme_basis(f, name, loc, o, resolved, themes)
+        e = Entry(f.doc, f.head.get("case"), ("observations", i), f"observation {o.id}: ")
+        out += e.reference(("dimension",), "dimension", o.dimension, dims) if dims else []
+        resolved, found = _resolve_themes(e, o, themes, dims)
+        basis, found_basis = check_theme_basis(e, o, resolved, themes)
         out += found + found_basis
-        update = {
-            k: v
-            for k, v, was in (("themes", resolved, o.themes), ("theme_basis", basis, o.theme_basis))
-            if v != was
-        }
+        changes = (("themes", resolved, o.themes), ("theme_basis", basis, o.theme_basis))
+        update = {k: v for k, v, was in changes if v != was}
         obs = o.model_copy(update=update) if update else o
         co = locate(case.case, obs)
         if obs.evidence is not None and co.start is None:
             hint = nearest_passage(case.case, normalise_space(obs.evidence))
             message = f"evidence passage not found in the narratives of case {case.case.id}"
-            out.append(f.doc.problem(name, (*loc, "evidence"), prefix + message + hint))
+            out.append(e.problem(("evidence",), message + hint))
         located.append(co)
     return located, out
 
 
 def long_observations(files: Sequence[ParsedItems[Observation]]) -> list[Problem]:
     """Warnings: observations whose text is longer than a short phrase."""
-    return [
-        f.doc.problem(
-            f.head.get("case"),
-            ("observations", i, "text"),
-            f"observation {o.id}: text of {len(o.text):,} characters: a first-order observation "
-            f"is a short phrase (the limit for a warning is {LONG_OBSERVATION_CHARS:,}); is this "
-            "an evidence passage? Put the passage in `evidence` and the observation in `text`",
-        )
-        for f in files
-        for i, o in f.items
-        if len(o.text) > LONG_OBSERVATION_CHARS
-    ]
+    out = []
+    for f in files:
+        for i, o in f.items:
+            if len(o.text) > LONG_OBSERVATION_CHARS:
+                message = (
+                    f"observation {o.id}: text of {len(o.text):,} characters: a first-order "
+                    "observation is a short phrase (the limit for a warning is "
+                    f"{LONG_OBSERVATION_CHARS:,}); is this an evidence passage? Put the passage "
+                    "in `evidence` and the observation in `text`"
+                )
+                out.append(f.doc.problem(f.head.get("case"), ("observations", i, "text"), message))
+    return out
 
 
 def check_theme_basis(
-    f: ParsedItems[Observation],
-    name: str | None,
-    loc: Loc,
-    o: Observation,
-    resolved: Sequence[str],
-    themes: ThemeIndex,
+    e: Entry, o: Observation, resolved: Sequence[str], themes: ThemeIndex
 ) -> tuple[str | dict[str, str] | None, list[Problem]]:
     """An observation's ``theme_basis``: known bases only; given per theme, one for each theme it
     lists and no other. Returns it with its themes named by id (labels resolved)."""
     basis = o.theme_basis
     known = [b.id for b in LINK_BASES]
-    out: list[Problem] = []
     if basis is None:
-        return None, out
-    prefix = f"observation {o.id}: "
+        return None, []
+    out = []
     if not o.themes:
-        message = prefix + "theme_basis given, but the observation lists no theme"
-        out.append(f.doc.problem(name, (*loc, "theme_basis"), message))
+        message = "theme_basis given, but the observation lists no theme"
+        out.append(e.problem(("theme_basis",), message))
     if isinstance(basis, str):
-        out += reference(f.doc, name, (*loc, "theme_basis"), "theme basis", basis, known, prefix)
-        return basis, out
+        return basis, out + e.reference(("theme_basis",), "theme basis", basis, known)
     by_id: dict[str, str] = {}
     for ref, value in basis.items():
-        at: Loc = (*loc, "theme_basis", ref)
-        out += reference(f.doc, name, at, "theme basis", value, known, prefix)
+        out += e.reference(("theme_basis", ref), "theme basis", value, known)
         theme = themes.resolve(ref)
         if theme is not None and theme.id in resolved:
             by_id[theme.id] = value
@@ -306,11 +277,11 @@ def check_theme_basis(
             # (a theme it lists whose link failed is reported on the link)
             listed = ", ".join(resolved) or "none"
             message = f"theme_basis names {ref!r}, which is not among its themes ({listed})"
-            out.append(f.doc.problem(name, at, prefix + message))
+            out.append(e.problem(("theme_basis", ref), message))
     for t in resolved:
         if t not in by_id:
-            message = prefix + f"theme_basis gives no basis for its theme {t!r}"
-            out.append(f.doc.problem(name, (*loc, "theme_basis"), message))
+            message = f"theme_basis gives no basis for its theme {t!r}"
+            out.append(e.problem(("theme_basis",), message))
     return by_id, out
 
 
@@ -404,24 +375,22 @@ def check_comparison(
     dims = [d.id for d in framework.dimensions]
     out = []
     for i, c in enumerate(comparison.characteristics):
-        at: Loc = ("characteristics", i)
-        out += reference(
-            doc, None, (*at, "alternative"), "alternative", c.alternative, alternatives
-        )
-        out += reference(doc, None, (*at, "dimension"), "dimension", c.dimension, dims)
+        e = Entry(doc, None, ("characteristics", i))
+        out += e.reference(("alternative",), "alternative", c.alternative, alternatives)
+        out += e.reference(("dimension",), "dimension", c.dimension, dims)
     seen: set[str] = set()
     for i, d in enumerate(comparison.discriminators):
-        at = ("discriminators", i)
-        out += reference(doc, None, (*at, "dimension"), "dimension", d.dimension, dims)
+        e = Entry(doc, None, ("discriminators", i))
+        out += e.reference(("dimension",), "dimension", d.dimension, dims)
         for j, t in enumerate(d.themes):
             if t not in themes.by_id and not themes.is_rejected(t):
                 message = f"discriminator {d.id}: " + unknown("theme", t, themes.known(d.dimension))
-                out.append(doc.problem(None, (*at, "themes", j), message))
+                out.append(e.problem(("themes", j), message))
         if not d.themes and not d.basis:
             message = f"discriminator {d.id} has no theme: say on what it rests (basis)"
-            out.append(doc.problem(None, at, message))
+            out.append(e.problem((), message))
         if d.id in seen:
-            out.append(doc.problem(None, (*at, "id"), f"duplicate discriminator id {d.id!r}"))
+            out.append(e.problem(("id",), f"duplicate discriminator id {d.id!r}"))
         seen.add(d.id)
     return out
 
@@ -430,20 +399,14 @@ def check_propositions(
     parsed: ParsedItems[Proposition], framework: Framework, comparison: Comparison | None
 ) -> list[Problem]:
     """Propositions name known perspectives, dimensions and discriminators."""
-    known = {
-        "perspective": [p.id for p in framework.perspectives],
-        "dimension": [d.id for d in framework.dimensions],
-        "discriminator": [d.id for d in comparison.discriminators] if comparison else [],
-    }
+    perspectives = [p.id for p in framework.perspectives]
+    dims = [d.id for d in framework.dimensions]
+    discriminators = [d.id for d in comparison.discriminators] if comparison else []
     out = []
     for i, r in parsed.items:
-        refs: list[tuple[Loc, str, str]] = [
-            (("perspective",), "perspective", r.perspective),
-            (("dimension",), "dimension", r.dimension),
-            *((("discriminators", j), "discriminator", d) for j, d in enumerate(r.discriminators)),
-        ]
-        for loc, kind, value in refs:
-            at = (parsed.key, i, *loc)
-            prefix = f"proposition {r.number}: "
-            out += reference(parsed.doc, None, at, kind, value, known[kind], prefix)
+        e = Entry(parsed.doc, None, (parsed.key, i), f"proposition {r.number}: ")
+        out += e.reference(("perspective",), "perspective", r.perspective, perspectives)
+        out += e.reference(("dimension",), "dimension", r.dimension, dims)
+        for j, d in enumerate(r.discriminators):
+            out += e.reference(("discriminators", j), "discriminator", d, discriminators)
     return out

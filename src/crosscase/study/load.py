@@ -1,13 +1,7 @@
-"""Load and cross-check the data of a multiple-case study.
-
-:func:`load_study` reads the study's description, the framework, the case files (one per
-case), their first-order coding (one observation file per case), the second-order themes and,
-where present, the comparison with alternatives and the propositions (:mod:`.reading`). It runs
-every cross-check that the readable parts allow (:mod:`.checks`) and raises one
-:class:`~crosscase.study.problems.StudyDataError` listing every problem, each with file and line.
-
-Where the files of a case set are: :mod:`.casesets`.
-"""
+"""Load and cross-check the data of a multiple-case study (:func:`load_study`): every file of the
+study and of the case set is read (:mod:`.reading`, :mod:`.casesets`), every cross-check that the
+readable parts allow is run (:mod:`.checks`), and one :class:`~.problems.StudyDataError` lists
+every problem, each with file and line."""
 
 from __future__ import annotations
 
@@ -30,22 +24,8 @@ from ..model import (
 )
 from ..outputs import plural
 from ..paths import Layout
+from . import checks
 from .casesets import extra_theme_files, find_case_files, observation_file_for, observation_folders
-from .checks import (
-    ThemeIndex,
-    check_case_against_framework,
-    check_case_identity,
-    check_comparison,
-    check_framework,
-    check_observation_files,
-    check_observation_ids,
-    check_observations,
-    check_propositions,
-    check_theme_evidence,
-    check_themes,
-    long_observations,
-    rejected_themes,
-)
 from .problems import Problem, StudyDataError
 from .reading import Parsed, ParsedCase, ParsedItems, Reader
 
@@ -53,16 +33,10 @@ from .reading import Parsed, ParsedCase, ParsedItems, Reader
 def _observation_files(sources: Sequence[Path], cases: Sequence[ParsedCase]) -> list[Path]:
     """The observation file of each case, and every observation file of a given case folder
     (which must then name a loaded case)."""
-    found: dict[Path, None] = {}
-    for c in cases:
-        obs = observation_file_for(c.path)
-        if obs.exists():
-            found[obs.resolve()] = None
-    for folder in observation_folders(sources):
-        for p in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            if not p.name.startswith(("_", ".")):
-                found[p.resolve()] = None
-    return list(found)
+    found = [obs for c in cases if (obs := observation_file_for(c.doc.path)).exists()]
+    for folder in observation_folders(sources):  # (an absent folder globs to nothing)
+        found += [p for p in sorted(folder.glob("*.yaml")) if not p.name.startswith(("_", "."))]
+    return list(dict.fromkeys(p.resolve() for p in found))
 
 
 @dataclass(frozen=True)
@@ -91,15 +65,13 @@ def _read(layout: Layout, sources: list[Path], reader: Reader) -> _Files:
     observations = [
         o for p in observation_files if (o := reader.items(p, ObservationFile, p.stem)) is not None
     ]
-    optional = layout.comparison_file.exists(), layout.propositions_file.exists()
+    comparison, propositions = layout.comparison_file, layout.propositions_file
     return _Files(
         description=reader.whole(layout.study_file, StudyDescription),
         framework=reader.whole(layout.framework_file, Framework),
         themes=[t for p in theme_paths if (t := reader.items(p, ThemeFile)) is not None],
-        comparison=reader.whole(layout.comparison_file, Comparison) if optional[0] else None,
-        propositions=reader.items(layout.propositions_file, PropositionFile)
-        if optional[1]
-        else None,
+        comparison=reader.whole(comparison, Comparison) if comparison.exists() else None,
+        propositions=reader.items(propositions, PropositionFile) if propositions.exists() else None,
         cases=cases,
         unreadable={p.stem for p in case_files} - {c.case.id for c in cases},
         observations=observations,
@@ -113,35 +85,33 @@ def _cross_check(
     """Every cross-check that what was read allows; the located observations and the ids of the
     coded cases."""
     framework = files.framework.model if files.framework else None
-    index = ThemeIndex(
-        tuple(t for f in files.themes for _, t in f.items), rejected_themes(files.themes)
-    )
+    index = checks.ThemeIndex.of(files.themes)
     by_id = {c.case.id: c for c in files.cases}
-    problems = check_framework(files.framework) if files.framework else []
-    problems += check_case_identity(files.cases)
+    problems = checks.check_framework(files.framework) if files.framework else []
+    problems += checks.check_case_identity(files.cases)
     if framework is not None:
         for c in files.cases:
-            problems += check_case_against_framework(c, framework)
-    problems += check_themes(files.themes, framework)
-    problems += check_observation_files(files.observations, by_id, files.unreadable)
-    problems += check_observation_ids(files.observations)
+            problems += checks.check_case_against_framework(c, framework)
+    problems += checks.check_themes(files.themes, framework)
+    problems += checks.check_observation_files(files.observations, by_id, files.unreadable)
+    problems += checks.check_observation_ids(files.observations)
     observations: list[CodedObservation] = []
     coded: set[str] = set()
     for f in files.observations:
         case = by_id.get(str(f.head.get("case")))
         if case is not None and f.doc.path.stem == case.case.id and f.items:
             coded.add(case.case.id)
-        located, found = check_observations(f, case, index, framework)
+        located, found = checks.check_observations(f, case, index, framework)
         observations += located
         problems += found
     if require_theme_evidence and coded and files.observations_read:
-        problems += check_theme_evidence(files.themes, files.observations, index, framework)
+        problems += checks.check_theme_evidence(files.themes, files.observations, index, framework)
     comparison = files.comparison
     if comparison is not None and framework is not None:
-        problems += check_comparison(comparison, framework, index)
+        problems += checks.check_comparison(comparison, framework, index)
     if files.propositions is not None and framework is not None:
         compared = comparison.model if comparison else None
-        problems += check_propositions(files.propositions, framework, compared)
+        problems += checks.check_propositions(files.propositions, framework, compared)
     return problems, observations, coded
 
 
@@ -163,13 +133,8 @@ def _assemble(files: _Files, observations: list[CodedObservation], coded: set[st
         coded_cases=frozenset(coded),
         comparison=files.comparison.model if files.comparison else None,
         propositions=tuple(r for _, r in files.propositions.items) if files.propositions else (),
-        warnings=tuple(long_observations(files.observations)),
+        warnings=tuple(checks.long_observations(files.observations)),
     )
-
-
-def includes_own_cases(layout: Layout, cases: Sequence[str | Path]) -> bool:
-    """Whether a case set includes the study's own case folder."""
-    return layout.cases_dir.resolve() in {layout.resolve(c).resolve() for c in cases}
 
 
 def load_study(
@@ -182,16 +147,16 @@ def load_study(
 
     ``cases`` lists case folders or files (relative to the project root or absolute); by default
     the study's own case folder. ``require_theme_evidence`` reports themes that no observation
-    evidences: by default when the case set includes the study's own cases (there a theme
+    evidences: by default when the case set includes the study's own case folder (there a theme
     without observations is a data error; in another case set it is a result: the theme is
     simply not evidenced there).
     """
     layout = layout or Layout.discover()
-    cases = list(cases or [layout.cases_dir])
+    sources = [layout.resolve(c) for c in cases or [layout.cases_dir]]
     if require_theme_evidence is None:
-        require_theme_evidence = includes_own_cases(layout, cases)
+        require_theme_evidence = layout.cases_dir.resolve() in {s.resolve() for s in sources}
     reader = Reader(layout)
-    files = _read(layout, [layout.resolve(c) for c in cases], reader)
+    files = _read(layout, sources, reader)
     problems, observations, coded = _cross_check(files, require_theme_evidence)
     if reader.problems or problems:
         raise StudyDataError(reader.problems + problems)
@@ -220,7 +185,7 @@ def load_framework(layout: Layout | None = None) -> Framework:
     layout = layout or Layout.discover()
     reader = Reader(layout)
     fw = reader.whole(layout.framework_file, Framework)
-    problems = reader.problems + (check_framework(fw) if fw else [])
+    problems = reader.problems + (checks.check_framework(fw) if fw else [])
     if problems or fw is None:
         raise StudyDataError(problems)
     return fw.model

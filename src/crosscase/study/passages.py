@@ -8,9 +8,9 @@ import re
 
 from ..model import Case, CodedObservation, Observation
 
-#: A sentence ends after '.', '!', '?' or ';' and white space, or after the ideographic full stop
-#: and the full-width '!' and '?' of Chinese and Japanese (U+3002, U+FF01, U+FF1F), which no space
-#: follows.
+#: A sentence (roughly: for hints, not for coding) ends after '.', '!', '?' or ';' and white
+#: space, or after the ideographic full stop and the full-width '!' and '?' of Chinese and
+#: Japanese (U+3002, U+FF01, U+FF1F), which no space follows.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[\u3002\uff01\uff1f])")
 
 
@@ -24,20 +24,11 @@ def locate(case: Case, obs: Observation) -> CodedObservation:
     if obs.evidence is None:
         return CodedObservation(case.id, obs)
     passage = normalise_space(obs.evidence)
-    order = [obs.dimension, *(d for d in case.narratives if d != obs.dimension)]
-    for dim in order:
-        text = case.narratives.get(dim)
-        if text is None:
-            continue
-        at = text.find(passage)
+    for dim in [obs.dimension, *(d for d in case.narratives if d != obs.dimension)]:
+        at = case.narratives[dim].find(passage) if dim in case.narratives else -1
         if at >= 0:
             return CodedObservation(case.id, obs, dim, at, at + len(passage))
     return CodedObservation(case.id, obs)
-
-
-def sentences(text: str) -> list[str]:
-    """``text`` split into sentences (roughly: for hints, not for coding)."""
-    return [s for s in _SENTENCE_END.split(text) if s]
 
 
 def nearest_passage(case: Case, passage: str, limit: int = 5000) -> str:
@@ -45,7 +36,7 @@ def nearest_passage(case: Case, passage: str, limit: int = 5000) -> str:
     (sentences sharing the most words, or characters where words are not spaced, first; then the
     share of the passage's characters found in order in the sentence). At most ``limit``
     sentences are looked at."""
-    found = [s for text in case.narratives.values() for s in sentences(text)]
+    found = [s for text in case.narratives.values() for s in _SENTENCE_END.split(text) if s]
     words = set(passage.lower().split())
 
     def rough(sentence: str) -> tuple[int, float]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..outputs import plural
@@ -31,10 +31,8 @@ class Problem:
 
     def __str__(self) -> str:
         parts = [f"{self.file}:{self.line}" if self.line else self.file]
-        if self.case:
-            parts.append(f"case {self.case}")
-        if self.field:
-            parts.append(f"field {self.field}")
+        parts += [f"case {self.case}"] if self.case else []
+        parts += [f"field {self.field}"] if self.field else []
         return ": ".join([*parts, self.message])
 
 
@@ -54,13 +52,11 @@ class StudyDataError(ValueError):
 
 
 def closest(value: str, known: Sequence[str]) -> str | None:
-    """The known name ``value`` is most likely a misspelling of, if any."""
+    """The known name ``value`` is most likely a misspelling of, if any: a close spelling, else
+    one with other separators ("supply_chain" for "supply-chain")."""
     close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
-    if close:
-        return close[0]
-    # a spelling with other separators ("supply_chain" for "supply-chain")
     folded = {re.sub(r"[\W_]+", "", k.lower()): k for k in known}
-    return folded.get(re.sub(r"[\W_]+", "", value.lower()))
+    return close[0] if close else folded.get(re.sub(r"[\W_]+", "", value.lower()))
 
 
 def unknown(
@@ -74,15 +70,16 @@ def unknown(
     ``likely`` one, else the closest of ``candidates`` (by default of ``known``)."""
     close = likely or closest(value, known if candidates is None else candidates)
     hint = f"did you mean {close!r}? " if close else ""
-    listed = ", ".join(known) if len(known) <= 30 else ", ".join(known[:30]) + ", ..."
+    listed = ", ".join(known[:30]) + (", ..." if len(known) > 30 else "")
     return f"unknown {kind} {value!r} ({hint}known: {listed})"
 
 
-def unknown_field(name: str, known: Sequence[str], present: object, likely: str | None) -> str:
+def unknown_field(
+    name: str, known: Sequence[str], written: Container[str], likely: str | None
+) -> str:
     """``unknown field 'theme' (did you mean 'themes'? known: ...)``: the likely one among the
-    known fields not already written (``present``: the mapping the field is in)."""
-    absent = [k for k in known if not (isinstance(present, dict) and k in present)]
-    return unknown("field", name, known, likely, absent)
+    known fields not already ``written`` beside it."""
+    return unknown("field", name, known, likely, [k for k in known if k not in written])
 
 
 def misspelt_fields(unknowns: Sequence[str], missing: Sequence[str]) -> str | None:
@@ -94,8 +91,5 @@ def format_loc(loc: Loc) -> str:
     """``("observations", 3, "evidence")`` -> ``"observations[3].evidence"``."""
     out = ""
     for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
     return out

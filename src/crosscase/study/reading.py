@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
@@ -25,6 +26,8 @@ from .problems import Loc, Problem, misspelt_fields, unknown_field
 from .yamlfile import YamlDocument, read_yaml
 
 M = TypeVar("M", bound=BaseModel)
+#: The sections of a case file checked entry by entry (narrative-like text: white space folded).
+_CASE_SECTIONS = ("narratives", "protocol")
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,6 @@ class ParsedCase:
 
     case: Case
     doc: YamlDocument
-    path: Path
     #: narrative or protocol keys whose value failed validation (already reported)
     broken: frozenset[str] = frozenset()
 
@@ -61,8 +63,7 @@ class ParsedItems(Generic[M]):
     def rejected(self) -> list[tuple[int, dict[str, Any]]]:
         """The entries that failed their schema, as written (index, mapping)."""
         raw = self.doc.data.get(self.key)
-        if not isinstance(raw, list):
-            return []
+        raw = raw if isinstance(raw, list) else []
         return [(i, e) for i, e in enumerate(raw) if i in self.flawed and isinstance(e, dict)]
 
 
@@ -74,13 +75,12 @@ def salvage(model: type[M], data: Any, exc: ValidationError) -> M | None:
         return None
     drop: set[str] = set()
     for err in exc.errors():
-        if not err["loc"] or not isinstance(err["loc"][0], str):
+        if not err["loc"] or not isinstance(name := err["loc"][0], str):
             return None
-        field_name = err["loc"][0]
-        declared = model.model_fields.get(field_name)
+        declared = model.model_fields.get(name)
         if err["type"] != "extra_forbidden" and (declared is None or declared.is_required()):
             return None
-        drop.add(field_name)
+        drop.add(name)
     try:
         return model.model_validate({k: v for k, v in data.items() if k not in drop})
     except ValidationError:
@@ -95,6 +95,10 @@ def _list_field(model: type[BaseModel]) -> tuple[str, type[BaseModel], bool]:
             (item,) = typing.get_args(info.annotation)
             return name, item, info.is_required()
     raise TypeError(f"{model.__name__} has no list of models")
+
+
+def _fold(value: Any) -> Any:
+    return normalise_space(value) if isinstance(value, str) else value
 
 
 class Reader:
@@ -113,7 +117,7 @@ class Reader:
     def document(self, path: Path) -> YamlDocument | None:
         return read_yaml(path, self.display(path), self.problems)
 
-    def whole(self, path: Path, model: type[M], case: str | None = None) -> Parsed[M] | None:
+    def whole(self, path: Path, model: type[M]) -> Parsed[M] | None:
         """A file validated as one model (framework, comparison, description)."""
         doc = self.document(path)
         if doc is None:
@@ -121,7 +125,7 @@ class Reader:
         try:
             return Parsed(model.model_validate(doc.data), doc)
         except ValidationError as exc:
-            self.problems += schema_problems(doc, case, exc, model=model)
+            self.problems += schema_problems(doc, None, exc, model=model)
             return None
 
     def items(
@@ -132,11 +136,8 @@ class Reader:
         if doc is None:
             return None
         key, item, required = _list_field(model)
-        head = {n: i for n, i in model.model_fields.items() if n != key}
-        values = self._head(doc, case, key, head, required)
-        raw = doc.data.get(key)
-        if raw is None:
-            raw = []
+        values = self._head(doc, case, model, key, required)
+        raw = [] if doc.data.get(key) is None else doc.data[key]
         if not isinstance(raw, list):
             self.problems.append(doc.problem(case, (key,), "expected a list"))
             raw = []
@@ -155,11 +156,12 @@ class Reader:
         return ParsedItems(doc, key, tuple(valid), values, frozenset(flawed))
 
     def _head(
-        self, doc: YamlDocument, case: str | None, key: str, head: dict[str, Any], required: bool
+        self, doc: YamlDocument, case: str | None, model: type[BaseModel], key: str, required: bool
     ) -> dict[str, Any]:
-        """The file's fields beside its list, validated; unknown and missing fields reported (one
-        unknown field where one is missing: as its misspelling)."""
-        data, fields = doc.data, [*head, key]
+        """The file's fields beside its list (``key``), validated; unknown and missing fields
+        reported (one unknown field where one is missing: as its misspelling)."""
+        data, fields = doc.data, list(model.model_fields)
+        head = {name: info for name, info in model.model_fields.items() if name != key}
         unknowns = [str(name) for name in data if name not in fields]
         missing = [name for name in head if name not in data]
         missing += [key] if required and key not in data else []
@@ -187,125 +189,86 @@ class Reader:
         if doc is None:
             return None
         data = dict(doc.data)
-        for key in ("narratives", "protocol"):  # narrative-like text: fold white space
+        for key in _CASE_SECTIONS:
             if isinstance(data.get(key), dict):
-                data[key] = {
-                    k: normalise_space(v) if isinstance(v, str) else v for k, v in data[key].items()
-                }
+                data[key] = {k: _fold(v) for k, v in data[key].items()}
         name = data["id"] if isinstance(data.get("id"), str) else path.stem
         try:
-            return ParsedCase(Case.model_validate(data), doc, path)
+            return ParsedCase(Case.model_validate(data), doc)
         except ValidationError as exc:
             self.problems += schema_problems(doc, name, exc, model=Case)
             broken = {
                 (str(e["loc"][0]), str(e["loc"][1]))
                 for e in exc.errors()
-                if len(e["loc"]) >= 2 and e["loc"][0] in ("narratives", "protocol")
+                if len(e["loc"]) >= 2 and e["loc"][0] in _CASE_SECTIONS
             }
-        for key in ("narratives", "protocol"):
+        for key in _CASE_SECTIONS:
             if isinstance(data.get(key), dict):
                 data[key] = {k: v for k, v in data[key].items() if (key, str(k)) not in broken}
+        case: Case | None
         try:  # what is left, for the cross-checks
             case = Case.model_validate(data)
         except ValidationError as exc:
-            kept = salvage(Case, data, exc)
-            if kept is None:
-                return None
-            case = kept
-        return ParsedCase(case, doc, path, frozenset(k for _, k in broken))
-
-
-def _members(tp: Any) -> list[Any]:
-    """The types a field annotation allows: ``Annotated`` unwrapped, unions split."""
-    origin = typing.get_origin(tp)
-    if origin is typing.Annotated:
-        return _members(typing.get_args(tp)[0])
-    if origin is typing.Union or origin is types.UnionType:
-        return [m for arg in typing.get_args(tp) for m in _members(arg)]
-    return [tp]
-
-
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def field_names(model: Any, loc: Loc) -> list[str] | None:
-    """The fields of the model found at ``loc`` inside ``model`` (through its fields, list items
-    and mapping values), or None when ``loc`` is not a model."""
-    at: list[Any] = [model]
-    for part in loc:
-        step: list[Any] = []
-        for tp in (m for a in at for m in _members(a)):
-            origin, args = typing.get_origin(tp), typing.get_args(tp)
-            if isinstance(part, str) and _is_model(tp) and part in tp.model_fields:
-                step.append(tp.model_fields[part].annotation)
-            elif isinstance(part, int) and origin in (list, tuple) and args:
-                step.append(args[0])
-            elif isinstance(part, str) and origin is dict and len(args) == 2:
-                step.append(args[1])
-        at = step
-    models = [m for a in at for m in _members(a) if _is_model(m)]
-    return list(models[0].model_fields) if models else None
-
-
-def _data_at(data: Any, loc: Loc) -> Any:
-    """The value at ``loc`` in parsed YAML, or None."""
-    for part in loc:
-        found = isinstance(data, dict) and part in data
-        found |= isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
-        if not found:
+            case = salvage(Case, data, exc)
+        if case is None:
             return None
-        data = data[part]
-    return data
+        return ParsedCase(case, doc, frozenset(k for _, k in broken))
 
 
-def _message(
-    err: Any, doc: YamlDocument, prefix: Loc, fields: list[str] | None, likely: str | None
-) -> str:
-    """The message of one of pydantic's errors, in the compendium's words."""
-    if err["type"] == "string_too_short":
-        return "empty text"
-    if err["type"] == "string_pattern_mismatch":
-        return (
-            f"{err['input']!r} is not a safe identifier (lowercase letters, digits and "
-            "hyphens; no path separators or '..')"
-        )
-    if err["type"] == "extra_forbidden":
-        if fields is None or not err["loc"]:
-            return "unknown field"
-        present = _data_at(doc.data, (*prefix, *err["loc"][:-1]))
-        return unknown_field(str(err["loc"][-1]), fields, present, likely)
-    if err["type"] == "missing":
-        return "required field is missing"
-    return str(err["msg"])
+def field_names(tp: Any, loc: Loc) -> list[str] | None:
+    """The fields of the model found at ``loc`` inside the annotation ``tp`` (through model
+    fields, list items and mapping values; ``Annotated`` unwrapped, a union's types tried in
+    turn), or None when ``loc`` is not a model."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Annotated:
+        return field_names(args[0], loc)
+    if origin is typing.Union or origin is types.UnionType:
+        return next((found for a in args if (found := field_names(a, loc)) is not None), None)
+    model = isinstance(tp, type) and issubclass(tp, BaseModel)
+    if not loc:
+        return list(tp.model_fields) if model else None
+    part, rest = loc[0], loc[1:]
+    if isinstance(part, str) and model and part in tp.model_fields:
+        return field_names(tp.model_fields[part].annotation, rest)
+    if isinstance(part, int) and origin in (list, tuple) and args:
+        return field_names(args[0], rest)
+    if isinstance(part, str) and origin is dict and len(args) == 2:
+        return field_names(args[1], rest)
+    return None
+
+
+#: pydantic's messages in the compendium's words, by error type
+_MESSAGES = {"string_too_short": "empty text", "missing": "required field is missing"}
+_UNSAFE = (
+    "is not a safe identifier (lowercase letters, digits and hyphens; no path separators or '..')"
+)
 
 
 def schema_problems(
-    doc: YamlDocument,
-    case: str | None,
-    exc: ValidationError,
-    prefix: Loc = (),
-    model: Any = None,
+    doc: YamlDocument, case: str | None, exc: ValidationError, prefix: Loc = (), model: Any = None
 ) -> list[Problem]:
     """Turn pydantic's errors into problems naming field and line (``prefix``: where in the file
     the validated part sits). Given the ``model`` validated, an unknown field names the field it
     most likely is, and a misspelt required field is one problem (not also a missing one)."""
     errors = exc.errors(include_url=False)
-    by_kind: dict[tuple[str, Loc], list[str]] = {}
+    named: dict[tuple[str, Loc], list[str]] = defaultdict(list)
     for err in errors:
         if err["type"] in ("extra_forbidden", "missing") and err["loc"]:
-            by_kind.setdefault((err["type"], tuple(err["loc"][:-1])), []).append(
-                str(err["loc"][-1])
-            )
+            named[err["type"], tuple(err["loc"][:-1])].append(str(err["loc"][-1]))
     out = []
     for err in errors:
-        parent: Loc = tuple(err["loc"][:-1])
+        kind, parent = err["type"], tuple(err["loc"][:-1])
         fields = field_names(model, parent) if model is not None else None
-        likely = misspelt_fields(
-            by_kind.get(("extra_forbidden", parent), []), by_kind.get(("missing", parent), [])
-        )
-        if err["type"] == "missing" and fields is not None and likely is not None:
+        likely = misspelt_fields(named["extra_forbidden", parent], named["missing", parent])
+        if kind == "missing" and fields is not None and likely is not None:
             continue  # reported as the unknown field that misspells it
-        message = _message(err, doc, prefix, fields, likely)
+        message = _MESSAGES.get(kind, str(err["msg"]))
+        if kind == "string_pattern_mismatch":
+            message = f"{err['input']!r} {_UNSAFE}"
+        elif kind == "extra_forbidden":
+            message = "unknown field"
+            if fields is not None and err["loc"]:
+                written = [k for k in fields if (*prefix, *parent, k) in doc.lines]
+                message = unknown_field(str(err["loc"][-1]), fields, written, likely)
         out.append(doc.problem(case, (*prefix, *err["loc"]), message))
     return out

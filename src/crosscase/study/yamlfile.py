@@ -51,15 +51,8 @@ def _walk(node: yaml.Node, loc: Loc, doc: YamlDocument, problems: list[Problem])
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
             if key in seen:
-                problems.append(
-                    Problem(
-                        doc.display,
-                        None,
-                        format_loc((*loc, key)),
-                        f"duplicate key (first at line {seen[key]})",
-                        line,
-                    )
-                )
+                message = f"duplicate key (first at line {seen[key]})"
+                problems.append(Problem(doc.display, None, format_loc((*loc, key)), message, line))
             seen.setdefault(key, line)
             doc.lines[(*loc, key)] = line
             _walk(value_node, (*loc, key), doc, problems)
@@ -129,10 +122,9 @@ def _syntax_problem(display: str, text: str, exc: yaml.MarkedYAMLError) -> Probl
             f"{problem.column + 1}; replace it with spaces"
         )
         return Problem(display, None, _field_at(text, problem.line + 1), message, problem.line + 1)
-    if problem is not None:
-        first = (context or problem).line
-        opened = _open_quote(text.splitlines(), min(first, problem.line) - 2, problem.line)
-        if opened is not None and opened + 1 != problem.line + 1:
+    if starts is not None and problem is not None:
+        opened = _open_quote(text.splitlines(), min(starts.line, problem.line) - 2, problem.line)
+        if opened is not None and opened != problem.line:
             message = (
                 "YAML syntax error: the quote opened on this line is not closed (YAML read on "
                 f"and then found: {exc.problem} at line {problem.line + 1}); close it"
@@ -150,55 +142,52 @@ def _syntax_problem(display: str, text: str, exc: yaml.MarkedYAMLError) -> Probl
     return Problem(display, None, _field_at(text, line) if line else None, message, line)
 
 
-def _read_text(path: Path, display: str, problems: list[Problem]) -> str | None:
+class _Refused(Exception):
+    """A file refused before its fields are read: the message (and line) of its problem."""
+
+
+def _read_text(path: Path) -> str:
     """The file's text: refused when too large, not readable, not UTF-8 (a byte-order mark, as
     some editors write, is dropped), or holding nothing but comments."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            message = (
-                f"file too large: {size:,} bytes (the limit is {MAX_FILE_BYTES:,} bytes; "
-                "see data/README.md, Limits)"
-            )
-            problems.append(Problem(display, None, None, message))
-            return None
+            limit = f"the limit is {MAX_FILE_BYTES:,} bytes; see data/README.md, Limits"
+            raise _Refused(f"file too large: {size:,} bytes ({limit})")
         raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
     except OSError as exc:
-        problems.append(Problem(display, None, None, f"cannot read file: {exc.strerror}"))
-        return None
+        raise _Refused(f"cannot read file: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
         message = f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}"
-        problems.append(Problem(display, None, None, message, line))
-        return None
+        raise _Refused(message, raw[: exc.start].count(b"\n") + 1) from None
     if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
-        problems.append(Problem(display, None, None, "empty file"))
-        return None
+        raise _Refused("empty file")
     return text
 
 
 def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument | None:
     """Parse ``path``; on failure (too large, empty, not UTF-8, bad YAML, not a mapping) append
     a problem and return None."""
-    text = _read_text(path, display, problems)
-    if text is None:
-        return None
-    loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        text = _read_text(path)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+        if node is None or data is None:
+            raise _Refused("empty file")
+    except _Refused as exc:
+        problems.append(Problem(display, None, None, *exc.args))
+        return None
     except yaml.MarkedYAMLError as exc:
         problems.append(_syntax_problem(display, text, exc))
         return None
     except yaml.YAMLError as exc:
         problems.append(Problem(display, None, None, f"YAML error: {exc}"))
-        return None
-    finally:
-        loader.dispose()
-    if node is None or data is None:
-        problems.append(Problem(display, None, None, "empty file"))
         return None
     doc = YamlDocument(path, display, data)
     _walk(node, (), doc, problems)
