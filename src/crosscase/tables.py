@@ -19,7 +19,6 @@ import pandas as pd
 from .evidence import (
     GROUNDS,
     Evidence,
-    ThemeEvidence,
     case_list,
     changes,
     discriminator_changes,
@@ -39,6 +38,15 @@ def _table(items: Iterable[T], columns: Mapping[str, Callable[[T], object]]) -> 
     read from an item)."""
     rows = [[value(item) for value in columns.values()] for item in items]
     return pd.DataFrame(rows, columns=list(columns))
+
+
+def _by_theme(
+    cells: Mapping[str, Mapping[int, object]], columns: list[int], name: str
+) -> pd.DataFrame:
+    """Theme x ``columns`` (named ``name``): each theme's value in each column, themes in order."""
+    rows = [[by[c] for c in columns] for by in cells.values()]
+    index = pd.Index(list(cells), name="theme")
+    return pd.DataFrame(rows, index=index, columns=pd.Index(columns, name=name))
 
 
 # -----------------------------------------------------------------------------------------------
@@ -196,12 +204,8 @@ def coverage_matrix(study: Study) -> pd.DataFrame:
 
 def theme_case_matrix(study: Study, evidence: Evidence) -> pd.DataFrame:
     """Theme x case: how many first-order observations of the case evidence the theme."""
-    numbers = [c.number for c in study.cases]
-    return pd.DataFrame(
-        [[t.counts.get(n, 0) for n in numbers] for t in evidence.themes],
-        index=pd.Index([t.theme.id for t in evidence.themes], name="theme"),
-        columns=pd.Index(numbers, name="case"),
-    )
+    counts = {t.theme.id: t.counts for t in evidence.themes}  # a Counter: 0 for a case not in it
+    return _by_theme(counts, [c.number for c in study.cases], "case")
 
 
 def second_order_themes(study: Study, evidence: Evidence) -> pd.DataFrame:
@@ -291,9 +295,7 @@ def comparison_table(study: Study, evidence: Evidence, separator: str = "; ") ->
     for d in study.framework.dimensions:
         row = [perspective[d.id], d.label]
         for m in comp.alternatives:
-            said = [
-                c for c in comp.characteristics if c.alternative == m.id and c.dimension == d.id
-            ]
+            said = [c for c in comp.characteristics if (c.alternative, c.dimension) == (m.id, d.id)]
             row.append(separator.join(_cite(c.text, c.citations) for c in said))
         rows.append([*row, separator.join(x.label for x in holding if x.dimension == d.id)])
     alternatives = [
@@ -322,11 +324,8 @@ def discriminators_table(study: Study, evidence: Evidence) -> pd.DataFrame:
 
 def propositions_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     """The propositions, each with the discriminators it states and how many of them hold."""
-    statuses = (
-        {s.discriminator.id: s for s in discriminator_statuses(study.comparison, evidence)}
-        if study.comparison
-        else {}
-    )
+    found = discriminator_statuses(study.comparison, evidence) if study.comparison else ()
+    statuses = {s.discriminator.id: s for s in found}
     persp = {p.id: p.label for p in study.framework.perspectives}
     labels, head = study.dimension_labels, study.headers
 
@@ -368,32 +367,14 @@ def robustness_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     )
 
 
-def _boolean_matrix(
-    values: dict[str, dict[int, bool]],
-    themes: Iterable[ThemeEvidence],
-    columns: list[int],
-    name: str,
-) -> pd.DataFrame:
-    ids = [t.theme.id for t in themes]
-    return pd.DataFrame(
-        [[values[t][c] for c in columns] for t in ids],
-        index=pd.Index(ids, name="theme"),
-        columns=pd.Index(columns, name=name),
-    )
-
-
 def leave_one_case_out_table(evidence: Evidence) -> pd.DataFrame:
     """Theme x left-out case: does the theme still qualify without that case?"""
-    return _boolean_matrix(
-        leave_one_case_out(evidence), evidence.themes, list(evidence.coded_cases), "left_out_case"
-    )
+    return _by_theme(leave_one_case_out(evidence), list(evidence.coded_cases), "left_out_case")
 
 
 def threshold_sweep_table(evidence: Evidence, thresholds: list[int]) -> pd.DataFrame:
     """Theme x minimum number of cases: does the theme qualify at that minimum?"""
-    return _boolean_matrix(
-        threshold_sweep(evidence, thresholds), evidence.themes, thresholds, "min_cases"
-    )
+    return _by_theme(threshold_sweep(evidence, thresholds), thresholds, "min_cases")
 
 
 def changes_table(study: Study, baseline: Evidence, current: Evidence) -> pd.DataFrame:
@@ -417,12 +398,9 @@ def discriminator_changes_table(
 ) -> pd.DataFrame:
     """What changed for each discriminator of the comparison against the baseline: its cases
     then and now, and whether it holds."""
-    labels = study.dimension_labels
-    deltas = discriminator_changes(
-        _comparison(baseline_study), baseline, _comparison(study), current
-    )
+    labels, before = study.dimension_labels, _comparison(baseline_study)
     return _table(
-        deltas,
+        discriminator_changes(before, baseline, _comparison(study), current),
         {
             "discriminator": lambda c: c.current.discriminator.id,
             "dimension_label": lambda c: labels[c.current.discriminator.dimension],
