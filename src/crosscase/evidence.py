@@ -24,7 +24,6 @@ from .model import (
     Comparison,
     Discriminator,
     Observation,
-    Rule,
     Study,
     Theme,
 )
@@ -36,16 +35,11 @@ class DiscriminatorRule:
     """A second-order theme qualifies as a discriminator when enough cases evidence it.
 
     ``min_cases`` is an absolute minimum; ``min_share`` a minimum share of the coded cases
-    (0 < share <= 1). With both, the stricter applies. A study states its own rule
-    (:class:`~crosscase.model.Rule`, in its description): :meth:`of`.
+    (0 < share <= 1). With both, the stricter applies.
     """
 
     min_cases: int | None = None
     min_share: float | None = None
-
-    @classmethod
-    def of(cls, rule: Rule) -> DiscriminatorRule:
-        return cls(rule.min_cases, rule.min_share)
 
     def __post_init__(self) -> None:
         if self.min_cases is None and self.min_share is None:
@@ -132,8 +126,7 @@ class Evidence:
     @property
     def qualified(self) -> frozenset[str]:
         """Ids of the themes that qualify as discriminators."""
-        need = self.threshold
-        return frozenset(t.theme.id for t in self.themes if len(t.cases) >= need)
+        return frozenset(t.theme.id for t in self.themes if self.qualifies(t.theme.id))
 
 
 def collect(study: Study, rule: DiscriminatorRule) -> Evidence:
@@ -158,6 +151,7 @@ def collect(study: Study, rule: DiscriminatorRule) -> Evidence:
 Grounds = Literal["independent", "ambiguous", "by construction", "reconstructed"]
 #: The grounds a link may rest on, strongest first.
 GROUNDS: tuple[Grounds, ...] = ("independent", "ambiguous", "by construction", "reconstructed")
+Check = Literal["independent", "partly independent", "ambiguous", "by construction", "none"]
 _GROUNDS_OF = {b.id: b.grounds for b in LINK_BASES}
 
 
@@ -194,21 +188,16 @@ class ThemeGrounds:
     @cached_property
     def by_case(self) -> dict[int, Grounds]:
         """Case number -> the strongest grounds on which the case evidences the theme."""
-        rank = {g: i for i, g in enumerate(GROUNDS)}
-        best: dict[int, Grounds] = {}
-        for link in self.links:
-            if link.case not in best or rank[link.grounds] < rank[best[link.case]]:
-                best[link.case] = link.grounds
-        return dict(sorted(best.items()))
+        rank = GROUNDS.index  # strongest first
+        cases = sorted({k.case for k in self.links})
+        return {c: min((k.grounds for k in self.links if k.case == c), key=rank) for c in cases}
 
     def cases(self, grounds: Grounds) -> tuple[int, ...]:
         """The cases that evidence the theme on ``grounds`` (as their strongest)."""
         return tuple(c for c, g in self.by_case.items() if g == grounds)
 
     @property
-    def check(
-        self,
-    ) -> Literal["independent", "partly independent", "ambiguous", "by construction", "none"]:
+    def check(self) -> Check:
         """What comparing the computed case list with a printed one proves: an independent check
         (every case rests on an independent link), a partial one, one that depends on how an
         ambiguous mark is read (no case independent, some ambiguous), or nothing (the list agrees
@@ -227,16 +216,14 @@ def theme_grounds(study: Study, evidence: Evidence) -> tuple[ThemeGrounds, ...]:
     """Every theme of ``evidence`` with the basis and grounds of each of its links (from the
     study's observations)."""
     by_id = {co.observation.id: co.observation for co in study.observations}
-    out = []
-    for t in evidence.themes:
-        links = []
-        for case, ident in t.observations:
-            o = by_id[ident]
-            links.append(
-                Link(t.theme.id, case, ident, o.basis_of(t.theme.id), grounds_of(o, t.theme.id))
-            )
-        out.append(ThemeGrounds(t, tuple(links)))
-    return tuple(out)
+
+    def link(theme: str, case: int, o: Observation) -> Link:
+        return Link(theme, case, o.id, o.basis_of(theme), grounds_of(o, theme))
+
+    return tuple(
+        ThemeGrounds(t, tuple(link(t.theme.id, n, by_id[i]) for n, i in t.observations))
+        for t in evidence.themes
+    )
 
 
 # -----------------------------------------------------------------------------------------------
@@ -311,11 +298,8 @@ def robustness(evidence: Evidence) -> tuple[ThemeRobustness, ...]:
     for t in evidence.themes:
         qualifies = len(t.cases) >= need
         pivotal = tuple(c for c, ok in loo[t.theme.id].items() if not ok) if qualifies else ()
-        verdict: Verdict = (
-            "not a discriminator"
-            if not qualifies
-            else ("falls without any one of its cases" if pivotal else "stable")
-        )
+        verdict: Verdict = "falls without any one of its cases" if pivotal else "stable"
+        verdict = verdict if qualifies else "not a discriminator"
         out.append(ThemeRobustness(t, len(t.cases) - need, pivotal, verdict))
     return tuple(out)
 
@@ -394,11 +378,8 @@ def discriminator_changes(
     out = []
     for now in discriminator_statuses(comparison, current):
         then = before.get(now.discriminator.id)
-        status: DiscriminatorChange = (
-            "asserted (rests on no theme)"
-            if now.asserted
-            else statuses[(bool(then and then.holds), now.holds)]
-        )
+        status = statuses[(bool(then and then.holds), now.holds)]
+        status = "asserted (rests on no theme)" if now.asserted else status
         out.append(DiscriminatorDelta(now, then, status))
     return tuple(out)
 
