@@ -74,15 +74,11 @@ def write_table(table: pd.DataFrame, folder: Path, name: str) -> list[Path]:
     ]
 
 
-def to_jsonl(records: Iterable[Mapping[str, object]]) -> str:
-    """JSON Lines: one JSON object per line, keys in the order given, UTF-8 text (not escaped),
-    LF line ends: the same records always give the same bytes."""
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-
-
 def write_jsonl(records: Iterable[Mapping[str, object]], folder: Path, name: str) -> Path:
-    """Write ``<name>.jsonl`` into ``folder``; return its path."""
-    return atomic_write(folder / f"{name}.jsonl", to_jsonl(records))
+    """Write ``<name>.jsonl`` into ``folder``, return its path: one JSON object per line, keys in
+    the order given, UTF-8 text (not escaped), LF line ends (the same records, the same bytes)."""
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    return atomic_write(folder / f"{name}.jsonl", text)
 
 
 def sha256(path: Path) -> str:
