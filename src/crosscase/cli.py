@@ -15,23 +15,17 @@ from pathlib import Path
 from .outputs import atomic_write, plural
 from .paths import Layout
 from .study.problems import StudyDataError
-from .workflow.runs import Run, RunError, resolve
+from .workflow.runs import Run, RunError, reproduction, resolve
 
 Handler = Callable[[argparse.Namespace, Layout], int]
 
 
 def _run(args: argparse.Namespace, layout: Layout) -> Run:
     """The run the arguments name (recorded, or the reproduction), as given."""
-    from .workflow.runs import reproduction
-
-    return resolve(
-        layout,
-        args.run or reproduction(layout).name,
-        getattr(args, "cases", None),
-        getattr(args, "min_cases", None),
-        getattr(args, "min_share", None),
-        getattr(args, "overwrite", False),
-    )
+    given = vars(args)  # a command without a case set or rule has no such options
+    name = args.run or reproduction(layout).name
+    cases, min_cases, min_share = (given.get(k) for k in ("cases", "min_cases", "min_share"))
+    return resolve(layout, name, cases, min_cases, min_share, given.get("overwrite", False))
 
 
 def _cases(args: argparse.Namespace, layout: Layout) -> list[str]:
@@ -90,7 +84,6 @@ def _notebook_rules(args: argparse.Namespace, layout: Layout) -> int:
 
 def _outputs(args: argparse.Namespace, layout: Layout) -> int:
     from .workflow.papermap import output_map, what_changed
-    from .workflow.runs import reproduction
 
     run = _run(args, layout)
     if run.name == reproduction(layout).name:
@@ -105,7 +98,7 @@ def _outputs(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def _report(args: argparse.Namespace, layout: Layout) -> int:
-    from .evidence import DiscriminatorRule, collect
+    from .evidence import collect
     from .report.build import build_report
     from .study import load_study
 
@@ -115,9 +108,8 @@ def _report(args: argparse.Namespace, layout: Layout) -> int:
     if not notebooks:
         return _error(f"no executed notebooks in {layout.relative(folder)}: run `make` first")
     study = load_study(layout, run.cases)
-    evidence = collect(study, DiscriminatorRule(run.min_cases, run.min_share))
     out = Path(args.out) if args.out else layout.report_dir(run.name)
-    pages = build_report(layout, run, notebooks, out, study, evidence)
+    pages = build_report(layout, run, notebooks, out, study, collect(study, run.rule))
     print(f"wrote {plural(len(pages), 'page')} to {layout.relative(out)}/ (open index.html)")
     return 0
 
@@ -217,11 +209,9 @@ def _accept(args: argparse.Namespace, layout: Layout) -> int:
         return _error("\n".join(problems) or f"{path} exists: not overwritten")
     protocol = {f.id: "" for f in framework.case_protocol}
     atomic_write(path, case_text(args.id, args.number, args.name, protocol, narratives))
-    empty = [d for d, text in narratives.items() if not text]
-    print(
-        f"wrote {path} with the accepted segments as narratives"
-        + (f"; no segment for: {', '.join(empty)}" if empty else "")
-    )
+    empty = ", ".join(d for d, text in narratives.items() if not text)
+    missing = f"; no segment for: {empty}" if empty else ""
+    print(f"wrote {path} with the accepted segments as narratives{missing}")
     return 0
 
 

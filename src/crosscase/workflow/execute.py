@@ -11,6 +11,7 @@ that re-executing it with unchanged inputs leaves it byte-identical.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 from collections.abc import Mapping
@@ -34,23 +35,20 @@ class NotebookFailed(RuntimeError):
 def declared_parameters(notebook: Path) -> dict[str, Any]:
     """The parameters a notebook declares in its cell tagged ``parameters`` (name -> default
     as written), read from the notebook's JSON without starting anything."""
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get(
-            "tags", []
-        ):
-            import ast
-
-            source = "".join(cell.get("source", []))
-            names: dict[str, Any] = {}
-            for node in ast.parse(source).body:
-                if isinstance(node, ast.Assign):
-                    for target in node.targets:
-                        if isinstance(target, ast.Name):
-                            names[target.id] = ast.get_source_segment(source, node.value)
-                elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                    names[node.target.id] = ast.get_source_segment(source, node.value or node)
-            return names
+    for cell in json.loads(notebook.read_text(encoding="utf-8")).get("cells", []):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.get("cell_type") != "code" or "parameters" not in tags:
+            continue
+        source = "".join(cell.get("source", []))
+        names: dict[str, Any] = {}
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        names[target.id] = ast.get_source_segment(source, node.value)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names[node.target.id] = ast.get_source_segment(source, node.value or node)
+        return names
     return {}
 
 
@@ -106,9 +104,7 @@ def _error_text(exc: BaseException) -> str:
     exception's last line."""
     name = getattr(exc, "ename", type(exc).__name__)
     value = str(getattr(exc, "evalue", exc))
-    if name == "StudyDataError":
-        return value
-    return f"{name}: {value}"
+    return value if name == "StudyDataError" else f"{name}: {value}"
 
 
 def execute(

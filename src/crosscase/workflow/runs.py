@@ -15,7 +15,6 @@ first, then the others sorted.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,8 @@ from typing import Any
 
 import yaml
 
-from ..outputs import atomic_write
+from ..evidence import DiscriminatorRule
+from ..outputs import atomic_write, sha256
 from ..paths import Layout, check_run_name
 
 _HEADER = (
@@ -56,36 +56,30 @@ class Run:
             "min_share": self.min_share,
         }
 
-    def rule_words(self) -> str:
-        from ..evidence import DiscriminatorRule
-
-        return DiscriminatorRule(self.min_cases, self.min_share).words()
+    @property
+    def rule(self) -> DiscriminatorRule:
+        return DiscriminatorRule(self.min_cases, self.min_share)
 
     def describe(self) -> list[tuple[str, str]]:
         return [
             ("Run", self.name),
             ("Case set", " ".join(self.cases)),
-            ("Discriminator rule", self.rule_words()),
+            ("Discriminator rule", self.rule.words()),
         ]
 
     def command_line(self) -> str:
         """The make variables that make this run (those with a value)."""
-        parts = [f"RUN={self.name}", f'CASES="{" ".join(self.cases)}"']
-        if self.min_cases is not None:
-            parts.append(f"MIN_CASES={self.min_cases}")
-        if self.min_share is not None:
-            parts.append(f"MIN_SHARE={self.min_share}")
-        return " ".join(parts)
+        rule = {"MIN_CASES": self.min_cases, "MIN_SHARE": self.min_share}
+        given = [f"{k}={v}" for k, v in rule.items() if v is not None]
+        return " ".join([f"RUN={self.name}", f'CASES="{" ".join(self.cases)}"', *given])
 
 
 def reproduction(layout: Layout) -> Run:
     """The run that reproduces the study: its own cases under its own rule."""
     from ..study import load_description
 
-    description = load_description(layout)
-    rule = description.rule
-    own = (layout.relative(layout.cases_dir),)
-    return Run(description.reproduction, own, rule.min_cases, rule.min_share)
+    study, own = load_description(layout), (layout.relative(layout.cases_dir),)
+    return Run(study.reproduction, own, study.rule.min_cases, study.rule.min_share)
 
 
 def case_set(layout: Layout, cases: Sequence[str | Path]) -> tuple[str, ...]:
@@ -171,10 +165,7 @@ def _record_text(layout: Layout, run: Run) -> str:
     """The record of ``run``: its case set, rule and inputs with their SHA-256."""
     from ..study.casesets import case_set_files
 
-    inputs = {
-        layout.relative(p): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in case_set_files(layout, run.cases)
-    }
+    inputs = {layout.relative(p): sha256(p) for p in case_set_files(layout, run.cases)}
     data = {**run.parameters(), "inputs": inputs}
     return _HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
