@@ -1,16 +1,13 @@
 """A static HTML report of a run, built from its executed notebooks, that works offline.
 
 :func:`build_report` writes ``index.html`` (every table and figure of the paper mapped to its
-section, notebook page and output files, with their row counts, and the run's provenance:
-commit, package versions, date of the data), one page per executed notebook (nbconvert's
-``basic`` template: no scripts, no CDN), copies of the output files under ``files/``, and, given
-the run's study and evidence, the evidence browser (:mod:`.browser`): a page per
-second-order theme and per case, its index and the linked data display.
+section, notebook page and output files, with their row counts, and the run's provenance), one
+page per executed notebook (nbconvert's ``basic`` template: no scripts, no CDN), copies of the
+output files under ``files/``, and the evidence browser (:mod:`.browser`).
 
-Pages are rendered from Jinja2 templates (``templates/`` beside this module) with autoescaping
-on: every name
-that comes from the data, the paper map or a file name reaches the page as text. Case text inside
-the notebooks' tables is already escaped by the notebooks (their tables are Markdown with HTML
+Pages are rendered from Jinja2 templates (``templates/``) with autoescaping on: every name that
+comes from the data, the paper map or a file name reaches the page as text. Case text inside the
+notebooks' tables is already escaped by the notebooks (their tables are Markdown with HTML
 escaped), and nbconvert's output is the only markup passed through.
 """
 
@@ -37,19 +34,11 @@ from ..workflow.runs import Run
 from . import names
 from .browser import evidence_pages
 
-PACKAGES = [
-    "crosscase",
-    "pandas",
-    "numpy",
-    "scipy",
-    "matplotlib",
-    "seaborn",
-    "scikit-learn",
-    "pydantic",
-    "papermill",
-    "nbconvert",
-    "nbval",
-]
+#: The packages whose versions the provenance gives.
+PACKAGES = (
+    "crosscase pandas numpy scipy matplotlib seaborn scikit-learn pydantic papermill "
+    "nbconvert nbval"
+)
 
 
 def _environment() -> Environment:
@@ -86,15 +75,14 @@ def provenance(layout: Layout, run: Run, description: StudyDescription) -> list[
     dirty = _git(root, "status", "--porcelain", "--", *data, *code)
     data_date = _git(root, "log", "-1", "--format=%cs", "--", *data)
     doi = f", doi:{description.doi}" if description.doi else ""
-    rows = [("Study", f"{description.citation}{doi}"), *run.describe()]
-    rows += [
-        (
-            "Commit",
-            commit + (" (with uncommitted changes to data, code or notebooks)" if dirty else ""),
-        ),
-        ("Date of the data (last commit to the run's data)", data_date or "unknown"),
+    changed = " (with uncommitted changes to data, code or notebooks)" if dirty else ""
+    rows = [
+        ("Study", f"{description.citation}{doi}"),
+        *run.describe(),
+        ("Commit", commit + changed),
     ]
-    for pkg in PACKAGES:
+    rows.append(("Date of the data (last commit to the run's data)", data_date or "unknown"))
+    for pkg in PACKAGES.split():
         try:
             rows.append((pkg, metadata.version(pkg)))
         except metadata.PackageNotFoundError:
