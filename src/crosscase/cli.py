@@ -8,14 +8,26 @@ when a command fails.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .outputs import atomic_write, plural
+import yaml
+
+# The commands that need heavier libraries (nbconvert, QDA, assisted coding) import them.
+from .evidence import collect
+from .model import SLUG_PATTERN
+from .outputs import atomic_write, plural, to_csv
 from .paths import Layout
+from .study import load_framework, load_study
+from .study.load import check_cases
 from .study.problems import StudyDataError
-from .workflow.runs import Run, RunError, reproduction, resolve
+from .workflow.dependencies import notebook_rules
+from .workflow.execute import NotebookFailed, ParameterError, execute
+from .workflow.papermap import output_map, what_changed
+from .workflow.runs import Run, RunError, record, reproduction, resolve
 
 Handler = Callable[[argparse.Namespace, Layout], int]
 
@@ -38,27 +50,17 @@ def _error(message: str, code: int = 1) -> int:
 
 
 def _validate(args: argparse.Namespace, layout: Layout) -> int:
-    from .study.load import check_cases
-
     print(check_cases(layout, _cases(args, layout), args.allow_unevidenced_themes))
     return 0
 
 
 def _record(args: argparse.Namespace, layout: Layout) -> int:
-    from .workflow.runs import record
-
     if checked := record(layout, _run(args, layout)):
         print(checked)
     return 0
 
 
 def _execute(args: argparse.Namespace, layout: Layout) -> int:
-    import time
-
-    import yaml
-
-    from .workflow.execute import execute
-
     params = {}
     for item in args.parameter or []:
         key, sep, value = item.partition("=")
@@ -74,8 +76,6 @@ def _execute(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def _notebook_rules(args: argparse.Namespace, layout: Layout) -> int:
-    from .workflow.dependencies import notebook_rules
-
     text, out = notebook_rules(layout), Path(args.out)
     if not out.is_file() or out.read_text(encoding="utf-8") != text:
         atomic_write(out, text)
@@ -83,8 +83,6 @@ def _notebook_rules(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def _outputs(args: argparse.Namespace, layout: Layout) -> int:
-    from .workflow.papermap import output_map, what_changed
-
     run = _run(args, layout)
     if run.name == reproduction(layout).name:
         print(output_map(layout, run.name))
@@ -98,9 +96,7 @@ def _outputs(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def _report(args: argparse.Namespace, layout: Layout) -> int:
-    from .evidence import collect
     from .report.build import build_report
-    from .study import load_study
 
     run = _run(args, layout)
     folder = layout.executed_dir(run.name)
@@ -118,7 +114,6 @@ def _qda(args: argparse.Namespace, layout: Layout) -> int:
     from .qda.export import InvalidExport, write_export
     from .qda.project import read_qdpx
     from .qda.summary import export_summary
-    from .study import load_study
 
     run = _run(args, layout)
     study = load_study(layout, run.cases)
@@ -142,10 +137,6 @@ def _import_qdpx(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def _new_case(args: argparse.Namespace, layout: Layout) -> int:
-    import re
-
-    from .model import SLUG_PATTERN
-    from .study import load_study
     from .study.casefiles import new_case, next_case_number
 
     if not re.fullmatch(SLUG_PATTERN, args.id):
@@ -167,8 +158,6 @@ def _new_case(args: argparse.Namespace, layout: Layout) -> int:
 
 def _suggest(args: argparse.Namespace, layout: Layout) -> int:
     from .assisted.review import dimension_suggestions
-    from .outputs import to_csv
-    from .study import load_study
 
     study = load_study(layout, _cases(args, layout))
     try:
@@ -184,8 +173,6 @@ def _suggest(args: argparse.Namespace, layout: Layout) -> int:
 
 def _suggest_themes(args: argparse.Namespace, layout: Layout) -> int:
     from .assisted.review import theme_suggestions
-    from .outputs import to_csv
-    from .study import load_study
 
     study = load_study(layout, _cases(args, layout), require_theme_evidence=False)
     if args.case not in study.case_numbers:
@@ -198,7 +185,6 @@ def _suggest_themes(args: argparse.Namespace, layout: Layout) -> int:
 
 def _accept(args: argparse.Namespace, layout: Layout) -> int:
     from .assisted.review import accepted_narratives
-    from .study import load_framework
     from .study.casefiles import case_text
 
     framework = load_framework(layout)
@@ -219,9 +205,8 @@ def _agreement(args: argparse.Namespace, layout: Layout) -> int:
     from .assisted.review import agreement_of_files
 
     try:
-        result, alone = agreement_of_files(
-            Path(args.coder_a), Path(args.coder_b), args.unit, args.code
-        )
+        coders = Path(args.coder_a), Path(args.coder_b)
+        result, alone = agreement_of_files(*coders, args.unit, args.code)
     except ValueError as exc:
         return _error(str(exc))
     if alone:
@@ -317,8 +302,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .workflow.execute import NotebookFailed, ParameterError
-
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args, Layout.discover()))
