@@ -18,15 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from .model import (
-    LINK_BASES,
-    RECONSTRUCTED,
-    Comparison,
-    Discriminator,
-    Observation,
-    Study,
-    Theme,
-)
+from .model import LINK_BASES, RECONSTRUCTED, Comparison, Discriminator, Observation, Study, Theme
 from .outputs import plural
 
 
@@ -136,16 +128,11 @@ def collect(study: Study, rule: DiscriminatorRule) -> Evidence:
     for co in study.observations:
         for t in co.observation.themes:
             found[t].append((number[co.case], co.observation.id))
-    return Evidence(
-        rule=rule,
-        coded_cases=tuple(sorted(number[c] for c in study.coded_cases)),
-        themes=tuple(ThemeEvidence(t, tuple(found[t.id])) for t in study.themes),
-    )
+    coded = tuple(sorted(number[c] for c in study.coded_cases))
+    return Evidence(rule, coded, tuple(ThemeEvidence(t, tuple(found[t.id])) for t in study.themes))
 
 
-# -----------------------------------------------------------------------------------------------
-# The grounds of each theme-case link: independent, ambiguous, by construction, or a reconstructed
-# observation
+# The grounds of each theme-case link ------------------------------------------------------------
 
 
 Grounds = Literal["independent", "ambiguous", "by construction", "reconstructed"]
@@ -226,8 +213,7 @@ def theme_grounds(study: Study, evidence: Evidence) -> tuple[ThemeGrounds, ...]:
     )
 
 
-# -----------------------------------------------------------------------------------------------
-# Discriminators of the comparison with alternatives
+# Discriminators of the comparison with alternatives ----------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -248,17 +234,14 @@ def discriminator_statuses(
     comparison: Comparison, evidence: Evidence
 ) -> tuple[DiscriminatorStatus, ...]:
     """Every discriminator of the comparison, with its cases and status under the rule."""
-    qualified = evidence.qualified
     out = []
     for d in comparison.discriminators:
-        cases = sorted({n for t in d.themes for n in evidence.of(t).cases})
-        holds = all(t in qualified for t in d.themes)
-        out.append(DiscriminatorStatus(d, tuple(cases), holds))
+        cases = tuple(sorted({n for t in d.themes for n in evidence.of(t).cases}))
+        out.append(DiscriminatorStatus(d, cases, all(evidence.qualifies(t) for t in d.themes)))
     return tuple(out)
 
 
-# -----------------------------------------------------------------------------------------------
-# Robustness: leaving one case out, and other thresholds
+# Robustness: leaving one case out, and other thresholds ------------------------------------------
 
 
 Verdict = Literal["stable", "falls without any one of its cases", "not a discriminator"]
@@ -310,8 +293,7 @@ def threshold_sweep(evidence: Evidence, thresholds: Iterable[int]) -> dict[str, 
     return {t.theme.id: {k: len(t.cases) >= k for k in ks} for t in evidence.themes}
 
 
-# -----------------------------------------------------------------------------------------------
-# What changed against a baseline
+# What changed against a baseline -----------------------------------------------------------------
 
 
 Status = Literal["holds", "falls below the rule", "newly qualifies", "below the rule"]
@@ -338,12 +320,11 @@ def changes(baseline: Evidence, current: Evidence) -> tuple[ThemeChange, ...]:
         (False, True): "newly qualifies",
         (False, False): "below the rule",
     }
-    return tuple(
-        ThemeChange(
-            t, before.get(t.theme.id), statuses[(t.theme.id in was_in, t.theme.id in now_in)]
-        )
-        for t in current.themes
-    )
+    out = []
+    for t in current.themes:
+        status = statuses[(t.theme.id in was_in, t.theme.id in now_in)]
+        out.append(ThemeChange(t, before.get(t.theme.id), status))
+    return tuple(out)
 
 
 DiscriminatorChange = Literal[
@@ -361,10 +342,7 @@ class DiscriminatorDelta:
 
 
 def discriminator_changes(
-    baseline_comparison: Comparison,
-    baseline: Evidence,
-    comparison: Comparison,
-    current: Evidence,
+    baseline_comparison: Comparison, baseline: Evidence, comparison: Comparison, current: Evidence
 ) -> tuple[DiscriminatorDelta, ...]:
     """Every discriminator of the comparison against the baseline: holds, falls below the rule
     (a theme it restates falls), newly holds, stays below it, or is asserted (no theme)."""

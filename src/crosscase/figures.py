@@ -86,8 +86,7 @@ def label_inches(labels: list[str], size: float = 10) -> float:
     return 0.55 * size / 72 * max((len(str(x)) for x in labels), default=0)
 
 
-# -----------------------------------------------------------------------------------------------
-# The framework
+# The framework -----------------------------------------------------------------------------------
 
 
 def _box(ax: Axes, xywh: XYWH, text: str, fill: str, edge: str, wrap: int, lw: float = 1.2) -> None:
@@ -149,8 +148,7 @@ def framework_figure(framework: Framework, title: str | None = None) -> Figure:
     return fig
 
 
-# -----------------------------------------------------------------------------------------------
-# Second-order themes and their robustness
+# Second-order themes and their robustness --------------------------------------------------------
 
 
 def _rule_marks(ax: Axes, data: pd.DataFrame, threshold: int) -> list[Line2D]:
@@ -238,8 +236,7 @@ def robustness_figure(
     return fig
 
 
-# -----------------------------------------------------------------------------------------------
-# The chain of evidence
+# The chain of evidence ---------------------------------------------------------------------------
 
 #: The grounds figure's series, in order: fill and hatch (the second and the last also read
 #: without colour).

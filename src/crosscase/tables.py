@@ -49,8 +49,7 @@ def _by_theme(
     return pd.DataFrame(rows, index=index, columns=pd.Index(columns, name=name))
 
 
-# -----------------------------------------------------------------------------------------------
-# Cases and the framework
+# Cases and the framework -------------------------------------------------------------------------
 
 
 def case_protocol_table(study: Study) -> pd.DataFrame:
@@ -95,8 +94,7 @@ def narratives_table(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Dimension", *(c.name for c in study.cases)])
 
 
-# -----------------------------------------------------------------------------------------------
-# First-order coding
+# First-order coding ------------------------------------------------------------------------------
 
 
 def observations_table(study: Study) -> pd.DataFrame:
@@ -198,8 +196,7 @@ def coverage_matrix(study: Study) -> pd.DataFrame:
     )
 
 
-# -----------------------------------------------------------------------------------------------
-# Second-order themes
+# Second-order themes -----------------------------------------------------------------------------
 
 
 def theme_case_matrix(study: Study, evidence: Evidence) -> pd.DataFrame:
@@ -227,8 +224,7 @@ def second_order_themes(study: Study, evidence: Evidence) -> pd.DataFrame:
     )
 
 
-# -----------------------------------------------------------------------------------------------
-# The chain of evidence: where each theme link comes from
+# The chain of evidence: where each theme link comes from -----------------------------------------
 
 
 def links_table(study: Study, evidence: Evidence) -> pd.DataFrame:
@@ -271,8 +267,7 @@ def theme_grounds_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-# -----------------------------------------------------------------------------------------------
-# The comparison with alternatives, its discriminators, and the propositions
+# The comparison with alternatives, its discriminators, and the propositions ----------------------
 
 
 def _comparison(study: Study) -> Comparison:
@@ -345,8 +340,7 @@ def propositions_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     )
 
 
-# -----------------------------------------------------------------------------------------------
-# Robustness and what changed
+# Robustness and what changed ---------------------------------------------------------------------
 
 
 def robustness_table(study: Study, evidence: Evidence) -> pd.DataFrame:
