@@ -24,11 +24,8 @@ from .outputs import plural
 
 @dataclass(frozen=True)
 class DiscriminatorRule:
-    """A second-order theme qualifies as a discriminator when enough cases evidence it.
-
-    ``min_cases`` is an absolute minimum; ``min_share`` a minimum share of the coded cases
-    (0 < share <= 1). With both, the stricter applies.
-    """
+    """A second-order theme qualifies as a discriminator when enough cases evidence it:
+    ``min_cases``, ``min_share`` of the coded cases (0 < share <= 1), or both (the stricter)."""
 
     min_cases: int | None = None
     min_share: float | None = None
@@ -259,11 +256,9 @@ class ThemeRobustness:
 
 
 def leave_one_case_out(evidence: Evidence) -> dict[str, dict[int, bool]]:
-    """Theme -> left-out case -> does the theme still qualify without that case?
-
-    Without case ``c`` a theme keeps ``len(cases) - (c in cases)`` cases, against the threshold
-    for one coded case fewer: O(themes x cases), no re-analysis per case.
-    """
+    """Theme -> left-out case -> does the theme still qualify without that case? Without case
+    ``c`` a theme keeps ``len(cases) - (c in cases)`` cases, against the threshold for one coded
+    case fewer: O(themes x cases), no re-analysis per case."""
     need = evidence.rule.threshold(len(evidence.coded_cases) - 1)
     out = {}
     for t in evidence.themes:

@@ -53,11 +53,8 @@ def _by_theme(
 
 
 def case_protocol_table(study: Study) -> pd.DataFrame:
-    """The case-protocol table: one row a case, one column a protocol field.
-
-    The first protocol field is the row label, prefixed with the case number ("Case 1: ...");
-    a value that already carries that prefix is not prefixed twice.
-    """
+    """The case-protocol table: one row a case, one column a protocol field. The first field is
+    the row label, prefixed with the case number ("Case 1: ...") unless it already is."""
     fields = [f.id for f in study.framework.case_protocol]
     rows = []
     for case in study.cases:
@@ -131,11 +128,8 @@ def themes_column(evidence: Evidence, separator: str = "; ") -> dict[str, str]:
 def data_display(
     study: Study, evidence: Evidence | None = None, separator: str = "; "
 ) -> pd.DataFrame:
-    """The cross-case data display: dimensions x cases, first-order observations in the cells.
-
-    With ``evidence``, a last column lists each dimension's qualifying second-order themes with
-    their case sources.
-    """
+    """The cross-case data display: dimensions x cases, first-order observations in the cells;
+    with ``evidence``, a last column of each dimension's qualifying themes and their cases."""
     cells: dict[tuple[str, str], list[str]] = {}
     for co in study.observations:
         cells.setdefault((co.observation.dimension, co.case), []).append(co.observation.text)

@@ -59,17 +59,14 @@ def parameters_for(
 ) -> dict[str, object]:
     """The parameters to give ``notebook``: the run-level ones it declares, then the explicit
     ones (each of which it must declare)."""
-    declared = declared_parameters(notebook)
-    explicit = dict(parameters or {})
-    unknown = sorted(set(explicit) - set(declared))
-    if unknown:
+    declared, explicit = declared_parameters(notebook), dict(parameters or {})
+    if unknown := sorted(set(explicit) - set(declared)):
         raise ParameterError(
             f"{notebook.name}: unknown parameter(s) {', '.join(unknown)}; "
             f"this notebook declares: {', '.join(declared) or 'none'}"
         )
     given = {k: v for k, v in (run_parameters or {}).items() if k in declared}
-    given.update(explicit)
-    return given
+    return {**given, **explicit}
 
 
 def kernel_manager() -> type:

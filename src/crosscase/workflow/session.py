@@ -1,16 +1,13 @@
 """What a notebook of the compendium calls: a *session* writes one notebook's tables and figures
 for its run, and lists them at the end.
 
-A notebook stays thin: its parameters cell, one :func:`start` (or :func:`start_framework` for a
-notebook that reads only the framework), then calls into the analysis and
-:meth:`Session.table` / :meth:`Session.figure` for each output, and :meth:`Session.close` at the
-end, which prints the files written with their checksums (so nbval locks the figures' bytes too).
-
-The run a notebook writes for is resolved as ``make`` resolves it (:func:`.runs.resolve`): the
-parameters it leaves at ``None`` come from the run's record (or, for the reproduction, the
-study's own cases and rule), and parameters that differ from a recorded run's are refused, so a
-notebook run by hand (papermill, JupyterLab) never mixes two analyses in one run's folders.
-Plotting and display libraries are imported only by the notebooks that use them.
+A notebook stays thin: its parameters cell, one :func:`start` (:func:`start_framework` for one
+that reads only the framework), calls into the analysis with :meth:`Session.table` /
+:meth:`Session.figure` for each output, and :meth:`Session.close`, which prints the files written
+with their checksums (so nbval locks the figures' bytes too). The run is resolved as ``make``
+resolves it (:func:`.runs.resolve`), so that a notebook run by hand (papermill, JupyterLab) never
+mixes two analyses in one run's folders. Plotting and display libraries are imported only by the
+notebooks that use them.
 """
 
 from __future__ import annotations
@@ -150,8 +147,6 @@ def start_framework(run: str | None = None) -> Session:
     layout = Layout.discover()
     name = check_run_name(run or reproduction(layout).name)
     framework = load_framework(layout)
-    n_perspectives, n_dimensions = len(framework.perspectives), len(framework.dimensions)
-    print(
-        f"Run {name!r}: framework with {n_perspectives} perspectives and {n_dimensions} dimensions."
-    )
+    shape = f"{len(framework.perspectives)} perspectives and {len(framework.dimensions)} dimensions"
+    print(f"Run {name!r}: framework with {shape}.")
     return Session(name, layout, framework)
