@@ -137,6 +137,8 @@ Grounds = Literal["independent", "ambiguous", "by construction", "reconstructed"
 GROUNDS: tuple[Grounds, ...] = ("independent", "ambiguous", "by construction", "reconstructed")
 Check = Literal["independent", "partly independent", "ambiguous", "by construction", "none"]
 _GROUNDS_OF = {b.id: b.grounds for b in LINK_BASES}
+#: A link basis's label, as the tables and the report show it.
+BASIS_LABELS = {b.id: b.label for b in LINK_BASES}
 
 
 def grounds_of(observation: Observation, theme: str) -> Grounds:

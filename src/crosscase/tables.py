@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from .evidence import (
+    BASIS_LABELS,
     GROUNDS,
     Evidence,
     case_list,
@@ -28,7 +29,7 @@ from .evidence import (
     theme_grounds,
     threshold_sweep,
 )
-from .model import LINK_BASES, Comparison, Framework, Study
+from .model import Comparison, Framework, Study
 
 T = TypeVar("T")
 
@@ -224,7 +225,6 @@ def second_order_themes(study: Study, evidence: Evidence) -> pd.DataFrame:
 def links_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     """Every observation-theme link with its basis (where the link comes from) and its grounds
     (independent, by construction, or a reconstructed observation)."""
-    labels = {b.id: b.label for b in LINK_BASES}
     observations = {co.observation.id: co for co in study.observations}
     links = [(tg, link) for tg in theme_grounds(study, evidence) for link in tg.links]
     return _table(
@@ -237,7 +237,7 @@ def links_table(study: Study, evidence: Evidence) -> pd.DataFrame:
             "observation": lambda x: x[1].observation,
             "text": lambda x: observations[x[1].observation].observation.text,
             "basis": lambda x: x[1].basis,
-            "basis_label": lambda x: labels[x[1].basis],
+            "basis_label": lambda x: BASIS_LABELS[x[1].basis],
             "grounds": lambda x: x[1].grounds,
             "source": lambda x: observations[x[1].observation].observation.source or "",
         },

@@ -19,7 +19,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from ..evidence import GROUNDS, Evidence, ThemeGrounds, case_list, theme_grounds
+from ..evidence import BASIS_LABELS, GROUNDS, Evidence, ThemeGrounds, case_list, theme_grounds
 from ..model import LINK_BASES, RECONSTRUCTED, Case, CodedObservation, Study
 from ..outputs import plural
 from . import names
@@ -54,7 +54,6 @@ class _Context:
         self.by_number = {c.number: c for c in study.cases}
         self.observations = {co.observation.id: co for co in study.observations}
         self.dims = study.dimension_labels
-        self.basis_labels = {b.id: b.label for b in LINK_BASES}
         self.themes = {t.id: t for t in study.themes}
         links = (k for tg in self.grounds.values() for k in tg.links)
         self.link_grounds = {(k.theme, k.observation): k.grounds for k in links}
@@ -77,7 +76,7 @@ class _Context:
                 "theme": t,
                 "label": self.themes[t].label,
                 "page": names.theme_file(t),
-                "basis": self.basis_labels[o.basis_of(t)],
+                "basis": BASIS_LABELS[o.basis_of(t)],
                 "link_grounds": self.link_grounds.get((t, o.id), ""),
             }
             for t in o.themes

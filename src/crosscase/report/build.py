@@ -75,12 +75,8 @@ def provenance(layout: Layout, run: Run, description: StudyDescription) -> list[
     dirty = _git(root, "status", "--porcelain", "--", *data, *code)
     data_date = _git(root, "log", "-1", "--format=%cs", "--", *data)
     doi = f", doi:{description.doi}" if description.doi else ""
-    changed = " (with uncommitted changes to data, code or notebooks)" if dirty else ""
-    rows = [
-        ("Study", f"{description.citation}{doi}"),
-        *run.describe(),
-        ("Commit", commit + changed),
-    ]
+    note = " (with uncommitted changes to data, code or notebooks)" if dirty else ""
+    rows = [("Study", f"{description.citation}{doi}"), *run.describe(), ("Commit", commit + note)]
     rows.append(("Date of the data (last commit to the run's data)", data_date or "unknown"))
     for pkg in PACKAGES.split():
         try:
