@@ -89,12 +89,10 @@ def manifest(paths: Iterable[Path], relative_to: Path) -> pd.DataFrame:
     """File, size and SHA-256 of each output, for the record (and for nbval to lock)."""
     import pandas as pd
 
-    rows = []
+    root, rows = relative_to.resolve(), []
     for p in paths:
-        try:
-            shown = p.resolve().relative_to(relative_to.resolve()).as_posix()
-        except ValueError:
-            shown = p.name
+        full = p.resolve()
+        shown = full.relative_to(root).as_posix() if full.is_relative_to(root) else p.name
         rows.append({"file": shown, "bytes": p.stat().st_size, "sha256": sha256(p)})
     return pd.DataFrame(rows, columns=["file", "bytes", "sha256"])
 

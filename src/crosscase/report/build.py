@@ -149,26 +149,23 @@ def build_report(
     """Write the report of ``run`` (its executed ``notebooks``, its ``study`` and ``evidence``)
     into ``out``: the index, a page per notebook, the evidence browser; return the pages. The
     index follows ``paper_map`` (by default the project's, :mod:`crosscase.workflow.papermap`)."""
-    name = check_run_name(run.name)
-    env, css = _environment(), _css()
-    files = out / "files"
+    name, env, files = check_run_name(run.name), _environment(), out / "files"
     _copy_outputs(layout, name, files)
     nav = [("Index", "index.html"), (names.EVIDENCE_TITLE, names.EVIDENCE_INDEX)]
     nav += [("Data display", names.DATA_DISPLAY)]
     nav += [(p.stem, f"{p.stem}.html") for p in notebooks]
-    description = study.description
+    common, description = {"css": _css(), "nav": nav}, study.description
     index = env.get_template("index.html.j2").render(
         title=f"Report: {name}",
-        css=css,
-        nav=nav,
         run=name,
         citation=description.citation,
         licence=description.licence,
         items=_map_items(paper_map or papermap.load_map(layout), files, len(study.cases)),
         figures=[p.stem for p in sorted(files.glob("*.png"))],
         provenance=provenance(layout, run, description),
+        **common,
     )
     pages = {"index.html": index}
-    pages |= _notebook_pages(env, notebooks, name, css=css, nav=nav)
-    pages |= evidence_pages(env, study, evidence, css=css, nav=nav, run=name)
+    pages |= _notebook_pages(env, notebooks, name, **common)
+    pages |= evidence_pages(env, study, evidence, run=name, **common)
     return [atomic_write(out / page, html) for page, html in pages.items()]
