@@ -11,6 +11,7 @@ columns, each with how its value is read from a record (:func:`_table`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -160,35 +161,23 @@ def coverage_matrix(study: Study) -> pd.DataFrame:
     """Coding coverage, case x dimension: observations, themed observations, and the share of
     the narrative's characters that evidence passages cover (located in that dimension)."""
     spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    n_obs: dict[tuple[str, str], int] = {}
-    n_themed: dict[tuple[str, str], int] = {}
+    n_obs: Counter[tuple[str, str]] = Counter()
+    n_themed: Counter[tuple[str, str]] = Counter()
     for co in study.observations:
         key = (co.case, co.observation.dimension)
-        n_obs[key] = n_obs.get(key, 0) + 1
-        n_themed[key] = n_themed.get(key, 0) + bool(co.observation.themes)
+        n_obs[key] += 1
+        n_themed[key] += bool(co.observation.themes)
         if (span := co.span) is not None:
             spans.setdefault((co.case, span[0]), []).append(span[1:])
-
-    def share(key: tuple[str, str], text: str) -> int:
-        return round(100 * _union_length(spans.get(key, [])) / len(text)) if text else 0
-
-    cells = [
-        ((case.id, dim.id), case, case.narratives.get(dim.id, ""))
-        for case in study.cases
-        for dim in study.framework.dimensions
-    ]
-    return _table(
-        cells,
-        {
-            "case": lambda x: x[1].id,
-            "case_number": lambda x: x[1].number,
-            "dimension": lambda x: x[0][1],
-            "observations": lambda x: n_obs.get(x[0], 0),
-            "themed_observations": lambda x: n_themed.get(x[0], 0),
-            "narrative_characters": lambda x: len(x[2]),
-            "evidence_coverage_percent": lambda x: share(x[0], x[2]),
-        },
-    )
+    rows = []
+    for case in study.cases:
+        for dim in study.framework.dimensions:
+            key, text = (case.id, dim.id), case.narratives.get(dim.id, "")
+            share = round(100 * _union_length(spans.get(key, [])) / len(text)) if text else 0
+            rows.append([case.id, case.number, dim.id, n_obs[key], n_themed[key], len(text), share])
+    columns = ["case", "case_number", "dimension", "observations", "themed_observations"]
+    columns += ["narrative_characters", "evidence_coverage_percent"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 # Second-order themes -----------------------------------------------------------------------------
