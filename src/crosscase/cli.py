@@ -8,30 +8,36 @@ when a command fails.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .outputs import atomic_write, plural
+import yaml
+
+# The commands that need heavier libraries (nbconvert, QDA, assisted coding) import them.
+from .evidence import collect
+from .model import SLUG_PATTERN
+from .outputs import atomic_write, plural, to_csv
 from .paths import Layout
+from .study import load_framework, load_study
+from .study.load import check_cases
 from .study.problems import StudyDataError
-from .workflow.runs import Run, RunError, resolve
+from .workflow.dependencies import notebook_rules
+from .workflow.execute import NotebookFailed, ParameterError, execute
+from .workflow.papermap import output_map, what_changed
+from .workflow.runs import Run, RunError, record, reproduction, resolve
 
 Handler = Callable[[argparse.Namespace, Layout], int]
 
 
 def _run(args: argparse.Namespace, layout: Layout) -> Run:
     """The run the arguments name (recorded, or the reproduction), as given."""
-    from .workflow.runs import reproduction
-
-    return resolve(
-        layout,
-        args.run or reproduction(layout).name,
-        getattr(args, "cases", None),
-        getattr(args, "min_cases", None),
-        getattr(args, "min_share", None),
-        getattr(args, "overwrite", False),
-    )
+    given = vars(args)  # a command without a case set or rule has no such options
+    name = args.run or reproduction(layout).name
+    cases, min_cases, min_share = (given.get(k) for k in ("cases", "min_cases", "min_share"))
+    return resolve(layout, name, cases, min_cases, min_share, given.get("overwrite", False))
 
 
 def _cases(args: argparse.Namespace, layout: Layout) -> list[str]:
@@ -44,27 +50,17 @@ def _error(message: str, code: int = 1) -> int:
 
 
 def _validate(args: argparse.Namespace, layout: Layout) -> int:
-    from .study.load import check_cases
-
     print(check_cases(layout, _cases(args, layout), args.allow_unevidenced_themes))
     return 0
 
 
 def _record(args: argparse.Namespace, layout: Layout) -> int:
-    from .workflow.runs import record
-
     if checked := record(layout, _run(args, layout)):
         print(checked)
     return 0
 
 
 def _execute(args: argparse.Namespace, layout: Layout) -> int:
-    import time
-
-    import yaml
-
-    from .workflow.execute import execute
-
     params = {}
     for item in args.parameter or []:
         key, sep, value = item.partition("=")
@@ -80,8 +76,6 @@ def _execute(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def _notebook_rules(args: argparse.Namespace, layout: Layout) -> int:
-    from .workflow.dependencies import notebook_rules
-
     text, out = notebook_rules(layout), Path(args.out)
     if not out.is_file() or out.read_text(encoding="utf-8") != text:
         atomic_write(out, text)
@@ -89,9 +83,6 @@ def _notebook_rules(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def _outputs(args: argparse.Namespace, layout: Layout) -> int:
-    from .workflow.papermap import output_map, what_changed
-    from .workflow.runs import reproduction
-
     run = _run(args, layout)
     if run.name == reproduction(layout).name:
         print(output_map(layout, run.name))
@@ -105,9 +96,7 @@ def _outputs(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def _report(args: argparse.Namespace, layout: Layout) -> int:
-    from .evidence import DiscriminatorRule, collect
     from .report.build import build_report
-    from .study import load_study
 
     run = _run(args, layout)
     folder = layout.executed_dir(run.name)
@@ -115,9 +104,8 @@ def _report(args: argparse.Namespace, layout: Layout) -> int:
     if not notebooks:
         return _error(f"no executed notebooks in {layout.relative(folder)}: run `make` first")
     study = load_study(layout, run.cases)
-    evidence = collect(study, DiscriminatorRule(run.min_cases, run.min_share))
     out = Path(args.out) if args.out else layout.report_dir(run.name)
-    pages = build_report(layout, run, notebooks, out, study, evidence)
+    pages = build_report(layout, run, notebooks, out, study, collect(study, run.rule))
     print(f"wrote {plural(len(pages), 'page')} to {layout.relative(out)}/ (open index.html)")
     return 0
 
@@ -126,7 +114,6 @@ def _qda(args: argparse.Namespace, layout: Layout) -> int:
     from .qda.export import InvalidExport, write_export
     from .qda.project import read_qdpx
     from .qda.summary import export_summary
-    from .study import load_study
 
     run = _run(args, layout)
     study = load_study(layout, run.cases)
@@ -150,10 +137,6 @@ def _import_qdpx(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def _new_case(args: argparse.Namespace, layout: Layout) -> int:
-    import re
-
-    from .model import SLUG_PATTERN
-    from .study import load_study
     from .study.casefiles import new_case, next_case_number
 
     if not re.fullmatch(SLUG_PATTERN, args.id):
@@ -175,8 +158,6 @@ def _new_case(args: argparse.Namespace, layout: Layout) -> int:
 
 def _suggest(args: argparse.Namespace, layout: Layout) -> int:
     from .assisted.review import dimension_suggestions
-    from .outputs import to_csv
-    from .study import load_study
 
     study = load_study(layout, _cases(args, layout))
     try:
@@ -192,8 +173,6 @@ def _suggest(args: argparse.Namespace, layout: Layout) -> int:
 
 def _suggest_themes(args: argparse.Namespace, layout: Layout) -> int:
     from .assisted.review import theme_suggestions
-    from .outputs import to_csv
-    from .study import load_study
 
     study = load_study(layout, _cases(args, layout), require_theme_evidence=False)
     if args.case not in study.case_numbers:
@@ -206,7 +185,6 @@ def _suggest_themes(args: argparse.Namespace, layout: Layout) -> int:
 
 def _accept(args: argparse.Namespace, layout: Layout) -> int:
     from .assisted.review import accepted_narratives
-    from .study import load_framework
     from .study.casefiles import case_text
 
     framework = load_framework(layout)
@@ -217,11 +195,9 @@ def _accept(args: argparse.Namespace, layout: Layout) -> int:
         return _error("\n".join(problems) or f"{path} exists: not overwritten")
     protocol = {f.id: "" for f in framework.case_protocol}
     atomic_write(path, case_text(args.id, args.number, args.name, protocol, narratives))
-    empty = [d for d, text in narratives.items() if not text]
-    print(
-        f"wrote {path} with the accepted segments as narratives"
-        + (f"; no segment for: {', '.join(empty)}" if empty else "")
-    )
+    empty = ", ".join(d for d, text in narratives.items() if not text)
+    missing = f"; no segment for: {empty}" if empty else ""
+    print(f"wrote {path} with the accepted segments as narratives{missing}")
     return 0
 
 
@@ -229,9 +205,8 @@ def _agreement(args: argparse.Namespace, layout: Layout) -> int:
     from .assisted.review import agreement_of_files
 
     try:
-        result, alone = agreement_of_files(
-            Path(args.coder_a), Path(args.coder_b), args.unit, args.code
-        )
+        coders = Path(args.coder_a), Path(args.coder_b)
+        result, alone = agreement_of_files(*coders, args.unit, args.code)
     except ValueError as exc:
         return _error(str(exc))
     if alone:
@@ -327,8 +302,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .workflow.execute import NotebookFailed, ParameterError
-
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args, Layout.discover()))

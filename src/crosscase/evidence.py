@@ -18,34 +18,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from .model import (
-    LINK_BASES,
-    RECONSTRUCTED,
-    Comparison,
-    Discriminator,
-    Observation,
-    Rule,
-    Study,
-    Theme,
-)
+from .model import LINK_BASES, RECONSTRUCTED, Comparison, Discriminator, Observation, Study, Theme
 from .outputs import plural
 
 
 @dataclass(frozen=True)
 class DiscriminatorRule:
-    """A second-order theme qualifies as a discriminator when enough cases evidence it.
-
-    ``min_cases`` is an absolute minimum; ``min_share`` a minimum share of the coded cases
-    (0 < share <= 1). With both, the stricter applies. A study states its own rule
-    (:class:`~crosscase.model.Rule`, in its description): :meth:`of`.
-    """
+    """A second-order theme qualifies as a discriminator when enough cases evidence it:
+    ``min_cases``, ``min_share`` of the coded cases (0 < share <= 1), or both (the stricter)."""
 
     min_cases: int | None = None
     min_share: float | None = None
-
-    @classmethod
-    def of(cls, rule: Rule) -> DiscriminatorRule:
-        return cls(rule.min_cases, rule.min_share)
 
     def __post_init__(self) -> None:
         if self.min_cases is None and self.min_share is None:
@@ -132,8 +115,7 @@ class Evidence:
     @property
     def qualified(self) -> frozenset[str]:
         """Ids of the themes that qualify as discriminators."""
-        need = self.threshold
-        return frozenset(t.theme.id for t in self.themes if len(t.cases) >= need)
+        return frozenset(t.theme.id for t in self.themes if self.qualifies(t.theme.id))
 
 
 def collect(study: Study, rule: DiscriminatorRule) -> Evidence:
@@ -143,22 +125,20 @@ def collect(study: Study, rule: DiscriminatorRule) -> Evidence:
     for co in study.observations:
         for t in co.observation.themes:
             found[t].append((number[co.case], co.observation.id))
-    return Evidence(
-        rule=rule,
-        coded_cases=tuple(sorted(number[c] for c in study.coded_cases)),
-        themes=tuple(ThemeEvidence(t, tuple(found[t.id])) for t in study.themes),
-    )
+    coded = tuple(sorted(number[c] for c in study.coded_cases))
+    return Evidence(rule, coded, tuple(ThemeEvidence(t, tuple(found[t.id])) for t in study.themes))
 
 
-# -----------------------------------------------------------------------------------------------
-# The grounds of each theme-case link: independent, ambiguous, by construction, or a reconstructed
-# observation
+# The grounds of each theme-case link ------------------------------------------------------------
 
 
 Grounds = Literal["independent", "ambiguous", "by construction", "reconstructed"]
 #: The grounds a link may rest on, strongest first.
 GROUNDS: tuple[Grounds, ...] = ("independent", "ambiguous", "by construction", "reconstructed")
+Check = Literal["independent", "partly independent", "ambiguous", "by construction", "none"]
 _GROUNDS_OF = {b.id: b.grounds for b in LINK_BASES}
+#: A link basis's label, as the tables and the report show it.
+BASIS_LABELS = {b.id: b.label for b in LINK_BASES}
 
 
 def grounds_of(observation: Observation, theme: str) -> Grounds:
@@ -194,21 +174,16 @@ class ThemeGrounds:
     @cached_property
     def by_case(self) -> dict[int, Grounds]:
         """Case number -> the strongest grounds on which the case evidences the theme."""
-        rank = {g: i for i, g in enumerate(GROUNDS)}
-        best: dict[int, Grounds] = {}
-        for link in self.links:
-            if link.case not in best or rank[link.grounds] < rank[best[link.case]]:
-                best[link.case] = link.grounds
-        return dict(sorted(best.items()))
+        rank = GROUNDS.index  # strongest first
+        cases = sorted({k.case for k in self.links})
+        return {c: min((k.grounds for k in self.links if k.case == c), key=rank) for c in cases}
 
     def cases(self, grounds: Grounds) -> tuple[int, ...]:
         """The cases that evidence the theme on ``grounds`` (as their strongest)."""
         return tuple(c for c, g in self.by_case.items() if g == grounds)
 
     @property
-    def check(
-        self,
-    ) -> Literal["independent", "partly independent", "ambiguous", "by construction", "none"]:
+    def check(self) -> Check:
         """What comparing the computed case list with a printed one proves: an independent check
         (every case rests on an independent link), a partial one, one that depends on how an
         ambiguous mark is read (no case independent, some ambiguous), or nothing (the list agrees
@@ -227,20 +202,17 @@ def theme_grounds(study: Study, evidence: Evidence) -> tuple[ThemeGrounds, ...]:
     """Every theme of ``evidence`` with the basis and grounds of each of its links (from the
     study's observations)."""
     by_id = {co.observation.id: co.observation for co in study.observations}
-    out = []
-    for t in evidence.themes:
-        links = []
-        for case, ident in t.observations:
-            o = by_id[ident]
-            links.append(
-                Link(t.theme.id, case, ident, o.basis_of(t.theme.id), grounds_of(o, t.theme.id))
-            )
-        out.append(ThemeGrounds(t, tuple(links)))
-    return tuple(out)
+
+    def link(theme: str, case: int, o: Observation) -> Link:
+        return Link(theme, case, o.id, o.basis_of(theme), grounds_of(o, theme))
+
+    return tuple(
+        ThemeGrounds(t, tuple(link(t.theme.id, n, by_id[i]) for n, i in t.observations))
+        for t in evidence.themes
+    )
 
 
-# -----------------------------------------------------------------------------------------------
-# Discriminators of the comparison with alternatives
+# Discriminators of the comparison with alternatives ----------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -261,17 +233,14 @@ def discriminator_statuses(
     comparison: Comparison, evidence: Evidence
 ) -> tuple[DiscriminatorStatus, ...]:
     """Every discriminator of the comparison, with its cases and status under the rule."""
-    qualified = evidence.qualified
     out = []
     for d in comparison.discriminators:
-        cases = sorted({n for t in d.themes for n in evidence.of(t).cases})
-        holds = all(t in qualified for t in d.themes)
-        out.append(DiscriminatorStatus(d, tuple(cases), holds))
+        cases = tuple(sorted({n for t in d.themes for n in evidence.of(t).cases}))
+        out.append(DiscriminatorStatus(d, cases, all(evidence.qualifies(t) for t in d.themes)))
     return tuple(out)
 
 
-# -----------------------------------------------------------------------------------------------
-# Robustness: leaving one case out, and other thresholds
+# Robustness: leaving one case out, and other thresholds ------------------------------------------
 
 
 Verdict = Literal["stable", "falls without any one of its cases", "not a discriminator"]
@@ -289,11 +258,9 @@ class ThemeRobustness:
 
 
 def leave_one_case_out(evidence: Evidence) -> dict[str, dict[int, bool]]:
-    """Theme -> left-out case -> does the theme still qualify without that case?
-
-    Without case ``c`` a theme keeps ``len(cases) - (c in cases)`` cases, against the threshold
-    for one coded case fewer: O(themes x cases), no re-analysis per case.
-    """
+    """Theme -> left-out case -> does the theme still qualify without that case? Without case
+    ``c`` a theme keeps ``len(cases) - (c in cases)`` cases, against the threshold for one coded
+    case fewer: O(themes x cases), no re-analysis per case."""
     need = evidence.rule.threshold(len(evidence.coded_cases) - 1)
     out = {}
     for t in evidence.themes:
@@ -311,11 +278,8 @@ def robustness(evidence: Evidence) -> tuple[ThemeRobustness, ...]:
     for t in evidence.themes:
         qualifies = len(t.cases) >= need
         pivotal = tuple(c for c, ok in loo[t.theme.id].items() if not ok) if qualifies else ()
-        verdict: Verdict = (
-            "not a discriminator"
-            if not qualifies
-            else ("falls without any one of its cases" if pivotal else "stable")
-        )
+        verdict: Verdict = "falls without any one of its cases" if pivotal else "stable"
+        verdict = verdict if qualifies else "not a discriminator"
         out.append(ThemeRobustness(t, len(t.cases) - need, pivotal, verdict))
     return tuple(out)
 
@@ -326,8 +290,7 @@ def threshold_sweep(evidence: Evidence, thresholds: Iterable[int]) -> dict[str, 
     return {t.theme.id: {k: len(t.cases) >= k for k in ks} for t in evidence.themes}
 
 
-# -----------------------------------------------------------------------------------------------
-# What changed against a baseline
+# What changed against a baseline -----------------------------------------------------------------
 
 
 Status = Literal["holds", "falls below the rule", "newly qualifies", "below the rule"]
@@ -354,12 +317,11 @@ def changes(baseline: Evidence, current: Evidence) -> tuple[ThemeChange, ...]:
         (False, True): "newly qualifies",
         (False, False): "below the rule",
     }
-    return tuple(
-        ThemeChange(
-            t, before.get(t.theme.id), statuses[(t.theme.id in was_in, t.theme.id in now_in)]
-        )
-        for t in current.themes
-    )
+    out = []
+    for t in current.themes:
+        status = statuses[(t.theme.id in was_in, t.theme.id in now_in)]
+        out.append(ThemeChange(t, before.get(t.theme.id), status))
+    return tuple(out)
 
 
 DiscriminatorChange = Literal[
@@ -377,10 +339,7 @@ class DiscriminatorDelta:
 
 
 def discriminator_changes(
-    baseline_comparison: Comparison,
-    baseline: Evidence,
-    comparison: Comparison,
-    current: Evidence,
+    baseline_comparison: Comparison, baseline: Evidence, comparison: Comparison, current: Evidence
 ) -> tuple[DiscriminatorDelta, ...]:
     """Every discriminator of the comparison against the baseline: holds, falls below the rule
     (a theme it restates falls), newly holds, stays below it, or is asserted (no theme)."""
@@ -394,11 +353,8 @@ def discriminator_changes(
     out = []
     for now in discriminator_statuses(comparison, current):
         then = before.get(now.discriminator.id)
-        status: DiscriminatorChange = (
-            "asserted (rests on no theme)"
-            if now.asserted
-            else statuses[(bool(then and then.holds), now.holds)]
-        )
+        status = statuses[(bool(then and then.holds), now.holds)]
+        status = "asserted (rests on no theme)" if now.asserted else status
         out.append(DiscriminatorDelta(now, then, status))
     return tuple(out)
 

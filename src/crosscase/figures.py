@@ -13,6 +13,7 @@ import math
 import textwrap
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -32,6 +33,11 @@ from .palette import BLUE, FALLS, HOLDS, LIGHT, ORANGE, PERSPECTIVE_EDGES, PERSP
 
 #: Fixed salt for the ids matplotlib writes into SVG files (otherwise random per run).
 SVG_HASH_SALT = "crosscase"
+#: What each format would otherwise stamp on the file (the software's version, the date).
+_METADATA: dict[str, dict[str, str | None]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+}
 
 
 def _tight_bbox(fig: Figure) -> Bbox:
@@ -45,18 +51,11 @@ def _tight_bbox(fig: Figure) -> Bbox:
 def figure_bytes(fig: Figure, fmt: str, dpi: int = 150, bbox: Bbox | None = None) -> bytes:
     """Render ``fig`` to PNG or SVG bytes with no timestamps, software versions or random ids;
     SVG text stays text (searchable, and independent of how glyphs are outlined)."""
-    buf = io.BytesIO()
-    metadata: dict[str, str | None]
-    if fmt == "png":
-        metadata = {"Software": None}
-    elif fmt == "svg":
-        metadata = {"Date": None, "Creator": None}
-    else:
+    if fmt not in _METADATA:
         raise ValueError(f"unsupported figure format {fmt!r}")
+    buf, bbox = io.BytesIO(), bbox or _tight_bbox(fig)
     with matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT, "svg.fonttype": "none"}):
-        fig.savefig(
-            buf, format=fmt, dpi=dpi, metadata=metadata, bbox_inches=bbox or _tight_bbox(fig)
-        )
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt], bbox_inches=bbox)
     return buf.getvalue()
 
 
@@ -69,6 +68,14 @@ def write_figure(fig: Figure, folder: Path, name: str) -> list[Path]:
     ]
 
 
+#: The heatmaps' cell borders, and the figures' legends (below the axes).
+_GRID = {"linewidths": 0.5, "linecolor": "white"}
+_BELOW: dict[str, Any] = {"loc": "outside lower center", "frameon": False}
+#: A box: x, y, width, height; and text centred on a point.
+XYWH = tuple[float, float, float, float]
+_CENTRED: dict[str, Any] = {"ha": "center", "va": "center"}
+
+
 def style(size: float = 10) -> AbstractContextManager[None]:
     """The compendium's figure style."""
     return plt.rc_context({"font.family": "DejaVu Sans", "font.size": size})
@@ -79,63 +86,25 @@ def label_inches(labels: list[str], size: float = 10) -> float:
     return 0.55 * size / 72 * max((len(str(x)) for x in labels), default=0)
 
 
-# -----------------------------------------------------------------------------------------------
-# The framework
+# The framework -----------------------------------------------------------------------------------
 
 
-def _box(
-    ax: Axes,
-    xywh: tuple[float, float, float, float],
-    text: str,
-    fill: str,
-    edge: str,
-    width: int,
-    lw: float = 1.2,
-) -> None:
-    """A rounded box at ``xywh`` (x, y, width, height) with ``text`` wrapped at ``width``."""
+def _box(ax: Axes, xywh: XYWH, text: str, fill: str, edge: str, wrap: int, lw: float = 1.2) -> None:
+    """A rounded box at ``xywh`` with ``text`` wrapped at ``wrap`` characters."""
     x, y, w, h = xywh
-    ax.add_patch(
-        FancyBboxPatch(
-            (x, y),
-            w,
-            h,
-            boxstyle="round,pad=0.02,rounding_size=0.12",
-            facecolor=fill,
-            edgecolor=edge,
-            linewidth=lw,
-        )
-    )
-    ax.text(
-        x + w / 2,
-        y + h / 2,
-        textwrap.fill(text, width),
-        ha="center",
-        va="center",
-        fontweight="normal",
-    )
+    rounded = "round,pad=0.02,rounding_size=0.12"
+    box = FancyBboxPatch((x, y), w, h, rounded, facecolor=fill, edgecolor=edge, linewidth=lw)
+    ax.add_patch(box)
+    ax.text(x + w / 2, y + h / 2, textwrap.fill(text, wrap), **_CENTRED, fontweight="normal")
 
 
-def _perspective(
-    ax: Axes,
-    xywh: tuple[float, float, float, float],
-    level: int,
-    perspective: Perspective,
-    head: float,
-) -> None:
+def _perspective(ax: Axes, xywh: XYWH, level: int, perspective: Perspective, head: float) -> None:
     """A perspective's frame, its label along the top."""
     x, y, w, h = xywh
     edge = PERSPECTIVE_EDGES[level % 4]
     _box(ax, xywh, "", PERSPECTIVE_FILLS[level % 4], edge, 40, lw=2)
-    ax.text(
-        x + w / 2,
-        y + h - head / 2,
-        perspective.label,
-        ha="center",
-        va="center",
-        fontsize=12,
-        fontweight="bold",
-        color=edge,
-    )
+    at = (x + w / 2, y + h - head / 2)
+    ax.text(*at, perspective.label, **_CENTRED, fontsize=12, fontweight="bold", color=edge)
 
 
 def framework_figure(framework: Framework, title: str | None = None) -> Figure:
@@ -179,8 +148,7 @@ def framework_figure(framework: Framework, title: str | None = None) -> Figure:
     return fig
 
 
-# -----------------------------------------------------------------------------------------------
-# Second-order themes and their robustness
+# Second-order themes and their robustness --------------------------------------------------------
 
 
 def _rule_marks(ax: Axes, data: pd.DataFrame, threshold: int) -> list[Line2D]:
@@ -190,15 +158,9 @@ def _rule_marks(ax: Axes, data: pd.DataFrame, threshold: int) -> list[Line2D]:
     for i, (_, row) in enumerate(data.iterrows()):
         n = int((row > 0).sum())
         meet.append(n >= threshold)
-        ax.text(
-            data.shape[1] + 0.15,
-            i + 0.5,
-            plural(n, "case"),
-            va="center",
-            color=HOLDS if meet[-1] else FALLS,
-            fontsize=9,
-            fontweight="bold" if meet[-1] else "normal",
-        )
+        colour, weight = (HOLDS, "bold") if meet[-1] else (FALLS, "normal")
+        at = (data.shape[1] + 0.15, i + 0.5)
+        ax.text(*at, plural(n, "case"), va="center", color=colour, fontsize=9, fontweight=weight)
     rule = f"meets the rule ({threshold}+ {'case' if threshold == 1 else 'cases'})"
     marks = [(True, HOLDS, rule), (False, FALLS, "below the rule")]
     return [Line2D([], [], ls="", marker="s", color=c, label=t) for m, c, t in marks if m in meet]
@@ -224,24 +186,10 @@ def theme_heatmap(
         if case_labels is not None:
             data.columns = pd.Index(case_labels)
         top = max(1, int(data.to_numpy().max()))
-        sns.heatmap(
-            data,
-            annot=True,
-            fmt="d",
-            cmap="Blues",
-            cbar=True,
-            cbar_kws={
-                "label": "first-order observations",
-                "shrink": 0.6,
-                "pad": 0.12,
-                "ticks": range(0, top + 1),
-            },
-            linewidths=0.5,
-            linecolor="white",
-            ax=ax,
-            vmin=0,
-            vmax=top,
-        )
+        ticks = range(top + 1)
+        bar = {"label": "first-order observations", "shrink": 0.6, "pad": 0.12, "ticks": ticks}
+        cells = {"annot": True, "fmt": "d", "cmap": "Blues", "vmin": 0, "vmax": top, **_GRID}
+        sns.heatmap(data, cbar=True, cbar_kws=bar, ax=ax, **cells)
         ax.set_xlabel("Case")
         ax.set_ylabel("")
         if case_labels is not None:
@@ -250,13 +198,7 @@ def theme_heatmap(
                 tick.set_horizontalalignment("right")
         if threshold is not None:
             marks = _rule_marks(ax, data, threshold)
-            fig.legend(
-                handles=marks,
-                loc="outside lower center",
-                ncol=2,
-                frameon=False,
-                title="Cases evidencing the theme",
-            )
+            fig.legend(handles=marks, ncol=2, title="Cases evidencing the theme", **_BELOW)
         if title:
             fig.suptitle(title, x=0.5, ha="center")
     return fig
@@ -271,13 +213,9 @@ def robustness_figure(
     with style():
         width = label_inches(row_labels) + 0.5 * (loo.shape[1] + sweep.shape[1]) + 1.2
         height = 2.4 + 0.3 * len(loo)
+        ratios = {"width_ratios": [max(1, loo.shape[1]), max(1, sweep.shape[1])]}
         fig, (left, right) = plt.subplots(
-            1,
-            2,
-            figsize=(width, height),
-            sharey=True,
-            gridspec_kw={"width_ratios": [max(1, loo.shape[1]), max(1, sweep.shape[1])]},
-            layout="constrained",
+            1, 2, figsize=(width, height), sharey=True, gridspec_kw=ratios, layout="constrained"
         )
         for ax, data, xlabel, panel in (
             (left, loo, "Case left out", "Without\neach case"),
@@ -285,36 +223,20 @@ def robustness_figure(
         ):
             frame = data.astype(int)
             frame.index = pd.Index(row_labels)
-            sns.heatmap(
-                frame,
-                cmap=cmap,
-                vmin=0,
-                vmax=1,
-                cbar=False,
-                linewidths=0.5,
-                linecolor="white",
-                ax=ax,
-            )
+            sns.heatmap(frame, cmap=cmap, vmin=0, vmax=1, cbar=False, ax=ax, **_GRID)
             ax.set_xlabel(xlabel)
             ax.set_ylabel("")
             ax.set_title(panel)
         right.tick_params(left=False)
-        fig.legend(
-            handles=[
-                Patch(color=HOLDS, label="holds: still a discriminator"),
-                Patch(color=FALLS, label="falls below the rule"),
-            ],
-            loc="outside lower center",
-            ncol=2,
-            frameon=False,
-        )
+        holds = Patch(color=HOLDS, label="holds: still a discriminator")
+        falls = Patch(color=FALLS, label="falls below the rule")
+        fig.legend(handles=[holds, falls], ncol=2, **_BELOW)
         if title:
             fig.suptitle(title, x=0.5, ha="center")
     return fig
 
 
-# -----------------------------------------------------------------------------------------------
-# The chain of evidence
+# The chain of evidence ---------------------------------------------------------------------------
 
 #: The grounds figure's series, in order: fill and hatch (the second and the last also read
 #: without colour).
@@ -323,18 +245,12 @@ _GROUNDS_STYLE = [(BLUE, ""), (SKY, ".."), (ORANGE, ""), (LIGHT, "///")]
 
 def _rule_line(ax: Axes, threshold: int) -> None:
     """The rule as a dashed vertical line, labelled above the axes."""
-    ax.axvline(threshold, color="#333333", linestyle="--", linewidth=1)
-    ax.annotate(
-        f"rule: {plural(threshold, 'case')}",
-        (threshold, 1.0),
-        xycoords=("data", "axes fraction"),
-        xytext=(0, 3),
-        textcoords="offset points",
-        ha="center",
-        va="bottom",
-        fontsize=8,
-        color="#333333",
-    )
+    grey = "#333333"
+    ax.axvline(threshold, color=grey, linestyle="--", linewidth=1)
+    text: dict[str, Any] = {"ha": "center", "va": "bottom", "fontsize": 8, "color": grey}
+    at, where = (threshold, 1.0), ("data", "axes fraction")
+    label = f"rule: {plural(threshold, 'case')}"
+    ax.annotate(label, at, xytext=(0, 3), xycoords=where, textcoords="offset points", **text)
 
 
 def grounds_figure(
@@ -355,20 +271,11 @@ def grounds_figure(
         fig, ax = plt.subplots(figsize=(11.0, 1.8 + 0.24 * lines), layout="constrained")
         y = list(range(len(counts)))
         left = [0] * len(counts)
-        for (column, label), (colour, hatch) in zip(
-            zip(counts.columns, legend, strict=True), _GROUNDS_STYLE, strict=False
-        ):
+        styles = _GROUNDS_STYLE[: len(legend)]
+        for column, label, (colour, hatch) in zip(counts.columns, legend, styles, strict=True):
             values = [int(v) for v in counts[column]]
-            ax.barh(
-                y,
-                values,
-                left=left,
-                color=colour,
-                hatch=hatch,
-                edgecolor="white",
-                linewidth=0.8,
-                label=label,
-            )
+            bars: dict[str, Any] = {"edgecolor": "white", "linewidth": 0.8, "label": label}
+            ax.barh(y, values, left=left, color=colour, hatch=hatch, **bars)
             left = [a + b for a, b in zip(left, values, strict=True)]
         ax.set_yticks(y, wrapped)
         ax.invert_yaxis()  # first row on top
@@ -380,7 +287,7 @@ def grounds_figure(
         ax.set_axisbelow(True)
         if threshold is not None:
             _rule_line(ax, threshold)
-        fig.legend(loc="outside lower center", ncols=len(legend), frameon=False, fontsize=9)
+        fig.legend(ncols=len(legend), fontsize=9, **_BELOW)
         if title:
             fig.suptitle(title)
     return fig

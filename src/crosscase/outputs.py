@@ -74,15 +74,11 @@ def write_table(table: pd.DataFrame, folder: Path, name: str) -> list[Path]:
     ]
 
 
-def to_jsonl(records: Iterable[Mapping[str, object]]) -> str:
-    """JSON Lines: one JSON object per line, keys in the order given, UTF-8 text (not escaped),
-    LF line ends: the same records always give the same bytes."""
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-
-
 def write_jsonl(records: Iterable[Mapping[str, object]], folder: Path, name: str) -> Path:
-    """Write ``<name>.jsonl`` into ``folder``; return its path."""
-    return atomic_write(folder / f"{name}.jsonl", to_jsonl(records))
+    """Write ``<name>.jsonl`` into ``folder``, return its path: one JSON object per line, keys in
+    the order given, UTF-8 text (not escaped), LF line ends (the same records, the same bytes)."""
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    return atomic_write(folder / f"{name}.jsonl", text)
 
 
 def sha256(path: Path) -> str:
@@ -93,12 +89,10 @@ def manifest(paths: Iterable[Path], relative_to: Path) -> pd.DataFrame:
     """File, size and SHA-256 of each output, for the record (and for nbval to lock)."""
     import pandas as pd
 
-    rows = []
+    root, rows = relative_to.resolve(), []
     for p in paths:
-        try:
-            shown = p.resolve().relative_to(relative_to.resolve()).as_posix()
-        except ValueError:
-            shown = p.name
+        full = p.resolve()
+        shown = full.relative_to(root).as_posix() if full.is_relative_to(root) else p.name
         rows.append({"file": shown, "bytes": p.stat().st_size, "sha256": sha256(p)})
     return pd.DataFrame(rows, columns=["file", "bytes", "sha256"])
 

@@ -11,15 +11,16 @@ columns, each with how its value is read from a record (:func:`_table`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import pandas as pd
 
 from .evidence import (
+    BASIS_LABELS,
     GROUNDS,
     Evidence,
-    ThemeEvidence,
     case_list,
     changes,
     discriminator_changes,
@@ -29,7 +30,7 @@ from .evidence import (
     theme_grounds,
     threshold_sweep,
 )
-from .model import LINK_BASES, Comparison, Framework, Study
+from .model import Comparison, Framework, Study
 
 T = TypeVar("T")
 
@@ -41,16 +42,21 @@ def _table(items: Iterable[T], columns: Mapping[str, Callable[[T], object]]) -> 
     return pd.DataFrame(rows, columns=list(columns))
 
 
-# -----------------------------------------------------------------------------------------------
-# Cases and the framework
+def _by_theme(
+    cells: Mapping[str, Mapping[int, object]], columns: list[int], name: str
+) -> pd.DataFrame:
+    """Theme x ``columns`` (named ``name``): each theme's value in each column, themes in order."""
+    rows = [[by[c] for c in columns] for by in cells.values()]
+    index = pd.Index(list(cells), name="theme")
+    return pd.DataFrame(rows, index=index, columns=pd.Index(columns, name=name))
+
+
+# Cases and the framework -------------------------------------------------------------------------
 
 
 def case_protocol_table(study: Study) -> pd.DataFrame:
-    """The case-protocol table: one row a case, one column a protocol field.
-
-    The first protocol field is the row label, prefixed with the case number ("Case 1: ...");
-    a value that already carries that prefix is not prefixed twice.
-    """
+    """The case-protocol table: one row a case, one column a protocol field. The first field is
+    the row label, prefixed with the case number ("Case 1: ...") unless it already is."""
     fields = [f.id for f in study.framework.case_protocol]
     rows = []
     for case in study.cases:
@@ -87,8 +93,7 @@ def narratives_table(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Dimension", *(c.name for c in study.cases)])
 
 
-# -----------------------------------------------------------------------------------------------
-# First-order coding
+# First-order coding ------------------------------------------------------------------------------
 
 
 def observations_table(study: Study) -> pd.DataFrame:
@@ -125,11 +130,8 @@ def themes_column(evidence: Evidence, separator: str = "; ") -> dict[str, str]:
 def data_display(
     study: Study, evidence: Evidence | None = None, separator: str = "; "
 ) -> pd.DataFrame:
-    """The cross-case data display: dimensions x cases, first-order observations in the cells.
-
-    With ``evidence``, a last column lists each dimension's qualifying second-order themes with
-    their case sources.
-    """
+    """The cross-case data display: dimensions x cases, first-order observations in the cells;
+    with ``evidence``, a last column of each dimension's qualifying themes and their cases."""
     cells: dict[tuple[str, str], list[str]] = {}
     for co in study.observations:
         cells.setdefault((co.observation.dimension, co.case), []).append(co.observation.text)
@@ -159,49 +161,32 @@ def coverage_matrix(study: Study) -> pd.DataFrame:
     """Coding coverage, case x dimension: observations, themed observations, and the share of
     the narrative's characters that evidence passages cover (located in that dimension)."""
     spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    n_obs: dict[tuple[str, str], int] = {}
-    n_themed: dict[tuple[str, str], int] = {}
+    n_obs: Counter[tuple[str, str]] = Counter()
+    n_themed: Counter[tuple[str, str]] = Counter()
     for co in study.observations:
         key = (co.case, co.observation.dimension)
-        n_obs[key] = n_obs.get(key, 0) + 1
-        n_themed[key] = n_themed.get(key, 0) + bool(co.observation.themes)
+        n_obs[key] += 1
+        n_themed[key] += bool(co.observation.themes)
         if (span := co.span) is not None:
             spans.setdefault((co.case, span[0]), []).append(span[1:])
-
-    def share(key: tuple[str, str], text: str) -> int:
-        return round(100 * _union_length(spans.get(key, [])) / len(text)) if text else 0
-
-    cells = [
-        ((case.id, dim.id), case, case.narratives.get(dim.id, ""))
-        for case in study.cases
-        for dim in study.framework.dimensions
-    ]
-    return _table(
-        cells,
-        {
-            "case": lambda x: x[1].id,
-            "case_number": lambda x: x[1].number,
-            "dimension": lambda x: x[0][1],
-            "observations": lambda x: n_obs.get(x[0], 0),
-            "themed_observations": lambda x: n_themed.get(x[0], 0),
-            "narrative_characters": lambda x: len(x[2]),
-            "evidence_coverage_percent": lambda x: share(x[0], x[2]),
-        },
-    )
+    rows = []
+    for case in study.cases:
+        for dim in study.framework.dimensions:
+            key, text = (case.id, dim.id), case.narratives.get(dim.id, "")
+            share = round(100 * _union_length(spans.get(key, [])) / len(text)) if text else 0
+            rows.append([case.id, case.number, dim.id, n_obs[key], n_themed[key], len(text), share])
+    columns = ["case", "case_number", "dimension", "observations", "themed_observations"]
+    columns += ["narrative_characters", "evidence_coverage_percent"]
+    return pd.DataFrame(rows, columns=columns)
 
 
-# -----------------------------------------------------------------------------------------------
-# Second-order themes
+# Second-order themes -----------------------------------------------------------------------------
 
 
 def theme_case_matrix(study: Study, evidence: Evidence) -> pd.DataFrame:
     """Theme x case: how many first-order observations of the case evidence the theme."""
-    numbers = [c.number for c in study.cases]
-    return pd.DataFrame(
-        [[t.counts.get(n, 0) for n in numbers] for t in evidence.themes],
-        index=pd.Index([t.theme.id for t in evidence.themes], name="theme"),
-        columns=pd.Index(numbers, name="case"),
-    )
+    counts = {t.theme.id: t.counts for t in evidence.themes}  # a Counter: 0 for a case not in it
+    return _by_theme(counts, [c.number for c in study.cases], "case")
 
 
 def second_order_themes(study: Study, evidence: Evidence) -> pd.DataFrame:
@@ -223,14 +208,12 @@ def second_order_themes(study: Study, evidence: Evidence) -> pd.DataFrame:
     )
 
 
-# -----------------------------------------------------------------------------------------------
-# The chain of evidence: where each theme link comes from
+# The chain of evidence: where each theme link comes from -----------------------------------------
 
 
 def links_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     """Every observation-theme link with its basis (where the link comes from) and its grounds
     (independent, by construction, or a reconstructed observation)."""
-    labels = {b.id: b.label for b in LINK_BASES}
     observations = {co.observation.id: co for co in study.observations}
     links = [(tg, link) for tg in theme_grounds(study, evidence) for link in tg.links]
     return _table(
@@ -243,7 +226,7 @@ def links_table(study: Study, evidence: Evidence) -> pd.DataFrame:
             "observation": lambda x: x[1].observation,
             "text": lambda x: observations[x[1].observation].observation.text,
             "basis": lambda x: x[1].basis,
-            "basis_label": lambda x: labels[x[1].basis],
+            "basis_label": lambda x: BASIS_LABELS[x[1].basis],
             "grounds": lambda x: x[1].grounds,
             "source": lambda x: observations[x[1].observation].observation.source or "",
         },
@@ -267,8 +250,7 @@ def theme_grounds_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-# -----------------------------------------------------------------------------------------------
-# The comparison with alternatives, its discriminators, and the propositions
+# The comparison with alternatives, its discriminators, and the propositions ----------------------
 
 
 def _comparison(study: Study) -> Comparison:
@@ -291,9 +273,7 @@ def comparison_table(study: Study, evidence: Evidence, separator: str = "; ") ->
     for d in study.framework.dimensions:
         row = [perspective[d.id], d.label]
         for m in comp.alternatives:
-            said = [
-                c for c in comp.characteristics if c.alternative == m.id and c.dimension == d.id
-            ]
+            said = [c for c in comp.characteristics if (c.alternative, c.dimension) == (m.id, d.id)]
             row.append(separator.join(_cite(c.text, c.citations) for c in said))
         rows.append([*row, separator.join(x.label for x in holding if x.dimension == d.id)])
     alternatives = [
@@ -322,11 +302,8 @@ def discriminators_table(study: Study, evidence: Evidence) -> pd.DataFrame:
 
 def propositions_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     """The propositions, each with the discriminators it states and how many of them hold."""
-    statuses = (
-        {s.discriminator.id: s for s in discriminator_statuses(study.comparison, evidence)}
-        if study.comparison
-        else {}
-    )
+    found = discriminator_statuses(study.comparison, evidence) if study.comparison else ()
+    statuses = {s.discriminator.id: s for s in found}
     persp = {p.id: p.label for p in study.framework.perspectives}
     labels, head = study.dimension_labels, study.headers
 
@@ -346,8 +323,7 @@ def propositions_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     )
 
 
-# -----------------------------------------------------------------------------------------------
-# Robustness and what changed
+# Robustness and what changed ---------------------------------------------------------------------
 
 
 def robustness_table(study: Study, evidence: Evidence) -> pd.DataFrame:
@@ -368,32 +344,14 @@ def robustness_table(study: Study, evidence: Evidence) -> pd.DataFrame:
     )
 
 
-def _boolean_matrix(
-    values: dict[str, dict[int, bool]],
-    themes: Iterable[ThemeEvidence],
-    columns: list[int],
-    name: str,
-) -> pd.DataFrame:
-    ids = [t.theme.id for t in themes]
-    return pd.DataFrame(
-        [[values[t][c] for c in columns] for t in ids],
-        index=pd.Index(ids, name="theme"),
-        columns=pd.Index(columns, name=name),
-    )
-
-
 def leave_one_case_out_table(evidence: Evidence) -> pd.DataFrame:
     """Theme x left-out case: does the theme still qualify without that case?"""
-    return _boolean_matrix(
-        leave_one_case_out(evidence), evidence.themes, list(evidence.coded_cases), "left_out_case"
-    )
+    return _by_theme(leave_one_case_out(evidence), list(evidence.coded_cases), "left_out_case")
 
 
 def threshold_sweep_table(evidence: Evidence, thresholds: list[int]) -> pd.DataFrame:
     """Theme x minimum number of cases: does the theme qualify at that minimum?"""
-    return _boolean_matrix(
-        threshold_sweep(evidence, thresholds), evidence.themes, thresholds, "min_cases"
-    )
+    return _by_theme(threshold_sweep(evidence, thresholds), thresholds, "min_cases")
 
 
 def changes_table(study: Study, baseline: Evidence, current: Evidence) -> pd.DataFrame:
@@ -417,12 +375,9 @@ def discriminator_changes_table(
 ) -> pd.DataFrame:
     """What changed for each discriminator of the comparison against the baseline: its cases
     then and now, and whether it holds."""
-    labels = study.dimension_labels
-    deltas = discriminator_changes(
-        _comparison(baseline_study), baseline, _comparison(study), current
-    )
+    labels, before = study.dimension_labels, _comparison(baseline_study)
     return _table(
-        deltas,
+        discriminator_changes(before, baseline, _comparison(study), current),
         {
             "discriminator": lambda c: c.current.discriminator.id,
             "dimension_label": lambda c: labels[c.current.discriminator.dimension],

@@ -7,11 +7,9 @@ data/processed/README.md."""
 
 from __future__ import annotations
 
-from ..evidence import GROUNDS, Evidence, Link, ThemeGrounds, case_list, theme_grounds
-from ..model import LINK_BASES, CodedObservation, Study
+from ..evidence import BASIS_LABELS, GROUNDS, Evidence, Link, ThemeGrounds, case_list, theme_grounds
+from ..model import CodedObservation, Study
 from . import names
-
-_BASIS_LABELS = {b.id: b.label for b in LINK_BASES}
 
 
 def _annotation(study: Study, co: CodedObservation, link: Link) -> dict[str, object]:
@@ -30,7 +28,7 @@ def _annotation(study: Study, co: CodedObservation, link: Link) -> dict[str, obj
         "excerpt_start": span[1] if span else None,
         "excerpt_end": span[2] if span else None,
         "basis": link.basis,
-        "basis_label": _BASIS_LABELS[link.basis],
+        "basis_label": BASIS_LABELS[link.basis],
         "grounds": link.grounds,
         "observation_source": o.source,
         "observation_note": o.note and " ".join(o.note.split()),

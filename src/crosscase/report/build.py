@@ -1,16 +1,13 @@
 """A static HTML report of a run, built from its executed notebooks, that works offline.
 
 :func:`build_report` writes ``index.html`` (every table and figure of the paper mapped to its
-section, notebook page and output files, with their row counts, and the run's provenance:
-commit, package versions, date of the data), one page per executed notebook (nbconvert's
-``basic`` template: no scripts, no CDN), copies of the output files under ``files/``, and, given
-the run's study and evidence, the evidence browser (:mod:`.browser`): a page per
-second-order theme and per case, its index and the linked data display.
+section, notebook page and output files, with their row counts, and the run's provenance), one
+page per executed notebook (nbconvert's ``basic`` template: no scripts, no CDN), copies of the
+output files under ``files/``, and the evidence browser (:mod:`.browser`).
 
-Pages are rendered from Jinja2 templates (``templates/`` beside this module) with autoescaping
-on: every name
-that comes from the data, the paper map or a file name reaches the page as text. Case text inside
-the notebooks' tables is already escaped by the notebooks (their tables are Markdown with HTML
+Pages are rendered from Jinja2 templates (``templates/``) with autoescaping on: every name that
+comes from the data, the paper map or a file name reaches the page as text. Case text inside the
+notebooks' tables is already escaped by the notebooks (their tables are Markdown with HTML
 escaped), and nbconvert's output is the only markup passed through.
 """
 
@@ -37,19 +34,11 @@ from ..workflow.runs import Run
 from . import names
 from .browser import evidence_pages
 
-PACKAGES = [
-    "crosscase",
-    "pandas",
-    "numpy",
-    "scipy",
-    "matplotlib",
-    "seaborn",
-    "scikit-learn",
-    "pydantic",
-    "papermill",
-    "nbconvert",
-    "nbval",
-]
+#: The packages whose versions the provenance gives.
+PACKAGES = (
+    "crosscase pandas numpy scipy matplotlib seaborn scikit-learn pydantic papermill "
+    "nbconvert nbval"
+)
 
 
 def _environment() -> Environment:
@@ -86,15 +75,10 @@ def provenance(layout: Layout, run: Run, description: StudyDescription) -> list[
     dirty = _git(root, "status", "--porcelain", "--", *data, *code)
     data_date = _git(root, "log", "-1", "--format=%cs", "--", *data)
     doi = f", doi:{description.doi}" if description.doi else ""
-    rows = [("Study", f"{description.citation}{doi}"), *run.describe()]
-    rows += [
-        (
-            "Commit",
-            commit + (" (with uncommitted changes to data, code or notebooks)" if dirty else ""),
-        ),
-        ("Date of the data (last commit to the run's data)", data_date or "unknown"),
-    ]
-    for pkg in PACKAGES:
+    note = " (with uncommitted changes to data, code or notebooks)" if dirty else ""
+    rows = [("Study", f"{description.citation}{doi}"), *run.describe(), ("Commit", commit + note)]
+    rows.append(("Date of the data (last commit to the run's data)", data_date or "unknown"))
+    for pkg in PACKAGES.split():
         try:
             rows.append((pkg, metadata.version(pkg)))
         except metadata.PackageNotFoundError:
@@ -165,26 +149,23 @@ def build_report(
     """Write the report of ``run`` (its executed ``notebooks``, its ``study`` and ``evidence``)
     into ``out``: the index, a page per notebook, the evidence browser; return the pages. The
     index follows ``paper_map`` (by default the project's, :mod:`crosscase.workflow.papermap`)."""
-    name = check_run_name(run.name)
-    env, css = _environment(), _css()
-    files = out / "files"
+    name, env, files = check_run_name(run.name), _environment(), out / "files"
     _copy_outputs(layout, name, files)
     nav = [("Index", "index.html"), (names.EVIDENCE_TITLE, names.EVIDENCE_INDEX)]
     nav += [("Data display", names.DATA_DISPLAY)]
     nav += [(p.stem, f"{p.stem}.html") for p in notebooks]
-    description = study.description
+    common, description = {"css": _css(), "nav": nav}, study.description
     index = env.get_template("index.html.j2").render(
         title=f"Report: {name}",
-        css=css,
-        nav=nav,
         run=name,
         citation=description.citation,
         licence=description.licence,
         items=_map_items(paper_map or papermap.load_map(layout), files, len(study.cases)),
         figures=[p.stem for p in sorted(files.glob("*.png"))],
         provenance=provenance(layout, run, description),
+        **common,
     )
     pages = {"index.html": index}
-    pages |= _notebook_pages(env, notebooks, name, css=css, nav=nav)
-    pages |= evidence_pages(env, study, evidence, css=css, nav=nav, run=name)
+    pages |= _notebook_pages(env, notebooks, name, **common)
+    pages |= evidence_pages(env, study, evidence, run=name, **common)
     return [atomic_write(out / page, html) for page, html in pages.items()]

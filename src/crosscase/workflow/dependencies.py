@@ -25,8 +25,7 @@ def module_file(name: str) -> Path | None:
     if parts[0] != PACKAGE.name:
         return None
     base = PACKAGE.joinpath(*parts[1:])
-    found = [p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()]
-    return found[0] if found else None
+    return next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()), None)
 
 
 def imported(source: str, module: str = "", package: bool = False) -> set[str]:

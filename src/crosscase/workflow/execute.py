@@ -11,6 +11,7 @@ that re-executing it with unchanged inputs leaves it byte-identical.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 from collections.abc import Mapping
@@ -34,23 +35,20 @@ class NotebookFailed(RuntimeError):
 def declared_parameters(notebook: Path) -> dict[str, Any]:
     """The parameters a notebook declares in its cell tagged ``parameters`` (name -> default
     as written), read from the notebook's JSON without starting anything."""
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get(
-            "tags", []
-        ):
-            import ast
-
-            source = "".join(cell.get("source", []))
-            names: dict[str, Any] = {}
-            for node in ast.parse(source).body:
-                if isinstance(node, ast.Assign):
-                    for target in node.targets:
-                        if isinstance(target, ast.Name):
-                            names[target.id] = ast.get_source_segment(source, node.value)
-                elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                    names[node.target.id] = ast.get_source_segment(source, node.value or node)
-            return names
+    for cell in json.loads(notebook.read_text(encoding="utf-8")).get("cells", []):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.get("cell_type") != "code" or "parameters" not in tags:
+            continue
+        source = "".join(cell.get("source", []))
+        names: dict[str, Any] = {}
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        names[target.id] = ast.get_source_segment(source, node.value)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names[node.target.id] = ast.get_source_segment(source, node.value or node)
+        return names
     return {}
 
 
@@ -61,17 +59,14 @@ def parameters_for(
 ) -> dict[str, object]:
     """The parameters to give ``notebook``: the run-level ones it declares, then the explicit
     ones (each of which it must declare)."""
-    declared = declared_parameters(notebook)
-    explicit = dict(parameters or {})
-    unknown = sorted(set(explicit) - set(declared))
-    if unknown:
+    declared, explicit = declared_parameters(notebook), dict(parameters or {})
+    if unknown := sorted(set(explicit) - set(declared)):
         raise ParameterError(
             f"{notebook.name}: unknown parameter(s) {', '.join(unknown)}; "
             f"this notebook declares: {', '.join(declared) or 'none'}"
         )
     given = {k: v for k, v in (run_parameters or {}).items() if k in declared}
-    given.update(explicit)
-    return given
+    return {**given, **explicit}
 
 
 def kernel_manager() -> type:
@@ -106,9 +101,7 @@ def _error_text(exc: BaseException) -> str:
     exception's last line."""
     name = getattr(exc, "ename", type(exc).__name__)
     value = str(getattr(exc, "evalue", exc))
-    if name == "StudyDataError":
-        return value
-    return f"{name}: {value}"
+    return value if name == "StudyDataError" else f"{name}: {value}"
 
 
 def execute(

@@ -30,12 +30,10 @@ def item_tables(item: dict[str, Any], folder: Path) -> list[str]:
 
 def output_map(layout: Layout, run: str) -> str:
     """Where each item of the paper was written in ``run``: a row per item, each output file on
-    a line of its own. The tables an item writes only when the run is compared with a baseline
-    (``compared``) are listed when the run has them."""
+    a line of its own (the tables of what changed when the run has them: :func:`item_tables`)."""
     tables, figures = layout.tables_dir(run), layout.figures_dir(run)
-    items = load_map(layout)
     rows: list[tuple[str, str, list[str]]] = []
-    for item in items:
+    for item in load_map(layout):
         outs = [f"{layout.relative(tables / t)}.{{csv,md}}" for t in item_tables(item, tables)]
         outs += [f"{layout.relative(figures / f)}.{{png,svg}}" for f in item.get("figures", [])]
         outs += [layout.relative(tables / f) for f in item.get("files", [])]

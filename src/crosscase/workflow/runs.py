@@ -15,7 +15,6 @@ first, then the others sorted.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,12 @@ from typing import Any
 
 import yaml
 
-from ..outputs import atomic_write
+from ..evidence import DiscriminatorRule
+from ..outputs import atomic_write, sha256
 from ..paths import Layout, check_run_name
+from ..study import load_description
+from ..study.casesets import case_set_files
+from ..study.load import check_cases
 
 _HEADER = (
     "# The record of a run: its case set and rule, and the SHA-256 of every file it reads.\n"
@@ -56,36 +59,28 @@ class Run:
             "min_share": self.min_share,
         }
 
-    def rule_words(self) -> str:
-        from ..evidence import DiscriminatorRule
-
-        return DiscriminatorRule(self.min_cases, self.min_share).words()
+    @property
+    def rule(self) -> DiscriminatorRule:
+        return DiscriminatorRule(self.min_cases, self.min_share)
 
     def describe(self) -> list[tuple[str, str]]:
         return [
             ("Run", self.name),
             ("Case set", " ".join(self.cases)),
-            ("Discriminator rule", self.rule_words()),
+            ("Discriminator rule", self.rule.words()),
         ]
 
     def command_line(self) -> str:
         """The make variables that make this run (those with a value)."""
-        parts = [f"RUN={self.name}", f'CASES="{" ".join(self.cases)}"']
-        if self.min_cases is not None:
-            parts.append(f"MIN_CASES={self.min_cases}")
-        if self.min_share is not None:
-            parts.append(f"MIN_SHARE={self.min_share}")
-        return " ".join(parts)
+        rule = {"MIN_CASES": self.min_cases, "MIN_SHARE": self.min_share}
+        given = [f"{k}={v}" for k, v in rule.items() if v is not None]
+        return " ".join([f"RUN={self.name}", f'CASES="{" ".join(self.cases)}"', *given])
 
 
 def reproduction(layout: Layout) -> Run:
     """The run that reproduces the study: its own cases under its own rule."""
-    from ..study import load_description
-
-    description = load_description(layout)
-    rule = description.rule
-    own = (layout.relative(layout.cases_dir),)
-    return Run(description.reproduction, own, rule.min_cases, rule.min_share)
+    study, own = load_description(layout), (layout.relative(layout.cases_dir),)
+    return Run(study.reproduction, own, study.rule.min_cases, study.rule.min_share)
 
 
 def case_set(layout: Layout, cases: Sequence[str | Path]) -> tuple[str, ...]:
@@ -127,13 +122,10 @@ def resolve(
     overwrite: bool = False,
 ) -> Run:
     """Run ``name``: what is given, completed from its record (or, for the reproduction, the
-    study's own cases and rule).
-
-    A new run given a rule alone analyses the study's own cases. Raises :class:`RunError` when the
-    reproduction is given another case set or rule, when a run that was never made is given
-    neither a case set nor a rule, or when what is given differs from the run's record and
-    ``overwrite`` is not set.
-    """
+    study's own cases and rule); a new run given a rule alone analyses the study's own cases.
+    Raises :class:`RunError` when the reproduction is given another case set or rule, when a run
+    that was never made is given neither, or when what is given differs from the run's record
+    and ``overwrite`` is not set."""
     check_run_name(name)
     given_cases = case_set(layout, cases) if cases else None
     given_rule = min_cases is not None or min_share is not None
@@ -146,12 +138,8 @@ def resolve(
             + (f", or use one of the recorded runs: {', '.join(known)}" if known else "")
         )
     template = base or own  # a new run takes the study's rule unless given one
-    run = Run(
-        name,
-        given_cases or template.cases,
-        min_cases if given_rule else template.min_cases,
-        min_share if given_rule else template.min_share,
-    )
+    rule = (min_cases, min_share) if given_rule else (template.min_cases, template.min_share)
+    run = Run(name, given_cases or template.cases, *rule)
     if name == own.name and run != own:
         raise RunError(
             f"RUN={name} is the reproduction of the study's own cases under its own rule: give "
@@ -169,12 +157,7 @@ def resolve(
 
 def _record_text(layout: Layout, run: Run) -> str:
     """The record of ``run``: its case set, rule and inputs with their SHA-256."""
-    from ..study.casesets import case_set_files
-
-    inputs = {
-        layout.relative(p): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in case_set_files(layout, run.cases)
-    }
+    inputs = {layout.relative(p): sha256(p) for p in case_set_files(layout, run.cases)}
     data = {**run.parameters(), "inputs": inputs}
     return _HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
@@ -188,8 +171,6 @@ def record(layout: Layout, run: Run) -> str | None:
     text = _record_text(layout, run)
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return None
-    from ..study.load import check_cases
-
     checked = check_cases(layout, run.cases)
     atomic_write(path, text)
     return checked

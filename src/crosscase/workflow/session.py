@@ -1,16 +1,13 @@
 """What a notebook of the compendium calls: a *session* writes one notebook's tables and figures
 for its run, and lists them at the end.
 
-A notebook stays thin: its parameters cell, one :func:`start` (or :func:`start_framework` for a
-notebook that reads only the framework), then calls into the analysis and
-:meth:`Session.table` / :meth:`Session.figure` for each output, and :meth:`Session.close` at the
-end, which prints the files written with their checksums (so nbval locks the figures' bytes too).
-
-The run a notebook writes for is resolved as ``make`` resolves it (:func:`.runs.resolve`): the
-parameters it leaves at ``None`` come from the run's record (or, for the reproduction, the
-study's own cases and rule), and parameters that differ from a recorded run's are refused, so a
-notebook run by hand (papermill, JupyterLab) never mixes two analyses in one run's folders.
-Plotting and display libraries are imported only by the notebooks that use them.
+A notebook stays thin: its parameters cell, one :func:`start` (:func:`start_framework` for one
+that reads only the framework), calls into the analysis with :meth:`Session.table` /
+:meth:`Session.figure` for each output, and :meth:`Session.close`, which prints the files written
+with their checksums (so nbval locks the figures' bytes too). The run is resolved as ``make``
+resolves it (:func:`.runs.resolve`), so that a notebook run by hand (papermill, JupyterLab) never
+mixes two analyses in one run's folders. Plotting and display libraries are imported only by the
+notebooks that use them.
 """
 
 from __future__ import annotations
@@ -51,9 +48,8 @@ class Session:
         """Write ``table`` as CSV and Markdown and show it in full under ``title``."""
         self.written += write_table(table, self.layout.tables_dir(self.name), name)
         if show:
-            _display_markdown(
-                f"**{title}** ({len(table)} rows; `{name}.csv`)\n\n" + to_markdown(table)
-            )
+            head = f"**{title}** ({len(table)} rows; `{name}.csv`)"
+            _display_markdown(f"{head}\n\n{to_markdown(table)}")
 
     def records(self, records: Sequence[Mapping[str, object]], name: str, title: str) -> None:
         """Write ``records`` as JSON Lines (``<name>.jsonl``) and say how many under ``title``."""
@@ -75,10 +71,8 @@ class Session:
 
     def close(self) -> None:
         """Show every file this notebook wrote, with its size and SHA-256."""
-        _display_markdown(
-            "**Outputs of this notebook**\n\n"
-            + to_markdown(manifest(self.written, self.layout.output_root))
-        )
+        files = to_markdown(manifest(self.written, self.layout.output_root))
+        _display_markdown(f"**Outputs of this notebook**\n\n{files}")
 
 
 @dataclass(frozen=True)
@@ -96,14 +90,10 @@ class StudySession(Session):
     run: Run = field(kw_only=True)
     study: Study = field(kw_only=True)
 
-    @property
-    def rule(self) -> DiscriminatorRule:
-        return DiscriminatorRule(self.run.min_cases, self.run.min_share)
-
     def evidence(self) -> Evidence:
         """The study's evidence under the run's rule (and say which rule it is)."""
-        ev = collect(self.study, self.rule)
-        print("Discriminator rule:", self.rule.describe(len(ev.coded_cases)))
+        ev = collect(self.study, self.run.rule)
+        print("Discriminator rule:", ev.rule.describe(len(ev.coded_cases)))
         return ev
 
     def baseline(
@@ -117,7 +107,7 @@ class StudySession(Session):
         rule = DiscriminatorRule(min_cases or own.min_cases, None if min_cases else own.min_share)
         study = load_study(self.layout, cases)
         before = collect(study, rule)
-        if before == collect(self.study, self.rule):
+        if before == collect(self.study, self.run.rule):
             print("Same case set, coding and rule as the baseline: nothing changed.")
             return None
         return Baseline(study, before)
@@ -143,16 +133,11 @@ def start(
     study = load_study(layout, the_run.cases)
     lines = [
         f"Run {the_run.name!r}: {plural(len(study.cases), 'case')}, "
-        f"{len(study.framework.dimensions)} dimensions, "
-        f"{len(study.observations)} first-order observations, {len(study.themes)} second-order "
-        "themes.",
+        f"{len(study.framework.dimensions)} dimensions, {len(study.observations)} first-order "
+        f"observations, {len(study.themes)} second-order themes."
     ]
-    if study.uncoded_cases:
-        lines.append(
-            "Not yet coded (no observations, counted in no theme): "
-            + ", ".join(f"{c.number} {c.name}" for c in study.uncoded_cases)
-            + "."
-        )
+    if uncoded := ", ".join(f"{c.number} {c.name}" for c in study.uncoded_cases):
+        lines.append(f"Not yet coded (no observations, counted in no theme): {uncoded}.")
     print("\n".join([*lines, *(f"warning: {w}" for w in study.warnings)]))
     return StudySession(the_run.name, layout, study.framework, run=the_run, study=study)
 
@@ -162,8 +147,6 @@ def start_framework(run: str | None = None) -> Session:
     layout = Layout.discover()
     name = check_run_name(run or reproduction(layout).name)
     framework = load_framework(layout)
-    print(
-        f"Run {name!r}: framework with {len(framework.perspectives)} perspectives and "
-        f"{len(framework.dimensions)} dimensions."
-    )
+    shape = f"{len(framework.perspectives)} perspectives and {len(framework.dimensions)} dimensions"
+    print(f"Run {name!r}: framework with {shape}.")
     return Session(name, layout, framework)
