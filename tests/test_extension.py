@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -554,3 +555,47 @@ def test_a_case_set_has_no_order_and_a_misspelt_folder_is_named(shared: Path) ->
     assert typo.returncode != 0
     assert "examples/illustrative/case: no such case file or folder" in typo.stderr, typo.stderr
     assert "was made with" not in typo.stderr
+
+
+def _quick_start() -> tuple[str, list[list[str]], dict]:
+    """docs/extending.md's quick start: its text, its commands (comments dropped) and the
+    example observation its comments show."""
+    text = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(ln, comments=True) for ln in block.splitlines() if ln.strip()]
+    example = "\n".join(
+        ln.strip().removeprefix("#")[4:]
+        for ln in block.splitlines()
+        if ln.lstrip().startswith("#     ")
+    )
+    return section, [c for c in commands if c], yaml.safe_load(example)[0]
+
+
+def test_the_quick_start_works_as_written(project: Path) -> None:
+    """The quick start says what the first time costs, and its commands run as written in a
+    copy of the project: the template, the narratives and the example observation it shows
+    give a case set that validates and is recorded as a run (the notebooks themselves are run
+    on a sixth case by the worked example's tests)."""
+    section, commands, observation = _quick_start()
+    assert re.search(r"\d+ minutes and \d+ GB the first time", section)
+    new_case, validate, run, report = commands
+    assert new_case[:2] == ["make", "new-case"] and validate[:2] == ["make", "validate"]
+    assert make(project, *new_case[1:]).returncode == 0
+    into = project / dict(a.split("=", 1) for a in new_case[2:])["INTO"]
+    case_file = next((into / "cases").glob("*.yaml"))
+    passage = observation["evidence"]
+    narrative = f'{observation["dimension"]}: ""'
+    text = case_file.read_text().replace(narrative, narrative[:-1] + f'Filled in. {passage}."')
+    text = text.replace('""', '"Filled in."')
+    case_file.write_text(text)
+    obs_file = into / "observations" / case_file.name
+    entry = yaml.safe_dump([observation], allow_unicode=True)
+    head, _ = obs_file.read_text().rsplit("observations: []", 1)  # the last line: the list
+    obs_file.write_text(head + "observations:\n" + entry)
+    checked = make(project, *validate[1:])
+    assert checked.returncode == 0 and "OK: 6 cases" in checked.stdout, checked.stderr
+    settings = dict(a.split("=", 1) for a in run[1:])
+    recorded = make(project, *run[1:], f"data/processed/{settings['RUN']}/run.yaml")
+    assert recorded.returncode == 0, recorded.stderr
+    assert report[:2] == ["make", "report"] and f"RUN={settings['RUN']}" in report
