@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urldefrag
 
 import nbformat
@@ -72,8 +73,17 @@ def serve() -> Iterator[object]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    #: the paths asked for that the folder does not hold (a browser asks for /favicon.ico by
+    #: itself, after the page has loaded, unless the page names its icon)
+    missing: ClassVar[list[str]] = []
+
     def log_message(self, *args: object) -> None:
         pass
+
+    def send_error(self, code: int, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if code == 404:
+            _QuietHandler.missing.append(self.path)
+        super().send_error(code, *args, **kwargs)
 
 
 def _visit(browser, url: str, origin: str, screenshot: Path | None = None) -> tuple[object, dict]:
@@ -160,6 +170,7 @@ def test_every_page_loads_offline_without_errors(browser, serve, report: Path) -
     """Every page: no console error, no request leaving the machine. Notebook pages hold their
     tables; every highlighted passage of the evidence pages is its observation's evidence."""
     origin = serve(report)
+    _QuietHandler.missing.clear()
     pages = sorted(p.name for p in report.glob("*.html"))
     notebooks = {f"{nb.stem}.html" for nb in NOTEBOOKS}
     browser_pages = _browser_pages(ROOT / "data" / "raw")
@@ -189,8 +200,12 @@ def test_every_page_loads_offline_without_errors(browser, serve, report: Path) -
             assert marks, name
             assert {k: v for k, v in marks.items() if evidence[k] != v} == {}, name
             marked |= set(marks)
+    page.wait_for_load_state("networkidle")
     page.close()
     assert marked == set(evidence), "every passage is highlighted somewhere"
+    # Nothing asked for that the report does not hold (a 404 after a page's load, such as the
+    # icon a browser asks for, is logged as an error against whichever page comes next)
+    assert _QuietHandler.missing == []
     assert SCREENSHOT.stat().st_size > 10_000
 
 
