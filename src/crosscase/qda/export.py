@@ -113,7 +113,9 @@ def project_xml(study: Study, name: str) -> tuple[bytes, dict[str, str]]:
     root = etree.Element(f"{Q}Project", attrib, nsmap={None: PROJECT_NS})
     sub(sub(root, f"{Q}Users"), f"{Q}User", guid=USER_GUID, name=EXPORT_USER)
     _codes(sub(root, f"{Q}CodeBook"), PROJECT_NS, study, cases=True)
-    _variables(sub(root, f"{Q}Variables"), study.framework)
+    variables = sub(root, f"{Q}Variables")
+    for ident, name, kind in _variables(study.framework):
+        sub(variables, f"{Q}Variable", guid=guid("variable", ident), name=name, typeOfVariable=kind)
     _cases(sub(root, f"{Q}Cases"), study)
     sources, notes = sub(root, f"{Q}Sources"), etree.Element(f"{Q}Notes")
     texts: dict[str, str] = {}
@@ -124,29 +126,24 @@ def project_xml(study: Study, name: str) -> tuple[bytes, dict[str, str]]:
     return _xml(root), texts
 
 
-def _variables(parent: Element, framework: Framework) -> None:
-    """The case variables: the case's number and id, then each field of the case protocol."""
-    variables = [("number", NUMBER_VARIABLE, "Integer"), ("case id", ID_VARIABLE, "Text")]
-    variables += [(f.id, f.label, "Text") for f in framework.case_protocol]
-    for ident, name, kind in variables:  # a field's id has no space: "case id" is no field's
-        attrib = {"guid": guid("variable", ident), "name": name, "typeOfVariable": kind}
-        etree.SubElement(parent, f"{Q}Variable", attrib)
+def _variables(framework: Framework) -> list[tuple[str, str, str]]:
+    """The case variables (id, name, type): the case's number and id, then each field of the
+    case protocol (a field's id has no space: "case id" is no field's)."""
+    protocol = [(f.id, f.label, "Text") for f in framework.case_protocol]
+    return [("number", NUMBER_VARIABLE, "Integer"), ("case id", ID_VARIABLE, "Text"), *protocol]
 
 
 def _cases(parent: Element, study: Study) -> None:
     """One ``Case`` per case: its number, id and protocol as variable values, and its source."""
-    sub = etree.SubElement
+    sub, variables = etree.SubElement, _variables(study.framework)
     for c in study.cases:
         ce = sub(parent, f"{Q}Case", guid=guid("case", c.id), name=c.name)
         sub(ce, f"{Q}Description").text = CASE_DESCRIPTION.format(number=c.number, id=c.id)
-        values = [("number", "IntegerValue", str(c.number)), ("case id", "TextValue", c.id)]
-        values += [
-            (f.id, "TextValue", c.protocol.get(f.id, "")) for f in study.framework.case_protocol
-        ]
-        for var, kind, value in values:
+        protocol = [c.protocol.get(f.id, "") for f in study.framework.case_protocol]
+        for (var, _, kind), value in zip(variables, [str(c.number), c.id, *protocol], strict=True):
             vv = sub(ce, f"{Q}VariableValue")
             sub(vv, f"{Q}VariableRef", targetGUID=guid("variable", var))
-            sub(vv, f"{Q}{kind}").text = value
+            sub(vv, f"{Q}{kind}Value").text = value
         sub(ce, f"{Q}SourceRef", targetGUID=guid("source", c.id))
 
 
@@ -217,12 +214,11 @@ def archive_of(xml: bytes, texts: dict[str, str]) -> bytes:
     """A ``.qdpx`` archive of a project document and its texts, with fixed timestamps."""
     entries = {"project.qde": xml} | {f"sources/{k}": v.encode("utf-8") for k, v in texts.items()}
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buf, "w") as zf:
         for name in sorted(entries):
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info = zipfile.ZipInfo(name)  # dated 1980-01-01 00:00, zipfile's default
             info.external_attr = 0o644 << 16
-            zf.writestr(info, entries[name])
+            zf.writestr(info, entries[name], compress_type=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 

@@ -99,9 +99,8 @@ def free_id(base: str, taken: Collection[str]) -> str:
     return ident
 
 
-def is_number_variable(variable: str) -> bool:
-    return key(variable) in (key(NUMBER_VARIABLE), "number")
-
-
-def is_id_variable(variable: str) -> bool:
-    return key(variable) in (key(ID_VARIABLE), "id")
+def case_variable(variable: str) -> str | None:
+    """Which case variable ``variable`` is, by its name or the short one tools give it:
+    ``"case number"``, ``"case id"``, or neither."""
+    names = {"case number": (NUMBER_VARIABLE, "number"), "case id": (ID_VARIABLE, "id")}
+    return next((k for k, ns in names.items() if key(variable) in map(key, ns)), None)

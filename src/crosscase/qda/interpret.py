@@ -40,9 +40,8 @@ from .format import (
     ID_VARIABLE,
     NUMBER_VARIABLE,
     case_mark,
+    case_variable,
     free_id,
-    is_id_variable,
-    is_number_variable,
     key,
     readable_slug,
 )
@@ -196,9 +195,9 @@ def _read_variables(plan: _Plan, project: QdaProject, study: Study, log: Problem
     plan.variables = len(own) + len(sources)
     for var, value in [*own, *sources]:
         name = project.variables[var]
-        if is_number_variable(name):
+        if case_variable(name) == "case number":
             plan.number = plan.number or _case_number(value, draft, log)
-        elif is_id_variable(name):
+        elif case_variable(name) == "case id":
             plan.given = plan.given or _case_id(value, draft, log)
         elif key(name) in fields:
             plan.protocol.setdefault(fields[key(name)], normalise_space(value))

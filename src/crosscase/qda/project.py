@@ -116,8 +116,12 @@ def _describe(el: Any) -> str:
 
 
 def _description(el: Any) -> str:
-    found = el.find(f"{Q}Description")
-    return str(found.text or "") if found is not None else ""
+    return str(el.findtext(f"{Q}Description") or "")
+
+
+def _refs(el: Any, path: str = f"{Q}Coding/{Q}CodeRef") -> tuple[str, ...]:
+    """The GUIDs the references at ``path`` under ``el`` refer to (by default, its codes)."""
+    return tuple(r.get("targetGUID") for r in el.iterfind(path))
 
 
 #: The elements others refer to by GUID, each kind with GUIDs of its own (a case's code has its
@@ -165,8 +169,12 @@ class _Extractor:
         root = self.root
         cases = []
         for c in root.iterfind(f"{Q}Cases/{Q}Case"):
-            refs = tuple(r.get("targetGUID") for r in c.iterchildren(f"{Q}SourceRef"))
-            values, line, about = self._values(c), c.sourceline, _description(c)
+            refs, values, line, about = (
+                _refs(c, f"{Q}SourceRef"),
+                self._values(c),
+                c.sourceline,
+                _description(c),
+            )
             cases.append(CaseItem(c.get("guid"), c.get("name"), values, refs, line, about))
         sources = root.findall(f"{Q}Sources/*")
         texts = [self._text_item(el) for el in sources if el.tag == f"{Q}TextSource"]
@@ -220,40 +228,34 @@ class _Extractor:
                 self.archive.read_names.add(m)
         sels = el.iterchildren(f"{Q}PlainTextSelection")
         selections = [s for sel in sels if (s := self._selection(sel, el, kind, text))]
-        refs = [c.find(f"{Q}CodeRef").get("targetGUID") for c in el.iterchildren(f"{Q}Coding")]
-        if (whole := tuple(r for r in refs if r in self.codes)) and text:  # the whole text's codes
-            selections.append(
-                Selection(el.get("guid"), "", 0, len(text), "", whole, (), el.sourceline)
-            )
-        own_notes = tuple(n.get("targetGUID") for n in el.iterchildren(f"{Q}NoteRef"))
-        g, name, values = el.get("guid"), el.get("name") or "", self._values(el)
-        return TextItem(kind, g, name, text, tuple(selections), own_notes, el.sourceline, values)
+        if (whole := tuple(r for r in _refs(el) if r in self.codes)) and text:
+            whole_text = Selection(el.get("guid"), "", 0, len(text), "", whole, (), el.sourceline)
+            selections.append(whole_text)  # coded whole
+        g, name, notes = el.get("guid"), el.get("name") or "", _refs(el, f"{Q}NoteRef")
+        values = self._values(el)
+        return TextItem(kind, g, name, text, tuple(selections), notes, el.sourceline, values)
 
     def _text(self, el: Any, kind: str) -> str | None:
         """An item's text: its ``PlainTextContent``, or the file its ``plainTextPath`` names in
         the archive's ``sources/`` folder, and nowhere else (None, the problem recorded)."""
-        content, path = el.find(f"{Q}PlainTextContent"), el.get("plainTextPath") or ""
-        if content is not None:
-            return str(content.text or "")
+        content, path = el.findtext(f"{Q}PlainTextContent"), el.get("plainTextPath") or ""
+        if content is not None or (not path and kind != "TextSource"):
+            return str(content or "")
         name = path.removeprefix(_INTERNAL)
         safe = re.fullmatch(r"[^/\\]+", name) and name not in {".", ".."}
         member = self.archive.member(name) if safe else None
-        if not path and kind != "TextSource":
-            return ""
         if not path:
-            self._problem(el, "has neither PlainTextContent nor plainTextPath: no text")
+            problem = "has neither PlainTextContent nor plainTextPath: no text"
         elif not path.startswith(_INTERNAL):
-            self._problem(
-                el,
-                f"plainTextPath {path!r} is outside the project: export the project with "
-                "its sources inside (internal://)",
+            problem = (
+                f"plainTextPath {path!r} is outside the project: export the project with its "
+                "sources inside (internal://)"
             )
         elif member is None:
-            self._problem(
-                el, f"plainTextPath {path!r}: no such file in the archive's sources/ folder"
-            )
+            problem = f"plainTextPath {path!r}: no such file in the archive's sources/ folder"
         else:
             return self.archive.text(member, _describe(el), self.where)
+        self._problem(el, problem)
         return None
 
     def _selection(self, sel: Any, el: Any, kind: str, text: str) -> Selection | None:
@@ -269,14 +271,11 @@ class _Extractor:
                 else f"empty selection ({start}-{end}) in {_describe(el)}",
             )
             return None
-        refs = [c.find(f"{Q}CodeRef").get("targetGUID") for c in sel.iterchildren(f"{Q}Coding")]
+        refs = _refs(sel)
         for target in (r for r in refs if r not in self.codes):
             self._problem(sel, f"a Coding refers to no code of the codebook (targetGUID {target})")
-        notes = tuple(n.get("targetGUID") for n in sel.iter(f"{Q}NoteRef"))  # its codings' too
-        memo, codes = (
-            normalise_space(_description(sel)),
-            tuple(dict.fromkeys(r for r in refs if r in self.codes)),
-        )
-        return Selection(
-            sel.get("guid"), sel.get("name") or "", start, end, memo, codes, notes, sel.sourceline
-        )
+        notes = _refs(sel, f".//{Q}NoteRef")  # its codings' too
+        memo, codes = normalise_space(_description(sel)), tuple(dict.fromkeys(refs))
+        codes = tuple(c for c in codes if c in self.codes)
+        name, line = sel.get("name") or "", sel.sourceline
+        return Selection(sel.get("guid"), name, start, end, memo, codes, notes, line)

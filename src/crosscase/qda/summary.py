@@ -7,7 +7,7 @@ from collections import Counter
 
 from ..model import Study
 from ..outputs import plural
-from .format import guid, is_id_variable, is_number_variable
+from .format import case_variable, guid
 from .interpret import Imported
 from .project import QdaProject
 
@@ -64,9 +64,9 @@ def _structure(imported: Imported) -> list[_Row]:
     unused = [
         p.codes[g].name for g, r in imported.roles.items() if r.role in ("other", "misplaced")
     ]
-    kinds = (("case number", is_number_variable), ("case id", is_id_variable))
-    special = {k: {g for g, name in p.variables.items() if is_(name)} for k, is_ in kinds}
-    shown = [k for k, _ in kinds if special[k] or k == "case number"]  # an id only when given
+    kinds = ("case number", "case id")
+    special = {k: {g for g, name in p.variables.items() if case_variable(name) == k} for k in kinds}
+    shown = [k for k in kinds if special[k] or k == "case number"]  # an id only when given
     fields = len(p.variables) - len(ignored) - sum(map(len, special.values()))
     held = [(fields, "protocol field"), *((len(special[k]), k) for k in shown)]
     values = [sum(v in special[k] for c in p.cases for v, _ in c.values) for k in shown]
