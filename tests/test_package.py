@@ -48,7 +48,9 @@ def _study_strings() -> set[str]:
 #: and figures by number), and the kinds the paper compares and draws (the package's
 #: alternatives and propositions), with its abbreviation of its subject.
 STUDY_VOCABULARY = re.compile(
-    r"\b(?:Table|Figure) \d|production models?\b|design rules?\b|\bDM\b|reproduction of the paper",
+    # in prose or as a name in any case style (ProductionModel, design_rules, design-rule)
+    r"\b(?:Table|Figure) \d|production[ _-]?models?|design[ _-]?rules?|\bDM\b"
+    r"|reproduction of the paper",
     re.IGNORECASE,
 )
 
