@@ -185,7 +185,7 @@ def _suggest_themes(args: argparse.Namespace, layout: Layout) -> int:
 
 def _accept(args: argparse.Namespace, layout: Layout) -> int:
     from .assisted.review import accepted_narratives
-    from .study.casefiles import case_text
+    from .study.casefiles import CASE_HEADER, case_document, dump
 
     framework = load_framework(layout)
     narratives, problems = accepted_narratives(Path(args.suggestions), framework)
@@ -194,7 +194,8 @@ def _accept(args: argparse.Namespace, layout: Layout) -> int:
     if problems or path.exists():
         return _error("\n".join(problems) or f"{path} exists: not overwritten")
     protocol = {f.id: "" for f in framework.case_protocol}
-    atomic_write(path, case_text(args.id, args.number, args.name, protocol, narratives))
+    case = case_document(args.id, args.number, args.name, protocol, narratives)
+    atomic_write(path, dump(case, CASE_HEADER))
     empty = ", ".join(d for d, text in narratives.items() if not text)
     missing = f"; no segment for: {empty}" if empty else ""
     print(f"wrote {path} with the accepted segments as narratives{missing}")

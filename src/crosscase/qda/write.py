@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from ..model import Observation, Theme
 from ..outputs import atomic_write
 from ..paths import Layout
-from ..study.casefiles import case_document, case_text, dump, observations_text, themes_text
+from ..study.casefiles import case_document, dump, observations_text, themes_text
 from ..study.casesets import find_case_files
 from ..study.load import load_study
 from ..study.problems import Problem, StudyDataError
@@ -99,7 +99,7 @@ def _case_files(c: ImportedCase, into: Path, source: str, in_set: bool) -> dict[
     fields = (case.id, case.number, case.name, case.protocol, case.narratives)
     if not (in_set and case_file.is_file()):
         header = _header(f"Case {case.number} ({case.name})", source)
-        files[case_file] = case_text(*fields, header=header)
+        files[case_file] = dump(case_document(*fields), header)
     elif c.own_differences:
         doc = _load(case_file.read_text(encoding="utf-8"))
         _update(doc, case_document(*fields), ("number", "name", "protocol", "narratives"))

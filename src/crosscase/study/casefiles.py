@@ -105,18 +105,6 @@ def case_document(
     return doc
 
 
-def case_text(
-    case_id: str,
-    number: int,
-    name: str,
-    protocol: Mapping[str, str],
-    narratives: Mapping[str, str],
-    header: str = CASE_HEADER,
-) -> str:
-    """A case file in the compendium's style, from its fields."""
-    return dump(case_document(case_id, number, name, protocol, narratives), header)
-
-
 def observations_text(
     case_id: str, observations: Sequence[Mapping[str, Any]], header: str = OBSERVATIONS_HEADER
 ) -> str:
