@@ -78,9 +78,9 @@ from matplotlib.figure import Figure
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from crosscase import tables
-from crosscase.evidence import DiscriminatorRule, Evidence, collect
+from crosscase.evidence import Evidence, collect
 from crosscase.figures import write_figure
-from crosscase.model import Study
+from crosscase.model import DiscriminatorRule, Study
 from crosscase.outputs import to_markdown, write_table
 from crosscase.paths import Layout, project_root
 from crosscase.study import load_study

@@ -4,6 +4,7 @@ step with the schemas in both directions)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import typing
 from pathlib import Path
@@ -26,18 +27,26 @@ FILES: dict[str, type[BaseModel]] = {
 }
 
 
-def _nested(top: type[BaseModel]) -> dict[str, type[BaseModel]]:
+def _fields(m: type) -> dict[str, typing.Any]:
+    """A model's fields and their types: a pydantic model's, or a dataclass's (the rule)."""
+    if dataclasses.is_dataclass(m):
+        hints = typing.get_type_hints(m)
+        return {f.name: hints[f.name] for f in dataclasses.fields(m)}
+    return {name: f.annotation for name, f in m.model_fields.items()}
+
+
+def _nested(top: type) -> dict[str, type]:
     """The models reachable from ``top`` through its fields, by class name."""
-    found: dict[str, type[BaseModel]] = {}
+    found: dict[str, type] = {}
     todo = [top]
     while todo:
         m = todo.pop()
         found[m.__name__] = m
-        for f in m.model_fields.values():
-            for arg in [f.annotation, *typing.get_args(f.annotation)]:
+        for annotation in _fields(m).values():
+            for arg in [annotation, *typing.get_args(annotation)]:
                 if (
                     isinstance(arg, type)
-                    and issubclass(arg, BaseModel)
+                    and (issubclass(arg, BaseModel) or dataclasses.is_dataclass(arg))
                     and arg.__name__ not in found
                 ):
                     todo.append(arg)
@@ -70,7 +79,7 @@ def test_every_file_has_a_dictionary_section() -> None:
 def test_the_dictionary_matches_the_schemas_field_for_field() -> None:
     documented = _documented()
     for file, top in FILES.items():
-        actual = {(name, f) for name, m in _nested(top).items() for f in m.model_fields}
+        actual = {(name, f) for name, m in _nested(top).items() for f in _fields(m)}
         assert documented[file] == actual, (
             f"{file}: missing {sorted(actual - documented[file])}, "
             f"not in the schema {sorted(documented[file] - actual)}"

@@ -18,8 +18,8 @@ from conftest import ROOT, expected_cases, project_copy
 
 from crosscase import evidence, tables
 from crosscase.cli import main
-from crosscase.evidence import DiscriminatorRule, Evidence, ThemeEvidence
-from crosscase.model import Study, Theme
+from crosscase.evidence import Evidence, ThemeEvidence
+from crosscase.model import DiscriminatorRule, Study, Theme
 from crosscase.paths import Layout
 from crosscase.study import load_study
 from crosscase.study.problems import StudyDataError

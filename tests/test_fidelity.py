@@ -10,8 +10,8 @@ import yaml
 from conftest import EXPECTED, PAPER, ROOT, expected_cases, plain
 
 from crosscase import tables
-from crosscase.evidence import GROUNDS, DiscriminatorRule, Evidence, collect, theme_grounds
-from crosscase.model import Study
+from crosscase.evidence import GROUNDS, Evidence, collect, theme_grounds
+from crosscase.model import DiscriminatorRule, Study
 from crosscase.paths import Layout
 from crosscase.study import load_study
 

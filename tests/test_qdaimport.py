@@ -19,8 +19,8 @@ from fixtures import make_tool_export
 from lxml import etree
 
 from crosscase.cli import main
-from crosscase.evidence import DiscriminatorRule, changes, collect
-from crosscase.model import Study
+from crosscase.evidence import changes, collect
+from crosscase.model import DiscriminatorRule, Study
 from crosscase.paths import Layout
 from crosscase.qda import archive as qdpx_archive
 from crosscase.qda import export

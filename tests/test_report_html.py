@@ -9,7 +9,8 @@ import nbformat
 from conftest import ROOT, hostile_report
 from lxml import html
 
-from crosscase.evidence import DiscriminatorRule, collect
+from crosscase.evidence import collect
+from crosscase.model import DiscriminatorRule
 from crosscase.paths import Layout
 from crosscase.report.build import build_report
 from crosscase.study import load_study

@@ -241,3 +241,19 @@ def test_a_duplicate_case_number_is_reported_on_the_later_cases(project: Path) -
         "case cell-and-tissue-based-therapy, data/raw/cases/cell-and-tissue-based-therapy.yaml:6)"
         "; next free number: 7",
     ], found
+
+
+@pytest.mark.parametrize("rule", ["{}", "{min_cases: 0}", "{min_share: 1.5}"])
+def test_a_rule_the_evidence_cannot_apply_is_named_with_its_line(
+    project: Path, rule: str, monkeypatch, capsys
+) -> None:
+    """The study's rule is checked where it is read, as the evidence applies it: `rule: {}` names
+    neither a number nor a share of cases (it passed validation, then the run stopped with a
+    traceback)."""
+    edit(project / "data" / "raw" / "study.yaml", "rule:\n  min_cases: 3", f"rule: {rule}")
+    [p] = problems(project)
+    assert re.match(r"data/raw/study\.yaml:1[89]: field rule(\.min_\w+)?: [a-z]", p), p
+    monkeypatch.setenv("CROSSCASE_ROOT", str(project))
+    assert main(["record", "--run", "paper"]) == 1
+    err = capsys.readouterr().err
+    assert "data/raw/study.yaml:" in err and "Traceback" not in err, err

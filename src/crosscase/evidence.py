@@ -2,73 +2,31 @@
 
 A second-order theme is evidenced by a case when at least one first-order observation of that
 case lists it; it *qualifies* as a discriminator when the number of such cases meets the
-:class:`DiscriminatorRule`. :func:`collect` computes this once for a study; every result that
-depends on it (the themes table, the data display's last column, the comparison's
-discriminators, the propositions, robustness, what changed against a baseline) is derived from
-the :class:`Evidence` it returns, never recomputed from tables. Everything here is plain typed
-Python; :mod:`crosscase.tables` turns it into tables.
+study's or the run's :class:`~crosscase.model.DiscriminatorRule`. :func:`collect` computes this
+once for a study; every result that depends on it (the themes table, the data display's last
+column, the comparison's discriminators, the propositions, robustness, what changed against a
+baseline) is derived from the :class:`Evidence` it returns, never recomputed from tables.
+Everything here is plain typed Python; :mod:`crosscase.tables` turns it into tables.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from .model import LINK_BASES, RECONSTRUCTED, Comparison, Discriminator, Observation, Study, Theme
-from .outputs import plural
-
-
-@dataclass(frozen=True)
-class DiscriminatorRule:
-    """A second-order theme qualifies as a discriminator when enough cases evidence it:
-    ``min_cases``, ``min_share`` of the coded cases (0 < share <= 1), or both (the stricter)."""
-
-    min_cases: int | None = None
-    min_share: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.min_cases is None and self.min_share is None:
-            raise ValueError("a discriminator rule needs min_cases, min_share or both")
-        if self.min_cases is not None and self.min_cases < 1:
-            raise ValueError(f"min_cases must be at least 1, not {self.min_cases}")
-        if self.min_share is not None and not 0 < self.min_share <= 1:
-            raise ValueError(f"min_share must be in (0, 1], not {self.min_share}")
-
-    def threshold(self, n_coded: int) -> int:
-        """The number of cases a theme needs, out of ``n_coded`` coded cases."""
-        need = self.min_cases or 1
-        if self.min_share is not None:
-            need = max(need, math.ceil(self.min_share * n_coded - 1e-9))
-        return need
-
-    def _parts(self, n_coded: int | None) -> str:
-        parts = []
-        if self.min_cases is not None:
-            parts.append(f"at least {plural(self.min_cases, 'case')}")
-        if self.min_share is not None:
-            of = f"the {n_coded} coded cases" if n_coded is not None else "the coded cases"
-            parts.append(f"at least {self.min_share:.0%} of {of}")
-        return " and ".join(parts)
-
-    def words(self) -> str:
-        """The rule in words, whatever the number of cases: ``at least 3 cases``."""
-        return self._parts(None)
-
-    def requirement(self, n_coded: int) -> str:
-        """What the rule asks for, in words: ``at least 3 cases``; with a share, also the number
-        of cases that makes (``at least 60% of the 5 coded cases, that is 3 cases``)."""
-        words = self._parts(n_coded)
-        if self.min_share is None:
-            return words
-        return f"{words}, that is {plural(self.threshold(n_coded), 'case')}"
-
-    def describe(self, n_coded: int) -> str:
-        """The rule with its threshold: ``at least 3 cases (threshold: 3 cases)``."""
-        return f"{self._parts(n_coded)} (threshold: {plural(self.threshold(n_coded), 'case')})"
+from .model import (
+    LINK_BASES,
+    RECONSTRUCTED,
+    Comparison,
+    Discriminator,
+    DiscriminatorRule,
+    Observation,
+    Study,
+    Theme,
+)
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,13 @@ which the loader validates item by item: one broken entry hides none of the othe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from .outputs import plural
 
 #: Identifiers are used as file names and in URLs: lowercase letters, digits and hyphens.
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -223,12 +226,55 @@ class Headers(_Model):
     proposition: Text = "Proposition"
 
 
-class Rule(_Model):
-    """A discriminator rule as a study states it: a minimum number of cases, a minimum share of
-    the coded cases, or both (see :class:`crosscase.evidence.DiscriminatorRule`)."""
+@dataclass(frozen=True)
+class DiscriminatorRule:
+    """A second-order theme qualifies as a discriminator when enough cases evidence it:
+    ``min_cases``, ``min_share`` of the coded cases (0 < share <= 1), or both (the stricter).
+    The study states its rule (``rule`` in its description) and a run may give another; both
+    are checked here, the study's where it is read (file and line)."""
 
-    min_cases: int | None = Field(default=None, ge=1)
-    min_share: float | None = Field(default=None, gt=0, le=1)
+    min_cases: int | None = None
+    min_share: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.min_cases is None and self.min_share is None:
+            raise ValueError("a discriminator rule needs min_cases, min_share or both")
+        if self.min_cases is not None and self.min_cases < 1:
+            raise ValueError(f"min_cases must be at least 1, not {self.min_cases}")
+        if self.min_share is not None and not 0 < self.min_share <= 1:
+            raise ValueError(f"min_share must be in (0, 1], not {self.min_share}")
+
+    def threshold(self, n_coded: int) -> int:
+        """The number of cases a theme needs, out of ``n_coded`` coded cases."""
+        need = self.min_cases or 1
+        if self.min_share is not None:
+            need = max(need, math.ceil(self.min_share * n_coded - 1e-9))
+        return need
+
+    def _parts(self, n_coded: int | None) -> str:
+        parts = []
+        if self.min_cases is not None:
+            parts.append(f"at least {plural(self.min_cases, 'case')}")
+        if self.min_share is not None:
+            of = f"the {n_coded} coded cases" if n_coded is not None else "the coded cases"
+            parts.append(f"at least {self.min_share:.0%} of {of}")
+        return " and ".join(parts)
+
+    def words(self) -> str:
+        """The rule in words, whatever the number of cases: ``at least 3 cases``."""
+        return self._parts(None)
+
+    def requirement(self, n_coded: int) -> str:
+        """What the rule asks for, in words: ``at least 3 cases``; with a share, also the number
+        of cases that makes (``at least 60% of the 5 coded cases, that is 3 cases``)."""
+        words = self._parts(n_coded)
+        if self.min_share is None:
+            return words
+        return f"{words}, that is {plural(self.threshold(n_coded), 'case')}"
+
+    def describe(self, n_coded: int) -> str:
+        """The rule with its threshold: ``at least 3 cases (threshold: 3 cases)``."""
+        return f"{self._parts(n_coded)} (threshold: {plural(self.threshold(n_coded), 'case')})"
 
 
 class StudyDescription(_Model):
@@ -241,7 +287,7 @@ class StudyDescription(_Model):
     doi: Text | None = None
     licence: Text | None = None
     reproduction: Slug
-    rule: Rule
+    rule: DiscriminatorRule
     headers: Headers = Field(default_factory=Headers)
 
 

@@ -265,6 +265,8 @@ def schema_problems(
         message = _MESSAGES.get(kind, str(err["msg"]))
         if kind == "string_pattern_mismatch":
             message = f"{err['input']!r} {_UNSAFE}"
+        elif kind == "value_error":  # a model's own check, in its own words
+            message = str(err["ctx"]["error"])
         elif kind == "extra_forbidden":
             message = "unknown field"
             if fields is not None and err["loc"]:

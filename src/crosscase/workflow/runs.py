@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from ..evidence import DiscriminatorRule
+from ..model import DiscriminatorRule
 from ..outputs import atomic_write, sha256
 from ..paths import Layout, check_run_name
 from ..study import load_description

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..evidence import DiscriminatorRule, Evidence, collect
-from ..model import Framework, Study
+from ..evidence import Evidence, collect
+from ..model import DiscriminatorRule, Framework, Study
 from ..outputs import manifest, plural, to_markdown, write_jsonl, write_table
 from ..paths import Layout, check_run_name
 from ..study import load_framework, load_study
