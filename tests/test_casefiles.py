@@ -75,3 +75,28 @@ def test_a_new_cases_observation_file_lists_the_themes_and_shows_an_observation(
     loaded = load_study(Layout.at(root), ["data/raw/cases", str(into / "cases")])
     [observation] = [co.observation for co in loaded.observations if co.case == "x"]
     assert observation.themes and observation.evidence == narrative
+
+
+def test_a_draft_is_neither_read_nor_recorded(tmp_path: Path) -> None:
+    """Files starting with '_' or '.' are templates and drafts: the loader skips them, and so does
+    the run record, which lists what a run reads (it hashed a draft observation file, so that
+    editing the draft re-ran every notebook of the run)."""
+    import shutil
+
+    from conftest import ROOT
+
+    from crosscase.paths import Layout
+    from crosscase.study import load_study
+    from crosscase.study.casesets import case_set_files
+
+    target = tmp_path / "my-study"
+    for sub in ("cases", "observations"):
+        shutil.copytree(ROOT / "examples" / "illustrative" / sub, target / sub)
+    shutil.copy(ROOT / "examples" / "illustrative" / "themes.yaml", target)
+    for draft in ("cases/_draft.yaml", "observations/_draft.yaml", "observations/.x.yaml"):
+        (target / draft).write_text("not: [yaml\n", encoding="utf-8")
+    layout, cases = Layout(ROOT, tmp_path), ["data/raw/cases", str(target / "cases")]
+    assert len(load_study(layout, cases).cases) == 6
+    recorded = {p.name for p in case_set_files(layout, cases)}
+    assert "hospital-splints.yaml" in recorded
+    assert not {n for n in recorded if n.startswith(("_", "."))}, recorded

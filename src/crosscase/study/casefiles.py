@@ -22,6 +22,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, FoldedScalarStrin
 from ..model import Framework, Theme
 from ..outputs import atomic_write
 from ..paths import Layout
+from .casesets import find_case_files
 
 CASE_HEADER = """\
 A case of the study: one file per case, named <id>.yaml, in a folder of cases.
@@ -193,12 +194,11 @@ def new_case(
 def next_case_number(layout: Layout, folder: Path) -> int:
     """One more than the highest case number in the study's cases and the case set's."""
     numbers = [0]
-    for d in (layout.cases_dir, folder / "cases"):
-        for f in sorted(d.glob("*.yaml")) if d.is_dir() else []:
-            try:
-                data = yaml.safe_load(f.read_text(encoding="utf-8"))
-            except (yaml.YAMLError, UnicodeDecodeError, OSError):
-                continue
-            if isinstance(data, dict) and isinstance(data.get("number"), int):
-                numbers.append(data["number"])
+    for f in find_case_files([layout.cases_dir, folder / "cases"])[0]:
+        try:
+            data = yaml.safe_load(f.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("number"), int):
+            numbers.append(data["number"])
     return max(numbers) + 1

@@ -27,7 +27,7 @@ def find_case_files(
             hint = f"did you mean {display(src / 'cases')}?"
             missing.append((src, f"a case-set folder, not a folder of case files ({hint})"))
         elif src.is_dir():
-            found = sorted(p for p in src.glob("*.yaml") if not p.name.startswith(("_", ".")))
+            found = _yaml_files(src)
             if not found:
                 missing.append((src, "no case files (*.yaml) here"))
             files.extend(found)
@@ -38,14 +38,23 @@ def find_case_files(
     return list({f.resolve(): f for f in files}.values()), missing
 
 
+def _yaml_files(folder: Path) -> list[Path]:
+    """The YAML files of a folder, sorted, but for templates and drafts (``_*``, ``.*``)."""
+    return sorted(p for p in folder.glob("*.yaml") if not p.name.startswith(("_", ".")))
+
+
 def observation_file_for(case_file: Path) -> Path:
     """Where the first-order coding of a case file lives."""
     return case_file.parent.parent / "observations" / case_file.name
 
 
-def observation_folders(sources: Sequence[Path]) -> list[Path]:
-    """The observation folders beside the given case folders."""
-    return [src.parent / "observations" for src in sources if src.is_dir()]
+def observation_files(case_files: Iterable[Path], sources: Sequence[Path]) -> list[Path]:
+    """The observation file of each case file, then every observation file beside the given
+    case folders (which must then name a case of the set), each once."""
+    found = [obs for c in case_files if (obs := observation_file_for(c)).is_file()]
+    for src in sources:
+        found += _yaml_files(src.parent / "observations") if src.is_dir() else []
+    return list(dict.fromkeys(p.resolve() for p in found))
 
 
 def extra_theme_files(layout: Layout, sources: Sequence[Path]) -> list[Path]:
@@ -71,10 +80,6 @@ def case_set_files(layout: Layout, cases: Sequence[str | Path]) -> list[Path]:
     observation files, and the themes files the case sets add."""
     sources = [layout.resolve(c) for c in cases]
     case_files, _ = find_case_files(sources)
-    out = study_files(layout)
-    for case_file in case_files:
-        obs = observation_file_for(case_file)
-        out += [case_file, obs] if obs.is_file() else [case_file]
-    for folder in observation_folders(sources):
-        out += sorted(p for p in folder.glob("*.yaml") if p not in out)
-    return list(dict.fromkeys(out + extra_theme_files(layout, sources)))
+    observations = observation_files(case_files, sources)
+    themes = extra_theme_files(layout, sources)
+    return list(dict.fromkeys([*study_files(layout), *case_files, *observations, *themes]))

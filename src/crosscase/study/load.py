@@ -25,18 +25,9 @@ from ..model import (
 from ..outputs import plural
 from ..paths import Layout
 from . import checks
-from .casesets import extra_theme_files, find_case_files, observation_file_for, observation_folders
+from .casesets import extra_theme_files, find_case_files, observation_files
 from .problems import Problem, StudyDataError
 from .reading import Parsed, ParsedCase, ParsedItems, Reader
-
-
-def _observation_files(sources: Sequence[Path], cases: Sequence[ParsedCase]) -> list[Path]:
-    """The observation file of each case, and every observation file of a given case folder
-    (which must then name a loaded case)."""
-    found = [obs for c in cases if (obs := observation_file_for(c.doc.path)).exists()]
-    for folder in observation_folders(sources):  # (an absent folder globs to nothing)
-        found += [p for p in sorted(folder.glob("*.yaml")) if not p.name.startswith(("_", "."))]
-    return list(dict.fromkeys(p.resolve() for p in found))
 
 
 @dataclass(frozen=True)
@@ -61,9 +52,9 @@ def _read(layout: Layout, sources: list[Path], reader: Reader) -> _Files:
     case_files, missing = find_case_files(sources, reader.display)
     reader.problems += [Problem(reader.display(p), None, None, why) for p, why in missing]
     cases = [c for path in case_files if (c := reader.case(path)) is not None]
-    observation_files = _observation_files(sources, cases)
+    obs_files = observation_files(case_files, sources)
     observations = [
-        o for p in observation_files if (o := reader.items(p, ObservationFile, p.stem)) is not None
+        o for p in obs_files if (o := reader.items(p, ObservationFile, p.stem)) is not None
     ]
     comparison, propositions = layout.comparison_file, layout.propositions_file
     return _Files(
@@ -75,7 +66,7 @@ def _read(layout: Layout, sources: list[Path], reader: Reader) -> _Files:
         cases=cases,
         unreadable={p.stem for p in case_files} - {c.case.id for c in cases},
         observations=observations,
-        observations_read=len(observations) == len(observation_files),
+        observations_read=len(observations) == len(obs_files),
     )
 
 
