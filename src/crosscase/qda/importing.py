@@ -10,19 +10,32 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from ..model import Study
+from ..model import Study, Theme, ThemeFile
 from ..outputs import plural
 from ..paths import Layout
 from ..study.casesets import find_case_files
 from ..study.load import load_study
 from ..study.problems import StudyDataError
+from ..study.reading import Reader
 from .interpret import interpret
 from .project import read_qdpx
 from .summary import summary
-from .write import Written, existing_themes, write_case_set
+from .write import Written, write_case_set
 
 #: Which of the project's cases to write: new ones only, also the study's changed ones, or all.
 Which = Literal["new", "changed", "all"]
+
+
+def existing_themes(layout: Layout, into: Path) -> list[Theme]:
+    """The themes a case set already adds (``<into>/themes.yaml``)."""
+    path = into / "themes.yaml"
+    if not path.is_file():
+        return []
+    reader = Reader(layout)
+    parsed = reader.items(path, ThemeFile)
+    if reader.problems or parsed is None:
+        raise StudyDataError(reader.problems)
+    return [t for _, t in parsed.items]
 
 
 def study_and_set(layout: Layout, into: Path) -> tuple[Study, frozenset[str]]:
@@ -77,7 +90,6 @@ def import_project(
         path.name,
         cases=which,
         overwrite=overwrite,
-        themes=themes,
         set_ids=set_ids,
     )
     for p in files.written:

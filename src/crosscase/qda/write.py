@@ -16,7 +16,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from ..model import Observation, Theme
+from ..model import Observation
 from ..outputs import atomic_write
 from ..paths import Layout
 from ..study.casefiles import case_document, dump, observations_text, themes_text
@@ -58,7 +58,6 @@ def _load(text: str) -> Any:
 def _planned_files(
     imported: Imported,
     into: Path,
-    existing_themes: Sequence[Theme],
     source: str,
     cases: str,
     set_ids: frozenset[str],
@@ -79,7 +78,7 @@ def _planned_files(
     new = [
         {"id": t.id, "dimension": t.dimension, "label": t.label}
         for t in imported.new_themes
-        if t.id in used and t not in existing_themes
+        if t.id in used
     ]
     path = into / "themes.yaml"
     if new and path.is_file():
@@ -158,21 +157,6 @@ def _edited_observations(path: Path, c: ImportedCase, entries: list[dict[str, An
     return dump(doc)
 
 
-def existing_themes(layout: Layout, into: Path) -> list[Theme]:
-    """The themes a case set already adds (``<into>/themes.yaml``)."""
-    path = into / "themes.yaml"
-    if not path.is_file():
-        return []
-    from ..model import ThemeFile
-    from ..study.reading import Reader
-
-    reader = Reader(layout)
-    parsed = reader.items(path, ThemeFile)
-    if reader.problems or parsed is None:
-        raise StudyDataError(reader.problems)
-    return [t for _, t in parsed.items]
-
-
 def write_case_set(
     layout: Layout,
     imported: Imported,
@@ -181,7 +165,6 @@ def write_case_set(
     *,
     cases: str = "new",
     overwrite: bool = False,
-    themes: Sequence[Theme] = (),
     set_ids: frozenset[str] = frozenset(),
 ) -> Written:
     """Write the imported cases into the case set ``into`` once the result loads as a run would
@@ -193,7 +176,7 @@ def write_case_set(
             f"is inside the study's own data ({layout.relative(layout.raw)}): import into "
             "a case set folder of your own, e.g. data/extensions/<set>",
         )
-    files = _planned_files(imported, into, themes, source, cases, set_ids)
+    files = _planned_files(imported, into, source, cases, set_ids)
     same = [p for p, text in files.items() if p.is_file() and p.read_text(encoding="utf-8") == text]
     if not overwrite and (clashes := [p for p in files if p.is_file() and p not in same]):
         message = (
