@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 from ..model import DEFAULT_LINK_BASIS, SLUG_PATTERN, Case, Observation, Study, Theme
 from ..outputs import plural
 from ..study.passages import normalise_space
+from ..study.problems import format_loc
 from .codes import CodeMeanings, CodeRole, Draft, drafts, name_key, tie_notes
 from .content import CaseContent, ContentReader, RawObservation
 from .errors import ProblemLog, fail
@@ -287,7 +288,7 @@ class _Cases:
             return model(**fields)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
-                self.log.add(f"{what}: {'.'.join(map(str, err['loc']))}: {err['msg']}", case, line)
+                self.log.add(f"{what}: {format_loc(err['loc'])}: {err['msg']}", case, line)
             return None
 
     def _imported(self, plan: _Plan, case: Case) -> ImportedCase:

@@ -16,7 +16,7 @@ from lxml import etree
 from ..study.passages import normalise_space
 from ..study.problems import Problem
 from .archive import Archive, open_archive, parse_document
-from .errors import QdpxError
+from .errors import ProblemLog, QdpxError
 from .format import Q
 
 _INTERNAL = "internal://"
@@ -138,7 +138,7 @@ _REFERRED = {
 def _unique_guids(root: Any, where: str) -> None:
     """Stop when two elements others refer to share a GUID, one problem each (a reference to it
     cannot say which it means, so nothing after is read)."""
-    problems = []
+    log = ProblemLog(where)
     for kind, path in _REFERRED.items():
         holders: dict[str, list[Any]] = {}
         for el in root.iterfind(path):
@@ -149,9 +149,8 @@ def _unique_guids(root: Any, where: str) -> None:
                 f"GUID {g} is shared by {', '.join(named[:-1])} and {named[-1]}: each {kind} "
                 "needs a GUID of its own (a reference to it cannot say which is meant)"
             )
-            problems.append(Problem(where, None, None, message, els[1].sourceline))
-    if problems:
-        raise QdpxError(where.rsplit(":", 1)[0], problems)
+            log.add(message, line=els[1].sourceline)
+    log.check()
 
 
 class _Extractor:
