@@ -19,7 +19,15 @@ from typing import Any
 
 from jinja2 import Environment
 
-from ..evidence import BASIS_LABELS, GROUNDS, Evidence, ThemeGrounds, case_list, theme_grounds
+from ..evidence import (
+    BASIS_LABELS,
+    GROUNDS,
+    Evidence,
+    ThemeGrounds,
+    case_list,
+    grounds_of,
+    theme_grounds,
+)
 from ..model import LINK_BASES, RECONSTRUCTED, Case, CodedObservation, Study
 from ..outputs import plural
 from . import names
@@ -55,8 +63,6 @@ class _Context:
         self.observations = {co.observation.id: co for co in study.observations}
         self.dims = study.dimension_labels
         self.themes = {t.id: t for t in study.themes}
-        links = (k for tg in self.grounds.values() for k in tg.links)
-        self.link_grounds = {(k.theme, k.observation): k.grounds for k in links}
 
     def narrative(self, co: CodedObservation) -> dict[str, Any] | None:
         """The narrative holding an observation's passage, with that passage marked."""
@@ -77,7 +83,7 @@ class _Context:
                 "label": self.themes[t].label,
                 "page": names.theme_file(t),
                 "basis": BASIS_LABELS[o.basis_of(t)],
-                "link_grounds": self.link_grounds.get((t, o.id), ""),
+                "link_grounds": grounds_of(o, t),
             }
             for t in o.themes
         ]
