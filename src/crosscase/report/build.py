@@ -42,11 +42,13 @@ PACKAGES = (
 
 
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("crosscase.report", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         keep_trailing_newline=True,
     )
+    env.globals["names"] = names  # the templates' links and page names, as the pages are named
+    return env
 
 
 def _css() -> str:
@@ -111,7 +113,7 @@ def _map_items(paper_map: list[dict[str, Any]], files: Path, n_cases: int) -> li
         {
             **item,
             "title": papermap.title(item, n_cases),
-            "page": f"{Path(item['notebook']).stem}.html",
+            "page": names.notebook_file(item["notebook"]),
             "tables": [
                 {"name": t, "rows": _rows(files / f"{t}.csv")}
                 for t in papermap.item_tables(item, files)
@@ -133,7 +135,7 @@ def _notebook_pages(
     for nb in notebooks:
         body, _ = exporter.from_notebook_node(nbformat.read(nb, as_version=4))
         title = f"{nb.stem} ({run})"
-        out[f"{nb.stem}.html"] = page.render(title=title, body=Markup(body), **common)
+        out[names.notebook_file(nb.name)] = page.render(title=title, body=Markup(body), **common)
     return out
 
 
@@ -153,7 +155,7 @@ def build_report(
     _copy_outputs(layout, name, files)
     nav = [("Index", "index.html"), (names.EVIDENCE_TITLE, names.EVIDENCE_INDEX)]
     nav += [("Data display", names.DATA_DISPLAY)]
-    nav += [(p.stem, f"{p.stem}.html") for p in notebooks]
+    nav += [(p.stem, names.notebook_file(p.name)) for p in notebooks]
     common, description = {"css": _css(), "nav": nav}, study.description
     index = env.get_template("index.html.j2").render(
         title=f"Report: {name}",

@@ -1,15 +1,22 @@
 """The file names of the report's evidence pages (one per second-order theme, one per case) and
-the anchors inside them: the report's URL scheme, in one place. Used by the evidence browser
-(:mod:`.browser`) and by the annotations (:mod:`.annotations`), whose links point into the
-report. No dependencies."""
+the anchors inside them, and the pages of the executed notebooks: the report's URL scheme, in
+one place. Used by the report's pages and templates (:mod:`.build`, :mod:`.browser`) and by the
+annotations (:mod:`.annotations`), whose links point into the report."""
 
 from __future__ import annotations
+
+from pathlib import PurePath
 
 #: The evidence browser's index page, and its name wherever the report names it.
 EVIDENCE_INDEX = "evidence.html"
 EVIDENCE_TITLE = "The chain of evidence"
 #: The data display (cases x dimensions) with every observation and theme linked.
 DATA_DISPLAY = "data-display.html"
+
+
+def notebook_file(notebook: str) -> str:
+    """The page of an executed notebook (its path or file name)."""
+    return f"{PurePath(notebook).stem}.html"
 
 
 def theme_file(theme: str) -> str:
