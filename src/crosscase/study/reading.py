@@ -109,10 +109,7 @@ class Reader:
         self.problems: list[Problem] = []
 
     def display(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.layout.root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        return self.layout.relative(path)
 
     def document(self, path: Path) -> YamlDocument | None:
         return read_yaml(path, self.display(path), self.problems)
