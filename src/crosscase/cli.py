@@ -40,17 +40,13 @@ def _run(args: argparse.Namespace, layout: Layout) -> Run:
     return resolve(layout, name, cases, min_cases, min_share, given.get("overwrite", False))
 
 
-def _cases(args: argparse.Namespace, layout: Layout) -> list[str]:
-    return list(args.cases or [layout.relative(layout.cases_dir)])
-
-
 def _error(message: str, code: int = 1) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
 
 
 def _validate(args: argparse.Namespace, layout: Layout) -> int:
-    print(check_cases(layout, _cases(args, layout), args.allow_unevidenced_themes))
+    print(check_cases(layout, args.cases, args.allow_unevidenced_themes))
     return 0
 
 
@@ -159,7 +155,7 @@ def _new_case(args: argparse.Namespace, layout: Layout) -> int:
 def _suggest(args: argparse.Namespace, layout: Layout) -> int:
     from .assisted.review import dimension_suggestions
 
-    study = load_study(layout, _cases(args, layout))
+    study = load_study(layout, args.cases)
     try:
         table, said = dimension_suggestions(study, Path(args.text).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -174,7 +170,7 @@ def _suggest(args: argparse.Namespace, layout: Layout) -> int:
 def _suggest_themes(args: argparse.Namespace, layout: Layout) -> int:
     from .assisted.review import theme_suggestions
 
-    study = load_study(layout, _cases(args, layout), require_theme_evidence=False)
+    study = load_study(layout, args.cases, require_theme_evidence=False)
     if args.case not in study.case_numbers:
         return _error(f"no case {args.case!r} among the cases loaded")
     table, said = theme_suggestions(study, args.case, args.threshold)
