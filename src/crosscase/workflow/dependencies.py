@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import ast
 import json
+from dataclasses import fields
 from pathlib import Path
 
 from ..paths import Layout
 from .execute import declared_parameters
+from .runs import Run
 
 #: The package's folder: where its modules' files are.
 PACKAGE = Path(__file__).resolve().parents[1]
-#: The parameters through which a notebook reads its run's record.
-RUN_PARAMETERS = frozenset({"cases", "min_cases", "min_share"})
+#: The parameters through which a notebook reads its run's record: what a run is, but its name.
+RUN_PARAMETERS = frozenset(f.name for f in fields(Run)) - {"name"}
 
 
 def module_file(name: str) -> Path | None:
