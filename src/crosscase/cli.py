@@ -35,9 +35,8 @@ Handler = Callable[[argparse.Namespace, Layout], int]
 def _run(args: argparse.Namespace, layout: Layout) -> Run:
     """The run the arguments name (recorded, or the reproduction), as given."""
     given = vars(args)  # a command without a case set or rule has no such options
-    name = args.run or reproduction(layout).name
     cases, min_cases, min_share = (given.get(k) for k in ("cases", "min_cases", "min_share"))
-    return resolve(layout, name, cases, min_cases, min_share, given.get("overwrite", False))
+    return resolve(layout, args.run, cases, min_cases, min_share, given.get("overwrite", False))
 
 
 def _error(message: str, code: int = 1) -> int:

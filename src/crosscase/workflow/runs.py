@@ -115,21 +115,22 @@ def recorded_runs(layout: Layout) -> list[str]:
 
 def resolve(
     layout: Layout,
-    name: str,
+    name: str | None = None,
     cases: Sequence[str | Path] | None = None,
     min_cases: int | None = None,
     min_share: float | None = None,
     overwrite: bool = False,
 ) -> Run:
-    """Run ``name``: what is given, completed from its record (or, for the reproduction, the
-    study's own cases and rule); a new run given a rule alone analyses the study's own cases.
+    """Run ``name`` (by default the reproduction): what is given, completed from its record
+    (or, for the reproduction, the study's own cases and rule); a new run given a rule alone
+    analyses the study's own cases.
     Raises :class:`RunError` when the reproduction is given another case set or rule, when a run
     that was never made is given neither, or when what is given differs from the run's record
     and ``overwrite`` is not set."""
-    check_run_name(name)
+    own = reproduction(layout)
+    name = check_run_name(name or own.name)
     given_cases = case_set(layout, cases) if cases else None
     given_rule = min_cases is not None or min_share is not None
-    own = reproduction(layout)
     base = read_record(layout, name) if name != own.name else own
     if base is None and given_cases is None and not given_rule:
         known = recorded_runs(layout)

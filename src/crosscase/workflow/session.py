@@ -129,7 +129,7 @@ def start(
     analysed."""
     layout = Layout.discover()
     given = [cases] if isinstance(cases, str | Path) else cases
-    the_run = resolve(layout, run or reproduction(layout).name, given, min_cases, min_share)
+    the_run = resolve(layout, run, given, min_cases, min_share)
     study = load_study(layout, the_run.cases)
     lines = [
         f"Run {the_run.name!r}: {plural(len(study.cases), 'case')}, "
