@@ -321,6 +321,19 @@ def test_a_tab_used_for_indentation_is_named(case_set: Path) -> None:
     assert f"{CASE}:{at + 1}:" in p and "YAML indents with spaces, not tabs" in p, p
 
 
+def test_a_tab_in_a_list_of_observations_names_the_observation(case_set: Path) -> None:
+    """In a file that does not parse, the field is a best guess from the indentation: inside a
+    list it names the entry, and a tab-indented key sits where its neighbours do (it was
+    'field observations.text' for the second observation's text)."""
+    path = case_set / "observations" / CASE
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = [i for i, ln in enumerate(lines) if ln.startswith("    text:")][1]
+    lines[at] = "\t" + lines[at].lstrip()
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [p] = [p for p in problems(case_set) if CASE in p]
+    assert f"{CASE}:{at + 1}: field observations[1].text: YAML indents with spaces" in p, p
+
+
 def test_an_overlong_observation_is_accepted_with_a_warning(case_set: Path, capsys) -> None:
     """An observation's text of a whole passage (329,000 characters in a trial) swells every
     table that shows it: validation accepts it and warns, naming file, line and observation."""

@@ -65,19 +65,26 @@ _KEY = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z0-9_][\w.-]*)\s*:")
 
 
 def _field_at(text: str, line: int) -> str | None:
-    """The dotted path of the mapping key on (or above) ``line`` (1-based), from indentation: a
-    best guess for a file that does not parse, so that the report can name a field."""
-    lines = text.splitlines()[:line]
-    path: list[tuple[int, str]] = []
-    for raw in lines:
-        m = _KEY.match(raw)
-        if not m:
+    """The path of the mapping key on (or above) ``line`` (1-based), from indentation, list
+    entries numbered (``observations[1].text``): a best guess for a file that does not parse, so
+    that the report can name a field. A key indented with a tab is taken to sit where the key
+    before it does."""
+    path: list[tuple[int, str, int | None]] = []  # (indent, key, entry of the list it holds)
+    indent = 0
+    for raw in text.splitlines()[:line]:
+        if not (m := _KEY.match(raw)):
             continue
-        indent = len(m.group(1)) + (2 if raw.lstrip().startswith("-") else 0)
+        entry = raw.lstrip().startswith("-")
+        if "\t" not in m.group(1):
+            indent = len(m.group(1)) + (2 if entry else 0)
         while path and path[-1][0] >= indent:
             path.pop()
-        path.append((indent, m.group(2)))
-    return ".".join(k for _, k in path) or None
+        if entry and path:
+            at, key, n = path[-1]
+            path[-1] = (at, key, 0 if n is None else n + 1)
+        path.append((indent, m.group(2), None))
+    parts = [f"{k}[{n}]" if n is not None else k for _, k, n in path]
+    return ".".join(parts) or None
 
 
 _OPENS_QUOTE = re.compile(r"""^\s*(?:-\s+)?(?:[\w.-]+:\s+)?["']""")
