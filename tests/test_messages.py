@@ -174,7 +174,7 @@ def test_an_unclosed_quote_in_the_middle_of_a_file_is_reported_where_it_opens(
     lines.insert(at + 1, '  respondents: "Two designers"')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     [p] = [p for p in problems(case_set) if CASE in p]
-    assert f"{CASE}:{at + 1}: field protocol.context:" in p, p
+    assert f"{CASE}:{at + 1}: case {path.stem}: field protocol.context:" in p, p
     assert "quote" in p and "not closed" in p
 
 
@@ -322,16 +322,18 @@ def test_a_tab_used_for_indentation_is_named(case_set: Path) -> None:
 
 
 def test_a_tab_in_a_list_of_observations_names_the_observation(case_set: Path) -> None:
-    """In a file that does not parse, the field is a best guess from the indentation: inside a
-    list it names the entry, and a tab-indented key sits where its neighbours do (it was
-    'field observations.text' for the second observation's text)."""
+    """In a file that does not parse, the case is the file's (its name) and the field a best
+    guess from the indentation: inside a list it names the entry, and a tab-indented key sits
+    where its neighbours do (it was 'field observations.text' for the second observation's
+    text, with no case)."""
     path = case_set / "observations" / CASE
     lines = path.read_text(encoding="utf-8").splitlines()
     at = [i for i, ln in enumerate(lines) if ln.startswith("    text:")][1]
     lines[at] = "\t" + lines[at].lstrip()
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     [p] = [p for p in problems(case_set) if CASE in p]
-    assert f"{CASE}:{at + 1}: field observations[1].text: YAML indents with spaces" in p, p
+    where = f"{CASE}:{at + 1}: case {path.stem}: field observations[1].text"
+    assert f"{where}: YAML indents with spaces" in p, p
 
 
 def test_an_overlong_observation_is_accepted_with_a_warning(case_set: Path, capsys) -> None:

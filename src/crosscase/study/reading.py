@@ -111,8 +111,8 @@ class Reader:
     def display(self, path: Path) -> str:
         return self.layout.relative(path)
 
-    def document(self, path: Path) -> YamlDocument | None:
-        return read_yaml(path, self.display(path), self.problems)
+    def document(self, path: Path, case: str | None = None) -> YamlDocument | None:
+        return read_yaml(path, self.display(path), self.problems, case)
 
     def whole(self, path: Path, model: type[M]) -> Parsed[M] | None:
         """A file validated as one model (framework, comparison, description)."""
@@ -129,7 +129,7 @@ class Reader:
         self, path: Path, model: type[BaseModel], case: str | None = None
     ) -> ParsedItems[Any] | None:
         """A list-shaped file (``model``: its file model), each item validated on its own."""
-        doc = self.document(path)
+        doc = self.document(path, case)
         if doc is None:
             return None
         key, item, required = _list_field(model)
@@ -182,7 +182,7 @@ class Reader:
     def case(self, path: Path) -> ParsedCase | None:
         """A case file. Narrative and protocol entries are checked one by one: a broken entry is
         reported and left out, and the rest of the case is still cross-checked."""
-        doc = self.document(path)
+        doc = self.document(path, path.stem)
         if doc is None:
             return None
         data = dict(doc.data)

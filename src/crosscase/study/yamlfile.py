@@ -5,7 +5,7 @@ broken token starts, with the field it most likely is in (:func:`read_yaml`)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -174,9 +174,18 @@ def _read_text(path: Path) -> str:
     return text
 
 
-def read_yaml(path: Path, display: str, problems: list[Problem]) -> YamlDocument | None:
+def read_yaml(
+    path: Path, display: str, problems: list[Problem], case: str | None = None
+) -> YamlDocument | None:
     """Parse ``path``; on failure (too large, empty, not UTF-8, bad YAML, not a mapping) append
-    a problem and return None."""
+    a problem, naming ``case`` (the case the file is of, if any), and return None."""
+    found: list[Problem] = []
+    doc = _parse(path, display, found)
+    problems += [replace(p, case=p.case or case) for p in found]
+    return doc
+
+
+def _parse(path: Path, display: str, problems: list[Problem]) -> YamlDocument | None:
     try:
         text = _read_text(path)
         loader = _Loader(text)
