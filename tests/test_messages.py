@@ -315,10 +315,12 @@ def test_a_tab_used_for_indentation_is_named(case_set: Path) -> None:
     path = case_set / "cases" / CASE
     lines = path.read_text(encoding="utf-8").splitlines()
     at = next(i for i, ln in enumerate(lines) if ln.startswith("  ") and ":" in ln)
+    assert lines[at - 1] == "protocol:"  # the first field of a block: the tab's key is inside it
+    key = lines[at].split(":")[0].strip()
     lines[at] = "\t" + lines[at].lstrip()
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     [p] = [p for p in problems(case_set) if CASE in p]
-    assert f"{CASE}:{at + 1}:" in p and "YAML indents with spaces, not tabs" in p, p
+    assert f"{CASE}:{at + 1}: case {path.stem}: field protocol.{key}: YAML indents with spaces" in p
 
 
 def test_a_tab_in_a_list_of_observations_names_the_observation(case_set: Path) -> None:

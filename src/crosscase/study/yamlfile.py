@@ -67,16 +67,19 @@ _KEY = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z0-9_][\w.-]*)\s*:")
 def _field_at(text: str, line: int) -> str | None:
     """The path of the mapping key on (or above) ``line`` (1-based), from indentation, list
     entries numbered (``observations[1].text``): a best guess for a file that does not parse, so
-    that the report can name a field. A key indented with a tab is taken to sit where the key
-    before it does."""
+    that the report can name a field. A key indented with a tab is taken to sit inside the key
+    before it when that one opens a block (nothing after its colon), else beside it."""
     path: list[tuple[int, str, int | None]] = []  # (indent, key, entry of the list it holds)
-    indent = 0
+    indent, opens = 0, False
     for raw in text.splitlines()[:line]:
         if not (m := _KEY.match(raw)):
             continue
         entry = raw.lstrip().startswith("-")
-        if "\t" not in m.group(1):
+        if "\t" in m.group(1):
+            indent += 1 if opens else 0
+        else:
             indent = len(m.group(1)) + (2 if entry else 0)
+        opens = raw[m.end() :].split("#")[0].strip() == ""
         while path and path[-1][0] >= indent:
             path.pop()
         if entry and path:
